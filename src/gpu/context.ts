@@ -1,0 +1,295 @@
+// The engine's view of the GPU: a buffer pool, a pipeline cache, tensors, dispatch helpers and
+// readback. Everything recorded between two submits goes into ONE command encoder (a training step),
+// and nothing is read back to the CPU except what the caller asks for at the end.
+import { acquireDevice, GpuDeviceLostError, type DeviceInfo, type DeviceOptions } from './device';
+
+export type DType = 'f32' | 'u32' | 'i32';
+
+export interface Tensor {
+  readonly buf: GPUBuffer;
+  readonly shape: readonly number[];
+  readonly size: number; // number of 32-bit elements
+  readonly dtype: DType;
+}
+
+/** A f32 uniform word (plain numbers are u32). */
+export interface F32 {
+  f: number;
+}
+export const f32 = (f: number): F32 => ({ f });
+/** A i32 uniform word. */
+export const i32 = (i: number): { i: number } => ({ i });
+export type Word = number | F32 | { i: number };
+
+export interface Kernel {
+  /** Unique name of the WGSL source + entry point; the cache key also includes the constants. */
+  name: string;
+  code: string;
+  entryPoint?: string;
+  /** Pipeline-overridable constants (`override` in WGSL): tile shapes, workgroup sizes. */
+  constants?: Record<string, number>;
+}
+
+
+export const MAX_WG_PER_DIM = 65535;
+
+function bucketBytes(bytes: number): number {
+  const b = Math.max(256, Math.ceil(bytes / 256) * 256);
+  const p = 2 ** Math.floor(Math.log2(b));
+  if (b === p) return b;
+  if (b <= p * 1.25) return Math.ceil((p * 1.25) / 256) * 256;
+  if (b <= p * 1.5) return Math.ceil((p * 1.5) / 256) * 256;
+  if (b <= p * 1.75) return Math.ceil((p * 1.75) / 256) * 256;
+  return 2 * p;
+}
+
+export class Gpu {
+  readonly device: GPUDevice;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly uniforms = new Map<string, GPUBuffer>();
+  private readonly free = new Map<number, GPUBuffer[]>();
+  private readonly bufferBytes = new Map<GPUBuffer, number>();
+  /** Bytes currently handed out by the pool and the peak seen (for the memory report). */
+  liveBytes = 0;
+  peakBytes = 0;
+  dispatchCount = 0;
+  private readonly usage: number;
+
+  constructor(readonly info: DeviceInfo) {
+    this.device = info.device;
+    this.usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  }
+
+  static async create(opts?: DeviceOptions): Promise<Gpu> {
+    return new Gpu(await acquireDevice(opts));
+  }
+
+  get maxBindingBytes(): number {
+    return this.info.limits.maxStorageBufferBindingSize;
+  }
+
+  checkAlive(): void {
+    if (this.info.lost) {
+      throw new GpuDeviceLostError(
+        `The GPU device was lost (${this.info.lost.reason}). Your data and the last saved weights are kept; reload the page or restart the run.`,
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- buffers and tensors
+
+  private acquireBuffer(bytes: number): GPUBuffer {
+    const size = bucketBytes(bytes);
+    if (size > this.info.limits.maxBufferSize) {
+      throw new RangeError(`A ${(size / 2 ** 20).toFixed(1)} MiB buffer exceeds this GPU's limit of ${(this.info.limits.maxBufferSize / 2 ** 20).toFixed(0)} MiB.`);
+    }
+    const list = this.free.get(size);
+    let buf = list?.pop();
+    if (!buf) {
+      buf = this.device.createBuffer({ size, usage: this.usage });
+      this.bufferBytes.set(buf, size);
+    }
+    this.liveBytes += size;
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
+    return buf;
+  }
+
+  /** A new tensor from the pool. Contents are undefined unless `zero` is set. */
+  tensor(shape: readonly number[], dtype: DType = 'f32', zero = false): Tensor {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const buf = this.acquireBuffer(Math.max(4, size * 4));
+    const t: Tensor = { buf, shape: [...shape], size, dtype };
+    if (zero) this.zero(t);
+    return t;
+  }
+
+  /** A tensor filled from CPU data (written on the queue before the next submit). */
+  upload(data: Float32Array | Uint32Array | Int32Array, shape?: readonly number[]): Tensor {
+    const dtype: DType = data instanceof Float32Array ? 'f32' : data instanceof Uint32Array ? 'u32' : 'i32';
+    const t = this.tensor(shape ?? [data.length], dtype);
+    this.write(t, data);
+    return t;
+  }
+
+  write(t: Tensor, data: Float32Array | Uint32Array | Int32Array, offsetElems = 0): void {
+    // Encoded work that reads t must run after this write: submit what is pending first.
+    if (this.encoder) this.flush();
+    this.device.queue.writeBuffer(t.buf, offsetElems * 4, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  release(...ts: (Tensor | null | undefined)[]): void {
+    for (const t of ts) {
+      if (!t) continue;
+      const size = this.bufferBytes.get(t.buf);
+      if (size === undefined) continue;
+      this.liveBytes -= size;
+      let list = this.free.get(size);
+      if (!list) this.free.set(size, (list = []));
+      list.push(t.buf);
+    }
+  }
+
+  /** Frees the pool's idle buffers (e.g. after the reference model is dropped). */
+  trim(): void {
+    for (const list of this.free.values()) for (const b of list) {
+      this.bufferBytes.delete(b);
+      b.destroy();
+    }
+    this.free.clear();
+  }
+
+  view(t: Tensor, shape: readonly number[]): Tensor {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size !== t.size) throw new Error(`view: cannot view ${t.shape} as ${shape}`);
+    return { ...t, shape: [...shape] };
+  }
+
+  // ---------------------------------------------------------------- pipelines and dispatch
+
+  pipeline(k: Kernel): GPUComputePipeline {
+    const key = `${k.name}|${k.entryPoint ?? 'main'}|${JSON.stringify(k.constants ?? {})}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const module = this.device.createShaderModule({ code: k.code, label: k.name });
+      p = this.device.createComputePipeline({
+        label: key,
+        layout: 'auto',
+        compute: { module, entryPoint: k.entryPoint ?? 'main', constants: k.constants },
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private uniform(words: readonly Word[]): GPUBuffer {
+    const data = new ArrayBuffer(Math.max(16, Math.ceil((words.length * 4) / 16) * 16));
+    const u = new Uint32Array(data);
+    const f = new Float32Array(data);
+    const s = new Int32Array(data);
+    words.forEach((w, i) => {
+      if (typeof w === 'number') {
+        if (!Number.isInteger(w) || w < 0) throw new Error(`uniform word ${i} = ${w} is not a u32; wrap floats in f32()`);
+        u[i] = w;
+      } else if ('f' in w) f[i] = w.f;
+      else s[i] = w.i;
+    });
+    const key = Array.from(u).join(',');
+    let buf = this.uniforms.get(key);
+    if (!buf) {
+      if (this.uniforms.size > 8192) {
+        // Shapes change rarely; when they do, drop the old parameter blocks once submitted.
+        this.flush();
+        for (const b of this.uniforms.values()) b.destroy();
+        this.uniforms.clear();
+      }
+      buf = this.device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+      new Uint32Array(buf.getMappedRange()).set(u);
+      buf.unmap();
+      this.uniforms.set(key, buf);
+    }
+    return buf;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    this.checkAlive();
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    this.checkAlive();
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    return this.encoder;
+  }
+
+  /**
+   * Records one dispatch. Binding convention for every kernel in src/shaders: if `params` is given it is
+   * a uniform struct at @group(0) @binding(0); the tensors follow at bindings 1, 2, ... in order.
+   * `workgroups` may exceed 65535 in x: it is then folded into y (kernels use `linearWorkgroup`).
+   */
+  dispatch(k: Kernel, tensors: readonly (Tensor | GPUBuffer)[], params: readonly Word[] | null, workgroups: number | readonly number[]): void {
+    const pipeline = this.pipeline(k);
+    const entries: GPUBindGroupEntry[] = [];
+    if (params) entries.push({ binding: 0, resource: { buffer: this.uniform(params) } });
+    tensors.forEach((t, i) => {
+      const buffer = 'buf' in t ? t.buf : t;
+      const bytes = 'buf' in t ? Math.max(4, t.size * 4) : undefined;
+      entries.push({ binding: i + 1, resource: bytes === undefined ? { buffer } : { buffer, size: bytes } });
+    });
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    let [x, y, z] = typeof workgroups === 'number' ? [workgroups, 1, 1] : [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1];
+    if (x === 0 || y === 0 || z === 0) return;
+    if (x > MAX_WG_PER_DIM) {
+      if (y !== 1) throw new Error(`dispatch ${k.name}: too many workgroups (${x} x ${y})`);
+      y = Math.ceil(x / MAX_WG_PER_DIM);
+      x = MAX_WG_PER_DIM;
+    }
+    const pass = this.computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    this.dispatchCount++;
+  }
+
+  zero(t: Tensor): void {
+    this.commandEncoder().clearBuffer(t.buf, 0, Math.ceil((t.size * 4) / 4) * 4);
+  }
+
+  copy(src: Tensor, dst: Tensor, srcOffsetElems = 0, dstOffsetElems = 0, elems = src.size): void {
+    this.commandEncoder().copyBufferToBuffer(src.buf, srcOffsetElems * 4, dst.buf, dstOffsetElems * 4, elems * 4);
+  }
+
+  /** Submits everything recorded so far (one command buffer). */
+  flush(): void {
+    if (!this.encoder) return;
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+  }
+
+  /** Submits and waits until the GPU is idle. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.checkAlive();
+  }
+
+  /** Reads tensors back (one submit, one map per tensor). Use only at the end of a step. */
+  async read(...ts: Tensor[]): Promise<Float32Array[]> {
+    const enc = this.commandEncoder();
+    const staging = ts.map((t) => {
+      const bytes = Math.max(4, t.size * 4);
+      const s = this.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      enc.copyBufferToBuffer(t.buf, 0, s, 0, bytes);
+      return s;
+    });
+    this.flush();
+    const out: Float32Array[] = [];
+    for (const s of staging) {
+      await s.mapAsync(GPUMapMode.READ);
+      out.push(new Float32Array(s.getMappedRange().slice(0)));
+      s.unmap();
+      s.destroy();
+    }
+    this.checkAlive();
+    return out;
+  }
+
+  async readU32(t: Tensor): Promise<Uint32Array> {
+    const [f] = await this.read(t);
+    return new Uint32Array(f.buffer);
+  }
+}
+
+/** Number of workgroups for `n` invocations of size `wg` (folded by `dispatch` when > 65535). */
+export const groups = (n: number, wg: number): number => Math.ceil(n / wg);
