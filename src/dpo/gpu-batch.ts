@@ -1,0 +1,68 @@
+// Moves a collated pair batch to the GPU: token ids, positions, next-token targets and the masks
+// the loss and the metrics need. Everything here is computed once per batch on the CPU (it is tiny).
+import type { Gpu, Tensor } from '../gpu/context';
+import { NO_TARGET, type SeqBatch } from '../model/transformer';
+
+/** 2N sequences of length T: s < N is prompt+chosen[s], s >= N is prompt+rejected[s-N] (fixtures' layout). */
+export interface PairBatch {
+  N: number;
+  T: number;
+  inputIds: Uint32Array; // [2N*T]
+  completionMask: Float32Array; // [2N*T], 1 where token t belongs to the completion
+}
+
+export interface GpuPairBatch {
+  N: number;
+  T: number;
+  seq: SeqBatch;
+  /** [2N*T] 1 at rows whose NEXT token is a completion token (the rows that are scored). */
+  scored: Tensor;
+  /** Same, restricted to chosen / rejected sequences (for TRL's logits/chosen and logits/rejected). */
+  scoredChosen: Tensor;
+  scoredRejected: Tensor;
+  /** [2N] completion lengths. */
+  lengths: Tensor;
+  /** Host copies, for metrics and checks. */
+  host: { lengths: Float32Array; scored: Float32Array; chosenTokens: number; rejectedTokens: number };
+}
+
+export function uploadPairBatch(gpu: Gpu, b: PairBatch): GpuPairBatch {
+  const S = 2 * b.N;
+  const { T } = b;
+  const R = S * T;
+  if (b.inputIds.length !== R || b.completionMask.length !== R) throw new Error(`batch arrays must hold 2N*T = ${R} entries`);
+  const pos = new Uint32Array(R);
+  const targets = new Uint32Array(R).fill(NO_TARGET);
+  const scored = new Float32Array(R);
+  const scoredChosen = new Float32Array(R);
+  const scoredRejected = new Float32Array(R);
+  const lengths = new Float32Array(S);
+  for (let s = 0; s < S; s++) {
+    for (let t = 0; t < T; t++) {
+      const r = s * T + t;
+      pos[r] = t;
+      if (b.completionMask[r] > 0) lengths[s]++;
+      if (t + 1 < T && b.completionMask[r + 1] > 0) {
+        targets[r] = b.inputIds[r + 1];
+        scored[r] = 1;
+        (s < b.N ? scoredChosen : scoredRejected)[r] = 1;
+      }
+    }
+  }
+  const chosenTokens = scoredChosen.reduce((a, c) => a + c, 0);
+  const rejectedTokens = scoredRejected.reduce((a, c) => a + c, 0);
+  return {
+    N: b.N,
+    T,
+    seq: { S, T, ids: gpu.upload(b.inputIds, [R]), pos: gpu.upload(pos, [R]), targets: gpu.upload(targets, [R]) },
+    scored: gpu.upload(scored),
+    scoredChosen: gpu.upload(scoredChosen),
+    scoredRejected: gpu.upload(scoredRejected),
+    lengths: gpu.upload(lengths),
+    host: { lengths, scored, chosenTokens, rejectedTokens },
+  };
+}
+
+export function releasePairBatch(gpu: Gpu, b: GpuPairBatch): void {
+  gpu.release(b.seq.ids, b.seq.pos, b.seq.targets, b.scored, b.scoredChosen, b.scoredRejected, b.lengths);
+}
