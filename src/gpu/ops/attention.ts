@@ -1,0 +1,91 @@
+// Causal multi-head attention with grouped-query heads (GQA/MQA) and any head_dim.
+// q [B*T, H*D], k/v [B*T, KVH*D] straight from the projection matmuls; query head h uses kv head
+// floor(h / (H / KVH)); every sequence has positions 0..T-1 and a causal mask only (right padding needs
+// nothing else: padded positions come after every real one, so real rows never read them).
+// Forward saves probs [B, H, T, T] for backward. Kernels: softmax (one workgroup per score row), pv (one
+// thread per output), and backward ds (per row), dq, dkv (per element).
+import { f32, groups, type Gpu, type Kernel, type Tensor } from '../context';
+import src from '../../shaders/attention.wgsl?raw';
+
+export interface AttentionOptions {
+  B: number;
+  T: number;
+  H: number; // query heads
+  KVH: number; // key/value heads (divides H)
+  D: number; // head dim
+  scale: number; // usually 1/sqrt(D)
+}
+
+/** Splits a WGSL family file into one module per `//#kernel <name>` section (shared prefix prepended). */
+function kernels(name: string, code: string): Record<string, Kernel> {
+  const parts = code.split(/^\/\/#kernel[ \t]+/m);
+  const common = parts[0];
+  const out: Record<string, Kernel> = {};
+  for (const part of parts.slice(1)) {
+    const nl = part.indexOf('\n');
+    const k = part.slice(0, nl).trim();
+    out[k] = { name: `${name}.${k}`, code: `${common}\n${part.slice(nl + 1)}` };
+  }
+  return out;
+}
+
+const K = kernels('attention', src);
+const WG = 64;
+
+function check(gpu: Gpu, what: string, o: AttentionOptions, ts: Record<string, [Tensor, number]>): void {
+  for (const key of ['B', 'T', 'H', 'KVH', 'D'] as const) {
+    const v = o[key];
+    if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${what}: ${key} must be a positive integer, got ${v}.`);
+  }
+  if (o.H % o.KVH !== 0) throw new RangeError(`${what}: the number of query heads (${o.H}) must be a multiple of the number of key/value heads (${o.KVH}).`);
+  if (!Number.isFinite(o.scale)) throw new RangeError(`${what}: scale must be a finite number, got ${o.scale}.`);
+  for (const [n, [t, size]] of Object.entries(ts)) {
+    if (t.size !== size) throw new RangeError(`${what}: ${n} must hold ${size} values for B=${o.B}, T=${o.T}, H=${o.H}, KVH=${o.KVH}, D=${o.D}; it holds ${t.size}.`);
+  }
+  const probBytes = o.B * o.H * o.T * o.T * 4;
+  if (probBytes > gpu.maxBindingBytes) {
+    throw new RangeError(
+      `${what}: the attention probabilities for batch ${o.B} x ${o.H} heads x ${o.T}^2 positions need ${(probBytes / 2 ** 20).toFixed(0)} MiB, more than this GPU binds at once (${(gpu.maxBindingBytes / 2 ** 20).toFixed(0)} MiB). Use a smaller batch or a shorter maximum length.`,
+    );
+  }
+}
+
+const params = (o: AttentionOptions) => [o.B, o.T, o.H, o.KVH, o.D, f32(o.scale)];
+
+/** probs [B,H,T,T] = causal softmax(scale * q k^T) (0 above the diagonal), out [B*T, H*D] = probs @ v. */
+export function attentionForward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, out: Tensor, probs: Tensor, o: AttentionOptions): void {
+  const nq = o.B * o.T * o.H * o.D;
+  const nkv = o.B * o.T * o.KVH * o.D;
+  check(gpu, 'attentionForward', o, { q: [q, nq], k: [k, nkv], v: [v, nkv], out: [out, nq], probs: [probs, o.B * o.H * o.T * o.T] });
+  const p = params(o);
+  gpu.dispatch(K.softmax, [q, k, probs], p, o.B * o.H * o.T);
+  gpu.dispatch(K.pv, [probs, v, out], p, groups(nq, WG));
+}
+
+/** Overwrites dq [B*T,H*D], dk and dv [B*T,KVH*D] (summed over the query heads sharing a kv head). */
+export function attentionBackward(
+  gpu: Gpu,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  probs: Tensor,
+  dout: Tensor,
+  dq: Tensor,
+  dk: Tensor,
+  dv: Tensor,
+  o: AttentionOptions,
+): void {
+  const nq = o.B * o.T * o.H * o.D;
+  const nkv = o.B * o.T * o.KVH * o.D;
+  check(gpu, 'attentionBackward', o, {
+    q: [q, nq], k: [k, nkv], v: [v, nkv], probs: [probs, o.B * o.H * o.T * o.T],
+    dout: [dout, nq], dq: [dq, nq], dk: [dk, nkv], dv: [dv, nkv],
+  });
+  const p = params(o);
+  const ds = gpu.tensor([o.B, o.H, o.T, o.T]);
+  gpu.dispatch(K.ds, [probs, dout, v, ds], p, o.B * o.H * o.T);
+  gpu.dispatch(K.dq, [ds, k, dq], p, groups(nq, WG));
+  gpu.dispatch(K.dkv, [ds, probs, q, dout, dk, dv], p, groups(nkv, WG));
+  // Safe to hand back now: later users of this buffer are recorded after these dispatches.
+  gpu.release(ds);
+}
