@@ -7,7 +7,7 @@ import { createParams, downloadParams, fromHf, releaseParams, toHf } from '../mo
 import { parseSafetensorsHeader, readTensor } from '../model/safetensors';
 import { Transformer } from '../model/transformer';
 import { loadCheckpoint, type FileSource } from '../model/weights';
-import { releasePairBatch, uploadPairBatch, type PairBatch } from './gpu-batch';
+import { packPairs, releasePairBatch, uploadPairBatch, type PairBatch } from './gpu-batch';
 import { dpoLoss, type DpoLossKind } from './loss';
 import { dpoMetrics } from './metrics';
 import { AdamW } from './optimizer';
@@ -35,21 +35,11 @@ interface FixtureBatch {
   pairs: { prompt_ids: number[]; chosen_ids: number[]; rejected_ids: number[] }[];
 }
 
-/** Packs pairs the fixtures' way: s < N is prompt+chosen[s], s >= N prompt+rejected[s-N], right-padded. */
 export function packFixtureBatch(fb: FixtureBatch): PairBatch {
-  const N = fb.pairs.length;
-  const seqs: { ids: number[]; promptLen: number }[] = [];
-  for (const key of ['chosen_ids', 'rejected_ids'] as const) {
-    for (const p of fb.pairs) seqs.push({ ids: [...p.prompt_ids, ...p[key]], promptLen: p.prompt_ids.length });
-  }
-  const T = Math.max(...seqs.map((s) => s.ids.length));
-  const inputIds = new Uint32Array(2 * N * T).fill(fb.pad_id);
-  const completionMask = new Float32Array(2 * N * T);
-  seqs.forEach((s, i) => {
-    inputIds.set(s.ids, i * T);
-    for (let t = s.promptLen; t < s.ids.length; t++) completionMask[i * T + t] = 1;
-  });
-  return { N, T, inputIds, completionMask };
+  return packPairs(
+    fb.pairs.map((p) => ({ promptIds: p.prompt_ids, chosenIds: p.chosen_ids, rejectedIds: p.rejected_ids })),
+    fb.pad_id,
+  );
 }
 
 const LOSS_KEYS: Record<string, { kind: DpoLossKind; eps: number }> = {

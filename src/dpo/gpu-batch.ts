@@ -6,13 +6,52 @@ import { NO_TARGET, type SeqBatch } from '../model/transformer';
 /** 2N sequences of length T: s < N is prompt+chosen[s], s >= N is prompt+rejected[s-N] (fixtures' layout). */
 export interface PairBatch {
   N: number;
+  /** Number of sequences: 2N for preference pairs (default); N for SFT batches of prompt+chosen only. */
+  S?: number;
   T: number;
   inputIds: Uint32Array; // [2N*T]
   completionMask: Float32Array; // [2N*T], 1 where token t belongs to the completion
 }
 
+export interface TokenizedPair {
+  promptIds: readonly number[];
+  chosenIds: readonly number[];
+  rejectedIds: readonly number[];
+}
+
+/** Packs pairs: sequence s < N is prompt+chosen[s], s >= N is prompt+rejected[s-N], right-padded to the longest. */
+export function packPairs(pairs: readonly TokenizedPair[], padId: number): PairBatch {
+  const N = pairs.length;
+  const seqs: { ids: readonly number[]; promptLen: number }[] = [];
+  for (const key of ['chosenIds', 'rejectedIds'] as const) {
+    for (const p of pairs) seqs.push({ ids: [...p.promptIds, ...p[key]], promptLen: p.promptIds.length });
+  }
+  const T = Math.max(2, ...seqs.map((s) => s.ids.length));
+  const inputIds = new Uint32Array(2 * N * T).fill(padId);
+  const completionMask = new Float32Array(2 * N * T);
+  seqs.forEach((s, i) => {
+    inputIds.set(s.ids, i * T);
+    for (let t = s.promptLen; t < s.ids.length; t++) completionMask[i * T + t] = 1;
+  });
+  return { N, T, inputIds, completionMask };
+}
+
+/** SFT batch: prompt+chosen sequences only, the loss on the chosen tokens. */
+export function packSftSequences(pairs: readonly TokenizedPair[], padId: number): PairBatch {
+  const N = pairs.length;
+  const T = Math.max(2, ...pairs.map((p) => p.promptIds.length + p.chosenIds.length));
+  const inputIds = new Uint32Array(N * T).fill(padId);
+  const completionMask = new Float32Array(N * T);
+  pairs.forEach((p, i) => {
+    inputIds.set([...p.promptIds, ...p.chosenIds], i * T);
+    for (let t = p.promptIds.length; t < p.promptIds.length + p.chosenIds.length; t++) completionMask[i * T + t] = 1;
+  });
+  return { N, S: N, T, inputIds, completionMask };
+}
+
 export interface GpuPairBatch {
   N: number;
+  S: number;
   T: number;
   seq: SeqBatch;
   /** [2N*T] 1 at rows whose NEXT token is a completion token (the rows that are scored). */
@@ -27,7 +66,7 @@ export interface GpuPairBatch {
 }
 
 export function uploadPairBatch(gpu: Gpu, b: PairBatch): GpuPairBatch {
-  const S = 2 * b.N;
+  const S = b.S ?? 2 * b.N;
   const { T } = b;
   const R = S * T;
   if (b.inputIds.length !== R || b.completionMask.length !== R) throw new Error(`batch arrays must hold 2N*T = ${R} entries`);
@@ -53,6 +92,7 @@ export function uploadPairBatch(gpu: Gpu, b: PairBatch): GpuPairBatch {
   const rejectedTokens = scoredRejected.reduce((a, c) => a + c, 0);
   return {
     N: b.N,
+    S,
     T,
     seq: { S, T, ids: gpu.upload(b.inputIds, [R]), pos: gpu.upload(pos, [R]), targets: gpu.upload(targets, [R]) },
     scored: gpu.upload(scored),

@@ -150,3 +150,34 @@ export async function dpoMicroStep(
     referenceTokenLogps: o.tokenLogps && refLp ? out[6].slice(0, R) : undefined,
   };
 }
+
+export interface SftMicroStepResult {
+  /** Sum of the chosen tokens' log-probs and their count (loss = -sum / count). */
+  logpSum: number;
+  tokens: number;
+}
+
+/**
+ * SFT on the chosen completions (to make a reference when the user has none, as in the DPO paper):
+ * gradient of -(sum of completion-token log-probs) / `windowTokens`, where windowTokens counts the
+ * completion tokens of every micro-batch of the optimizer step (Hugging Face's num_items_in_batch).
+ */
+export async function sftMicroStep(gpu: Gpu, policy: Transformer, batch: GpuPairBatch, grads: ParamSet | null, windowTokens: number): Promise<SftMicroStepResult> {
+  const R = batch.S * batch.T;
+  const state = policy.forward(batch.seq, grads !== null);
+  const lp = policy.tokenLogprobs(state);
+  const sum = gpu.tensor([1], 'f32', true);
+  maskedSum(gpu, lp.logp, batch.scored, sum, { R, outIndex: 0 });
+  if (grads) {
+    const g = gpu.tensor([R]);
+    scale(gpu, batch.scored, g, R, -1 / Math.max(1, windowTokens));
+    policy.backward(state, lp, g, grads);
+    gpu.release(g);
+  } else {
+    policy.releaseState(state);
+  }
+  const [s] = await gpu.read(sum);
+  policy.releaseLogprobs(lp);
+  gpu.release(sum);
+  return { logpSum: s[0], tokens: batch.host.chosenTokens };
+}

@@ -276,6 +276,21 @@ export class Transformer {
     return kl;
   }
 
+  /** Full next-token logits [V] of one row of a forward state (generation). */
+  rowLogits(state: ForwardState, row: number): Tensor {
+    const { gpu, cfg } = this;
+    const h = gpu.tensor([1, cfg.hidden]);
+    gpu.copy(state.hidden, h, row * cfg.hidden, 0, cfg.hidden);
+    const out = gpu.tensor([cfg.vocabSize]);
+    this.forEachVocabChunk((w, vOffset, Vc) => {
+      const logits = this.logitsChunk(h, w, 1, Vc);
+      gpu.copy(logits, out, 0, vOffset, Vc);
+      gpu.release(logits);
+    });
+    gpu.release(h);
+    return out;
+  }
+
   releaseLogprobs(lp: TokenLogprobs): void {
     this.gpu.release(lp.logp, lp.lse, lp.logitSum);
   }

@@ -1,0 +1,472 @@
+// The DPO trainer: TRL's DPOTrainer options and metric names, Hugging Face Trainer's step semantics
+// (gradient accumulation, warmup + schedule, clipping, AdamW without decay on biases and norms),
+// on the WebGPU engine. The loop reads top to bottom: batches -> micro-steps -> optimizer step -> logs.
+import type { Gpu } from '../gpu/context';
+import type { ModelConfig } from '../model/config';
+import { createParams, downloadParams, fromHf, releaseParams, toHf, type ParamSet } from '../model/params';
+import { parseSafetensorsHeader, readTensor, writeSafetensors } from '../model/safetensors';
+import { Transformer } from '../model/transformer';
+import { generate, type GenerateOptions } from './generate';
+import { packPairs, packSftSequences, releasePairBatch, uploadPairBatch, type TokenizedPair } from './gpu-batch';
+import type { DpoLossKind } from './loss';
+import { dpoMetrics, type Metrics } from './metrics';
+import { AdamW, NonFiniteGradientError } from './optimizer';
+import { Rng } from './rng';
+import { lrLambda, warmupSteps, type LrSchedulerType } from './schedule';
+import { dpoMicroStep, sftMicroStep, type MicroStepResult } from './step';
+
+export interface TrainerArgs {
+  /** 'dpo' (preference optimisation) or 'sft' (NLL on the chosen completions, to make a reference). */
+  mode: 'dpo' | 'sft';
+  beta: number;
+  loss_type: DpoLossKind;
+  label_smoothing: number;
+  learning_rate: number;
+  per_device_train_batch_size: number;
+  per_device_eval_batch_size: number;
+  gradient_accumulation_steps: number;
+  num_train_epochs: number;
+  max_steps: number;
+  warmup_ratio: number;
+  warmup_steps: number;
+  lr_scheduler_type: LrSchedulerType;
+  max_grad_norm: number;
+  weight_decay: number;
+  adam_beta1: number;
+  adam_beta2: number;
+  adam_epsilon: number;
+  seed: number;
+  precompute_ref_log_probs: boolean;
+  reference_free: boolean;
+  rpo_alpha: number | null;
+  logging_steps: number;
+  /** Evaluate every N optimizer steps (0 = only when asked). */
+  eval_steps: number;
+  /** Shuffle the training pairs each epoch (seeded); false = file order, like a sequential sampler. */
+  shuffle: boolean;
+  /** Compute kl/token_mean_exact at logging steps (costs two extra LM-head passes). */
+  compute_kl: boolean;
+}
+
+/** TRL 1.x / transformers defaults, except logging_steps (1: a playground logs every step). */
+export const defaultTrainerArgs: TrainerArgs = {
+  mode: 'dpo',
+  beta: 0.1,
+  loss_type: 'sigmoid',
+  label_smoothing: 0,
+  learning_rate: 1e-6,
+  per_device_train_batch_size: 8,
+  per_device_eval_batch_size: 8,
+  gradient_accumulation_steps: 1,
+  num_train_epochs: 3,
+  max_steps: -1,
+  warmup_ratio: 0,
+  warmup_steps: 0,
+  lr_scheduler_type: 'linear',
+  max_grad_norm: 1,
+  weight_decay: 0,
+  adam_beta1: 0.9,
+  adam_beta2: 0.999,
+  adam_epsilon: 1e-8,
+  seed: 42,
+  precompute_ref_log_probs: false,
+  reference_free: false,
+  rpo_alpha: null,
+  logging_steps: 1,
+  eval_steps: 0,
+  shuffle: true,
+  compute_kl: true,
+};
+
+export class TrainerConfigError extends Error {
+  override name = 'TrainerConfigError';
+}
+
+export function validateArgs(a: TrainerArgs): void {
+  const bad = (msg: string) => {
+    throw new TrainerConfigError(msg);
+  };
+  if (!(a.beta > 0)) bad(`beta must be positive (got ${a.beta}); the DPO paper and TRL use 0.1 to 0.5.`);
+  if (!(a.learning_rate >= 0)) bad(`learning_rate must be >= 0 (got ${a.learning_rate}).`);
+  if (!['sigmoid', 'cdpo', 'robust', 'hinge', 'ipo'].includes(a.loss_type)) bad(`loss_type '${a.loss_type}' is not supported; use sigmoid, cdpo, robust, hinge or ipo.`);
+  if (!(a.label_smoothing >= 0 && a.label_smoothing < 0.5)) bad(`label_smoothing must be in [0, 0.5) (got ${a.label_smoothing}).`);
+  for (const k of ['per_device_train_batch_size', 'per_device_eval_batch_size', 'gradient_accumulation_steps'] as const) {
+    if (!Number.isInteger(a[k]) || a[k] < 1) bad(`${k} must be a positive integer (got ${a[k]}).`);
+  }
+  if (a.max_steps <= 0 && !(a.num_train_epochs > 0)) bad('Set max_steps > 0 or num_train_epochs > 0.');
+  if (!(a.warmup_ratio >= 0 && a.warmup_ratio <= 1)) bad(`warmup_ratio must be in [0, 1] (got ${a.warmup_ratio}).`);
+  if (a.precompute_ref_log_probs && a.reference_free) bad('precompute_ref_log_probs and reference_free cannot both be set.');
+}
+
+export interface LogRecord extends Metrics {
+  step: number;
+  epoch: number;
+}
+
+export interface PairRecord {
+  index: number;
+  policyChosen: number;
+  policyRejected: number;
+  referenceChosen: number;
+  referenceRejected: number;
+  rewardChosen: number;
+  rewardRejected: number;
+  margin: number;
+  /** sigma(r_l - r_w): the weight DPO's gradient gives this pair. */
+  weight: number;
+}
+
+export interface TrainerEvents {
+  onLog?(r: LogRecord): void;
+  onEval?(r: LogRecord, pairs: PairRecord[]): void;
+  onStatus?(message: string): void;
+}
+
+export interface TrainerInit {
+  config: ModelConfig;
+  /** Hugging Face tensors of the starting policy. */
+  policy: Map<string, Float32Array>;
+  /** Reference weights; the starting policy when absent (TRL's default). */
+  reference?: Map<string, Float32Array>;
+  train: TokenizedPair[];
+  eval?: TokenizedPair[];
+  padId: number;
+  args?: Partial<TrainerArgs>;
+}
+
+interface Progress {
+  step: number;
+  epoch: number;
+  /** Position (in micro-batches) inside the current epoch's order. */
+  cursor: number;
+  order: number[];
+  rngState: number;
+}
+
+export class DpoTrainer {
+  readonly args: TrainerArgs;
+  readonly cfg: ModelConfig;
+  readonly policy: Transformer;
+  reference: Transformer | null;
+  private readonly params: ParamSet;
+  private readonly grads: ParamSet;
+  private readonly opt: AdamW;
+  private refLogps: Float32Array[] | null = null; // per train pair [chosen, rejected]
+  private evalRefLogps: Float32Array[] | null = null;
+  private readonly rng: Rng;
+  private progress: Progress;
+  private pauseRequested = false;
+  readonly totalSteps: number;
+  readonly warmup: number;
+  lastGradNorm = NaN;
+
+  private constructor(
+    readonly gpu: Gpu,
+    private readonly init: TrainerInit,
+  ) {
+    this.args = { ...defaultTrainerArgs, ...init.args };
+    validateArgs(this.args);
+    if (init.train.length === 0) throw new TrainerConfigError('The training split is empty: load a dataset with at least one valid pair.');
+    this.cfg = init.config;
+    this.params = createParams(gpu, this.cfg, fromHf(this.cfg, init.policy));
+    this.policy = new Transformer(gpu, this.cfg, this.params);
+    const needsRef = this.args.mode === 'dpo' && !this.args.reference_free;
+    this.reference = needsRef ? new Transformer(gpu, this.cfg, createParams(gpu, this.cfg, fromHf(this.cfg, init.reference ?? init.policy))) : null;
+    this.grads = createParams(gpu, this.cfg, null);
+    this.opt = new AdamW(gpu, this.cfg, this.params, this.grads);
+    const a = this.args;
+    this.rng = new Rng(a.seed);
+    const perEpoch = Math.max(1, Math.ceil(this.batchesPerEpoch / a.gradient_accumulation_steps));
+    this.totalSteps = a.max_steps > 0 ? a.max_steps : Math.ceil(a.num_train_epochs * perEpoch);
+    this.warmup = warmupSteps(this.totalSteps, a.warmup_ratio, a.warmup_steps);
+    this.progress = { step: 0, epoch: 0, cursor: 0, order: this.epochOrder(), rngState: this.rng.state };
+  }
+
+  static async create(gpu: Gpu, init: TrainerInit): Promise<DpoTrainer> {
+    const t = new DpoTrainer(gpu, init);
+    if (t.args.precompute_ref_log_probs && t.reference) await t.precomputeReference();
+    return t;
+  }
+
+  get step(): number {
+    return this.progress.step;
+  }
+
+  get done(): boolean {
+    return this.progress.step >= this.totalSteps;
+  }
+
+  get batchesPerEpoch(): number {
+    return Math.ceil(this.init.train.length / this.args.per_device_train_batch_size);
+  }
+
+  private epochOrder(): number[] {
+    const n = this.init.train.length;
+    return this.args.shuffle ? this.rng.permutation(n) : Array.from({ length: n }, (_, i) => i);
+  }
+
+  learningRate(step: number): number {
+    return this.args.learning_rate * lrLambda(this.args.lr_scheduler_type, step, this.totalSteps, this.warmup);
+  }
+
+  /** Reference log-probs of every pair, computed once; the reference weights then leave the GPU. */
+  private async precomputeReference(): Promise<void> {
+    const ref = this.reference!;
+    const run = async (pairs: TokenizedPair[]) => {
+      const out: Float32Array[] = [];
+      const bs = this.args.per_device_eval_batch_size;
+      for (let i = 0; i < pairs.length; i += bs) {
+        const chunk = pairs.slice(i, i + bs);
+        const batch = uploadPairBatch(this.gpu, packPairs(chunk, this.init.padId));
+        const r = await dpoMicroStep(this.gpu, ref, { logps: new Float32Array(2 * chunk.length) }, batch, this.lossOpts(null));
+        releasePairBatch(this.gpu, batch);
+        const N = chunk.length;
+        for (let j = 0; j < N; j++) out.push(Float32Array.of(r.policyLogps[j], r.policyLogps[N + j]));
+      }
+      return out;
+    };
+    this.refLogps = await run(this.init.train);
+    this.evalRefLogps = this.init.eval?.length ? await run(this.init.eval) : [];
+    releaseParams(this.gpu, ref.params);
+    this.reference = null;
+    this.gpu.trim();
+  }
+
+  private lossOpts(grads: ParamSet | null, kl = false) {
+    const a = this.args;
+    return {
+      beta: a.beta,
+      kind: a.loss_type,
+      labelSmoothing: a.label_smoothing,
+      referenceFree: a.reference_free,
+      gradScale: 1,
+      rpoAlpha: a.rpo_alpha ?? 0,
+      kl: kl && a.compute_kl,
+      grads,
+    };
+  }
+
+  private refSource(indices: number[], table: Float32Array[] | null, N: number) {
+    if (this.reference) return { model: this.reference };
+    const logps = new Float32Array(2 * N);
+    if (table) indices.forEach((idx, j) => {
+      logps[j] = table[idx][0];
+      logps[N + j] = table[idx][1];
+    });
+    return { logps }; // reference-free: zeros
+  }
+
+  requestPause(): void {
+    this.pauseRequested = true;
+  }
+
+  /** Trains until max steps, a pause request, or an error. Returns true when training finished. */
+  async train(events: TrainerEvents = {}): Promise<boolean> {
+    this.pauseRequested = false;
+    const a = this.args;
+    const accum = a.gradient_accumulation_steps;
+    const bs = a.per_device_train_batch_size;
+    let window: MicroStepResult[] = [];
+    let sftWindow = { logpSum: 0, tokens: 0 };
+    let windowTokens = 0;
+    let windowStart = performance.now();
+    while (!this.done) {
+      if (this.pauseRequested) return false;
+      this.gpu.checkAlive();
+      const p = this.progress;
+      // the micro-batches of this optimizer step (fewer at the end of an epoch, as HF does)
+      const remaining = this.batchesPerEpoch - p.cursor;
+      const micro = Math.min(accum, remaining);
+      const batchesIdx: number[][] = [];
+      for (let k = 0; k < micro; k++) {
+        const start = (p.cursor + k) * bs;
+        batchesIdx.push(p.order.slice(start, start + bs));
+      }
+      const logNow = (p.step + 1) % a.logging_steps === 0 || p.step + 1 === this.totalSteps;
+      this.opt.zeroGrads();
+      const sftTokens = batchesIdx.reduce((acc, idx) => acc + idx.reduce((s, i) => s + this.init.train[i].chosenIds.length, 0), 0);
+      for (const idx of batchesIdx) {
+        const pairs = idx.map((i) => this.init.train[i]);
+        if (a.mode === 'sft') {
+          const batch = uploadPairBatch(this.gpu, packSftSequences(pairs, this.init.padId));
+          const r = await sftMicroStep(this.gpu, this.policy, batch, this.grads, sftTokens);
+          windowTokens += batch.host.scored.length;
+          releasePairBatch(this.gpu, batch);
+          sftWindow.logpSum += r.logpSum;
+          sftWindow.tokens += r.tokens;
+          if (!Number.isFinite(r.logpSum)) return this.fail(events, 'The SFT loss became non-finite');
+          continue;
+        }
+        const batch = uploadPairBatch(this.gpu, packPairs(pairs, this.init.padId));
+        const opts = { ...this.lossOpts(this.grads, logNow), gradScale: 1 / micro };
+        const r = await dpoMicroStep(this.gpu, this.policy, this.refSource(idx, this.refLogps, pairs.length), batch, opts);
+        windowTokens += countTokens(pairs);
+        releasePairBatch(this.gpu, batch);
+        if (!r.losses.every(Number.isFinite)) return this.fail(events, 'The loss became non-finite');
+        window.push(r);
+      }
+      const lr = this.learningRate(p.step);
+      try {
+        this.lastGradNorm = await this.opt.apply({
+          lr,
+          beta1: a.adam_beta1,
+          beta2: a.adam_beta2,
+          eps: a.adam_epsilon,
+          weightDecay: a.weight_decay,
+          maxGradNorm: a.max_grad_norm,
+        });
+      } catch (e) {
+        if (e instanceof NonFiniteGradientError) return this.fail(events, e.message);
+        throw e;
+      }
+      p.step++;
+      p.cursor += micro;
+      if (p.cursor >= this.batchesPerEpoch) {
+        p.epoch++;
+        p.cursor = 0;
+        p.order = this.epochOrder();
+      }
+      p.rngState = this.rng.state;
+      if (logNow) {
+        const secs = (performance.now() - windowStart) / 1000;
+        const metrics: Metrics =
+          a.mode === 'sft' ? { loss: -sftWindow.logpSum / Math.max(1, sftWindow.tokens) } : dpoMetrics(window, this.cfg.vocabSize);
+        if (a.mode === 'dpo' && !(logNow && a.compute_kl && this.reference)) delete metrics['kl/token_mean_exact'];
+        events.onLog?.({
+          ...metrics,
+          grad_norm: this.lastGradNorm,
+          learning_rate: this.learningRate(p.step),
+          'tokens/s': windowTokens / Math.max(secs, 1e-9),
+          epoch: p.epoch + p.cursor / this.batchesPerEpoch,
+          step: p.step,
+        });
+        window = [];
+        sftWindow = { logpSum: 0, tokens: 0 };
+        windowTokens = 0;
+        windowStart = performance.now();
+      }
+      if (a.eval_steps > 0 && p.step % a.eval_steps === 0 && this.init.eval?.length) await this.evaluate(events);
+    }
+    return true;
+  }
+
+  private fail(events: TrainerEvents, why: string): boolean {
+    this.opt.zeroGrads();
+    const msg = `${why}; training stopped at step ${this.progress.step} and the last good weights were kept.`;
+    events.onStatus?.(msg);
+    throw new NonFiniteGradientError(msg);
+  }
+
+  /** Loss and metrics on the held-out pairs (prefix eval_), plus one record per pair. */
+  async evaluate(events: TrainerEvents = {}): Promise<{ metrics: LogRecord; pairs: PairRecord[] }> {
+    const pairs = this.init.eval ?? [];
+    const results: MicroStepResult[] = [];
+    const records: PairRecord[] = [];
+    const bs = this.args.per_device_eval_batch_size;
+    for (let i = 0; i < pairs.length; i += bs) {
+      const chunk = pairs.slice(i, i + bs);
+      const idx = chunk.map((_, j) => i + j);
+      const batch = uploadPairBatch(this.gpu, packPairs(chunk, this.init.padId));
+      const r = await dpoMicroStep(this.gpu, this.policy, this.refSource(idx, this.evalRefLogps, chunk.length), batch, this.lossOpts(null, true));
+      releasePairBatch(this.gpu, batch);
+      results.push(r);
+      const N = chunk.length;
+      for (let j = 0; j < N; j++) {
+        const rc = r.rewards[j];
+        const rr = r.rewards[N + j];
+        records.push({
+          index: i + j,
+          policyChosen: r.policyLogps[j],
+          policyRejected: r.policyLogps[N + j],
+          referenceChosen: r.referenceLogps[j],
+          referenceRejected: r.referenceLogps[N + j],
+          rewardChosen: rc,
+          rewardRejected: rr,
+          margin: rc - rr,
+          weight: 1 / (1 + Math.exp(rc - rr)),
+        });
+      }
+    }
+    const m = results.length ? dpoMetrics(results, this.cfg.vocabSize) : {};
+    const metrics: LogRecord = { step: this.progress.step, epoch: this.progress.epoch };
+    for (const [k, v] of Object.entries(m)) metrics[`eval_${k}`] = v;
+    events.onEval?.(metrics, records);
+    return { metrics, pairs: records };
+  }
+
+  async sample(which: 'policy' | 'reference', promptIds: number[], o: GenerateOptions): Promise<number[]> {
+    const model = which === 'policy' ? this.policy : this.reference;
+    if (!model) throw new TrainerConfigError('The reference model is not on the GPU (reference log-probs were precomputed or the run is reference-free).');
+    return generate(this.gpu, model, promptIds, o);
+  }
+
+  /** The policy's weights with Hugging Face names. */
+  async policyWeights(): Promise<Map<string, Float32Array>> {
+    return toHf(this.cfg, await downloadParams(this.gpu, this.params));
+  }
+
+  // ------------------------------------------------------------------ pause / resume
+
+  /** Everything needed to continue exactly where the run stopped: weights, moments, step, RNG, order. */
+  async saveState(): Promise<Uint8Array> {
+    const tensors: { name: string; shape: number[]; data: Float32Array }[] = [];
+    for (const [prefix, set] of [
+      ['param', this.params],
+      ['m', this.opt.m],
+      ['v', this.opt.v],
+    ] as const) {
+      for (const [name, data] of await downloadParams(this.gpu, set)) tensors.push({ name: `${prefix}.${name}`, shape: [data.length], data });
+    }
+    const meta = {
+      progress: this.progress,
+      optimizerStep: this.opt.step,
+      refLogps: this.refLogps?.map((x) => Array.from(x)) ?? null,
+      evalRefLogps: this.evalRefLogps?.map((x) => Array.from(x)) ?? null,
+      args: this.args,
+    };
+    return writeSafetensors(tensors, { trainer_state: JSON.stringify(meta) });
+  }
+
+  /** Restores a state saved by saveState into a trainer created with the same data and arguments. */
+  async loadState(bytes: Uint8Array): Promise<void> {
+    const h = parseSafetensorsHeader(bytes);
+    const meta = JSON.parse(h.metadata.trainer_state ?? 'null');
+    if (!meta) throw new TrainerConfigError('This file is not a saved training state.');
+    for (const [prefix, set] of [
+      ['param', this.params],
+      ['m', this.opt.m],
+      ['v', this.opt.v],
+    ] as const) {
+      for (const [name, p] of set) {
+        const e = h.tensors.get(`${prefix}.${name}`);
+        if (!e) throw new TrainerConfigError(`The saved state has no ${prefix}.${name}: it belongs to another model.`);
+        const data = readTensor(bytes, e);
+        let off = 0;
+        for (const c of p.chunks) {
+          this.gpu.write(c, data.subarray(off, off + c.size));
+          off += c.size;
+        }
+      }
+    }
+    this.progress = meta.progress;
+    this.rng.state = meta.progress.rngState;
+    this.opt.step = meta.optimizerStep;
+    if (meta.refLogps) this.refLogps = meta.refLogps.map((x: number[]) => Float32Array.from(x));
+    if (meta.evalRefLogps) this.evalRefLogps = meta.evalRefLogps.map((x: number[]) => Float32Array.from(x));
+    if (this.refLogps && this.reference) {
+      releaseParams(this.gpu, this.reference.params);
+      this.reference = null;
+    }
+  }
+
+  release(): void {
+    releaseParams(this.gpu, this.params);
+    releaseParams(this.gpu, this.grads);
+    if (this.reference) releaseParams(this.gpu, this.reference.params);
+    this.opt.release();
+  }
+}
+
+function countTokens(pairs: TokenizedPair[]): number {
+  return pairs.reduce((s, p) => s + 2 * p.promptIds.length + p.chosenIds.length + p.rejectedIds.length, 0);
+}
