@@ -7,7 +7,8 @@ import { createParams, downloadParams, fromHf, releaseParams, toHf } from '../mo
 import { parseSafetensorsHeader, readTensor } from '../model/safetensors';
 import { Transformer } from '../model/transformer';
 import { loadCheckpoint, type FileSource } from '../model/weights';
-import { packPairs, releasePairBatch, uploadPairBatch, type PairBatch } from './gpu-batch';
+import { releasePairBatch, uploadPairBatch, type PairBatch } from './gpu-batch';
+import { collate } from './tokenize';
 import { dpoLoss, type DpoLossKind } from './loss';
 import { dpoMetrics } from './metrics';
 import { AdamW } from './optimizer';
@@ -36,7 +37,7 @@ interface FixtureBatch {
 }
 
 export function packFixtureBatch(fb: FixtureBatch): PairBatch {
-  return packPairs(
+  return collate(
     fb.pairs.map((p) => ({ promptIds: p.prompt_ids, chosenIds: p.chosen_ids, rejectedIds: p.rejected_ids })),
     fb.pad_id,
   );

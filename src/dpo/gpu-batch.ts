@@ -2,6 +2,7 @@
 // the loss and the metrics need. Everything here is computed once per batch on the CPU (it is tiny).
 import type { Gpu, Tensor } from '../gpu/context';
 import { NO_TARGET, type SeqBatch } from '../model/transformer';
+import type { TokenizedPair } from './tokenize';
 
 /** 2N sequences of length T: s < N is prompt+chosen[s], s >= N is prompt+rejected[s-N] (fixtures' layout). */
 export interface PairBatch {
@@ -13,38 +14,23 @@ export interface PairBatch {
   completionMask: Float32Array; // [2N*T], 1 where token t belongs to the completion
 }
 
-export interface TokenizedPair {
-  promptIds: readonly number[];
-  chosenIds: readonly number[];
-  rejectedIds: readonly number[];
-}
-
-/** Packs pairs: sequence s < N is prompt+chosen[s], s >= N is prompt+rejected[s-N], right-padded to the longest. */
-export function packPairs(pairs: readonly TokenizedPair[], padId: number): PairBatch {
-  const N = pairs.length;
-  const seqs: { ids: readonly number[]; promptLen: number }[] = [];
-  for (const key of ['chosenIds', 'rejectedIds'] as const) {
-    for (const p of pairs) seqs.push({ ids: [...p.promptIds, ...p[key]], promptLen: p.promptIds.length });
-  }
-  const T = Math.max(2, ...seqs.map((s) => s.ids.length));
-  const inputIds = new Uint32Array(2 * N * T).fill(padId);
-  const completionMask = new Float32Array(2 * N * T);
-  seqs.forEach((s, i) => {
-    inputIds.set(s.ids, i * T);
-    for (let t = s.promptLen; t < s.ids.length; t++) completionMask[i * T + t] = 1;
-  });
-  return { N, T, inputIds, completionMask };
-}
+export type { TokenizedPair };
 
 /** SFT batch: prompt+chosen sequences only, the loss on the chosen tokens. */
-export function packSftSequences(pairs: readonly TokenizedPair[], padId: number): PairBatch {
+export function packSftSequences(pairs: readonly TokenizedPair[], padId: number, maxLength: number | null = null): PairBatch {
   const N = pairs.length;
-  const T = Math.max(2, ...pairs.map((p) => p.promptIds.length + p.chosenIds.length));
+  const seqs = pairs.map((p) => {
+    const ids = [...p.promptIds, ...p.chosenIds];
+    const mask = ids.map((_, t) => (t >= p.promptIds.length ? 1 : 0));
+    // SFTTrainer truncates each sequence to max_length, keeping the start
+    return maxLength !== null && ids.length > maxLength ? { ids: ids.slice(0, maxLength), mask: mask.slice(0, maxLength) } : { ids, mask };
+  });
+  const T = Math.max(2, ...seqs.map((s) => s.ids.length));
   const inputIds = new Uint32Array(N * T).fill(padId);
   const completionMask = new Float32Array(N * T);
-  pairs.forEach((p, i) => {
-    inputIds.set([...p.promptIds, ...p.chosenIds], i * T);
-    for (let t = p.promptIds.length; t < p.promptIds.length + p.chosenIds.length; t++) completionMask[i * T + t] = 1;
+  seqs.forEach((s, i) => {
+    inputIds.set(s.ids, i * T);
+    completionMask.set(s.mask, i * T);
   });
   return { N, S: N, T, inputIds, completionMask };
 }

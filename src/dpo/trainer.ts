@@ -7,7 +7,8 @@ import { createParams, downloadParams, fromHf, releaseParams, toHf, type ParamSe
 import { parseSafetensorsHeader, readTensor, writeSafetensors } from '../model/safetensors';
 import { Transformer } from '../model/transformer';
 import { generate, type GenerateOptions } from './generate';
-import { packPairs, packSftSequences, releasePairBatch, uploadPairBatch, type TokenizedPair } from './gpu-batch';
+import { packSftSequences, releasePairBatch, uploadPairBatch, type PairBatch } from './gpu-batch';
+import { collate, TRL_DEFAULT_MAX_LENGTH, type TokenizedPair, type TruncationMode } from './tokenize';
 import type { DpoLossKind } from './loss';
 import { dpoMetrics, type Metrics } from './metrics';
 import { AdamW, NonFiniteGradientError } from './optimizer';
@@ -46,6 +47,9 @@ export interface TrainerArgs {
   shuffle: boolean;
   /** Compute kl/token_mean_exact at logging steps (costs two extra LM-head passes). */
   compute_kl: boolean;
+  /** Longest prompt+completion in tokens (TRL's max_length; null = no truncation). */
+  max_length: number | null;
+  truncation_mode: TruncationMode;
 }
 
 /** TRL 1.x / transformers defaults, except logging_steps (1: a playground logs every step). */
@@ -76,6 +80,8 @@ export const defaultTrainerArgs: TrainerArgs = {
   eval_steps: 0,
   shuffle: true,
   compute_kl: true,
+  max_length: TRL_DEFAULT_MAX_LENGTH,
+  truncation_mode: 'keep_start',
 };
 
 export class TrainerConfigError extends Error {
@@ -205,6 +211,11 @@ export class DpoTrainer {
     return this.args.shuffle ? this.rng.permutation(n) : Array.from({ length: n }, (_, i) => i);
   }
 
+  /** TRL's collator: prompt+completion, truncated to max_length per sequence, right-padded. */
+  private pack(pairs: readonly TokenizedPair[]): PairBatch {
+    return collate(pairs, this.init.padId, { maxLength: this.args.max_length, truncationMode: this.args.truncation_mode });
+  }
+
   learningRate(step: number): number {
     return this.args.learning_rate * lrLambda(this.args.lr_scheduler_type, step, this.totalSteps, this.warmup);
   }
@@ -217,7 +228,7 @@ export class DpoTrainer {
       const bs = this.args.per_device_eval_batch_size;
       for (let i = 0; i < pairs.length; i += bs) {
         const chunk = pairs.slice(i, i + bs);
-        const batch = uploadPairBatch(this.gpu, packPairs(chunk, this.init.padId));
+        const batch = uploadPairBatch(this.gpu, this.pack(chunk));
         const r = await dpoMicroStep(this.gpu, ref, { logps: new Float32Array(2 * chunk.length) }, batch, this.lossOpts(null));
         releasePairBatch(this.gpu, batch);
         const N = chunk.length;
@@ -288,7 +299,7 @@ export class DpoTrainer {
       for (const idx of batchesIdx) {
         const pairs = idx.map((i) => this.init.train[i]);
         if (a.mode === 'sft') {
-          const batch = uploadPairBatch(this.gpu, packSftSequences(pairs, this.init.padId));
+          const batch = uploadPairBatch(this.gpu, packSftSequences(pairs, this.init.padId, this.args.max_length));
           const r = await sftMicroStep(this.gpu, this.policy, batch, this.grads, sftTokens);
           windowTokens += batch.host.scored.length;
           releasePairBatch(this.gpu, batch);
@@ -297,7 +308,7 @@ export class DpoTrainer {
           if (!Number.isFinite(r.logpSum)) return this.fail(events, 'The SFT loss became non-finite');
           continue;
         }
-        const batch = uploadPairBatch(this.gpu, packPairs(pairs, this.init.padId));
+        const batch = uploadPairBatch(this.gpu, this.pack(pairs));
         const opts = { ...this.lossOpts(this.grads, logNow), gradScale: 1 / micro };
         const r = await dpoMicroStep(this.gpu, this.policy, this.refSource(idx, this.refLogps, pairs.length), batch, opts);
         windowTokens += countTokens(pairs);
@@ -366,7 +377,7 @@ export class DpoTrainer {
     for (let i = 0; i < pairs.length; i += bs) {
       const chunk = pairs.slice(i, i + bs);
       const idx = chunk.map((_, j) => i + j);
-      const batch = uploadPairBatch(this.gpu, packPairs(chunk, this.init.padId));
+      const batch = uploadPairBatch(this.gpu, this.pack(chunk));
       const r = await dpoMicroStep(this.gpu, this.policy, this.refSource(idx, this.evalRefLogps, chunk.length), batch, this.lossOpts(null, true));
       releasePairBatch(this.gpu, batch);
       results.push(r);
