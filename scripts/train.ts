@@ -1,0 +1,117 @@
+// npm run train -- --model <hf-folder> --data <file> [--ref <hf-folder>] [--<trl_option> value ...]
+//                  [--log <file.jsonl>] [--export <dir>] [--eval-fraction 0.1] [--save-state f] [--resume f]
+// Runs the playground's trainer in Node (SwiftShader or a real GPU), one JSON line per logged step.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadPreferenceDataset, splitTrainEval } from '../src/data/index';
+import { DpoTrainer, defaultTrainerArgs, type TrainerArgs } from '../src/dpo/trainer';
+import { tokenizeDataset } from '../src/dpo/tokenize';
+import { trlScript } from '../src/dpo/trl-script';
+import { Gpu } from '../src/gpu/context';
+import { exportHfFolder } from '../src/model/export';
+import { loadTokenizer } from '../src/model/tokenizer';
+import { loadCheckpoint, nodeFolderSource } from '../src/model/weights';
+
+const OWN = ['model', 'data', 'ref', 'log', 'export', 'eval-fraction', 'save-state', 'resume', 'help', 'pause-after'];
+
+function parseArgs(argv: string[]): { own: Record<string, string>; trainer: Partial<TrainerArgs> } {
+  const own: Record<string, string> = {};
+  const trainer: Record<string, unknown> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) throw new Error(`unexpected argument '${a}'`);
+    const key = a.slice(2);
+    const value = argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') ? argv[++i] : 'true';
+    if (OWN.includes(key)) {
+      own[key] = value;
+      continue;
+    }
+    const name = key.replace(/-/g, '_') as keyof TrainerArgs;
+    if (!(name in defaultTrainerArgs)) throw new Error(`unknown option --${key}; options: ${[...OWN, ...Object.keys(defaultTrainerArgs)].map((k) => `--${k}`).join(' ')}`);
+    const def = defaultTrainerArgs[name];
+    if (value === 'null' || value === 'None') trainer[name] = null;
+    else if (typeof def === 'boolean') trainer[name] = value === 'true' || value === '1';
+    else if (typeof def === 'number' || (def === null && name === 'rpo_alpha')) {
+      const n = Number(value);
+      if (!Number.isFinite(n)) throw new Error(`--${key} needs a number, got '${value}'`);
+      trainer[name] = n;
+    } else trainer[name] = value;
+  }
+  return { own, trainer: trainer as Partial<TrainerArgs> };
+}
+
+const readText = (p: string): string | undefined => (existsSync(p) ? readFileSync(p, 'utf8') : undefined);
+
+async function main() {
+  const { own, trainer } = parseArgs(process.argv.slice(2));
+  if (own.help || !own.model || !own.data) {
+    console.log('usage: npm run train -- --model <hf-folder> --data <file.jsonl|.json|.parquet[.gz]> [--ref <hf-folder>] [--log out.jsonl] [--export dir] [--<trl option> value ...]');
+    process.exit(own.help ? 0 : 2);
+  }
+  const t0 = performance.now();
+  const gpu = await Gpu.create();
+  console.error(`adapter: ${gpu.info.adapterName}`);
+  const ck = await loadCheckpoint(nodeFolderSource(own.model));
+  const ref = own.ref ? await loadCheckpoint(nodeFolderSource(own.ref)) : undefined;
+  const tokJson = readText(join(own.model, 'tokenizer.json'));
+  if (!tokJson) throw new Error(`${own.model} has no tokenizer.json`);
+  const tok = loadTokenizer({ tokenizerJson: tokJson, tokenizerConfig: readText(join(own.model, 'tokenizer_config.json')), chatTemplate: readText(join(own.model, 'chat_template.jinja')) });
+  const ds = await loadPreferenceDataset(readFileSync(own.data));
+  const args = { ...defaultTrainerArgs, ...trainer };
+  const split = splitTrainEval(ds.pairs, { evalFraction: own['eval-fraction'] !== undefined ? Number(own['eval-fraction']) : 0, seed: args.seed });
+  const opts = { maxLength: args.max_length, truncationMode: args.truncation_mode };
+  const train = tokenizeDataset(tok, split.train, opts);
+  const evalSet = tokenizeDataset(tok, split.eval, opts);
+  console.error(
+    `model: ${ck.config.modelType} ${ck.config.layers}x${ck.config.hidden}, vocab ${ck.config.vocabSize}; data: ${ds.format}, ${ds.report.kept} pairs kept, ${ds.report.skippedCount} skipped; train ${train.examples.length}, eval ${evalSet.examples.length}`,
+  );
+  const trainerObj = await DpoTrainer.create(gpu, {
+    config: ck.config,
+    policy: ck.tensors,
+    reference: ref?.tensors,
+    train: train.examples,
+    eval: evalSet.examples,
+    padId: tok.padId,
+    args,
+  });
+  if (own.resume) await trainerObj.loadState(readFileSync(own.resume));
+  if (own.log && !own.resume) writeFileSync(own.log, '');
+  console.error(`training ${trainerObj.totalSteps} steps (setup ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  let last = performance.now();
+  const pauseAfter = own['pause-after'] ? Number(own['pause-after']) : Infinity;
+  const finished = await trainerObj.train({
+    onLog: (r) => {
+      const now = performance.now();
+      const line = JSON.stringify(r);
+      if (own.log) appendFileSync(own.log, `${line}\n`);
+      const f = (k: string) => (r[k] === undefined ? '' : ` ${k} ${Number(r[k]).toPrecision(4)}`);
+      console.log(`step ${r.step}${f('loss')}${f('rewards/margins')}${f('rewards/accuracies')}${f('kl/token_mean_exact')}${f('grad_norm')}${f('learning_rate')} (${((now - last) / 1000).toFixed(2)} s)`);
+      last = now;
+      if (r.step >= pauseAfter) trainerObj.requestPause();
+    },
+    onEval: (r) => {
+      if (own.log) appendFileSync(own.log, `${JSON.stringify(r)}\n`);
+      console.log(`eval step ${r.step}: ${JSON.stringify(r)}`);
+    },
+    onStatus: (m) => console.error(m),
+  });
+  if (own['save-state']) writeFileSync(own['save-state'], await trainerObj.saveState());
+  if (own.export && finished) {
+    const extra = new Map<string, Uint8Array>();
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja', 'generation_config.json']) {
+      if (existsSync(join(own.model, f))) extra.set(f, readFileSync(join(own.model, f)));
+    }
+    const files = exportHfFolder(ck.config, await trainerObj.policyWeights(), { extraFiles: extra });
+    mkdirSync(own.export, { recursive: true });
+    for (const [name, bytes] of files) writeFileSync(join(own.export, name), bytes);
+    writeFileSync(join(own.export, 'train_trl.py'), trlScript(args, { model: own.model, dataFile: own.data }));
+    console.error(`exported ${[...files.keys()].join(', ')}, train_trl.py to ${own.export}`);
+  }
+  console.error(`${finished ? 'done' : 'paused'} at step ${trainerObj.step} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  process.exit(1);
+});
