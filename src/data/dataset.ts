@@ -1,0 +1,221 @@
+// From raw records to preference pairs: format detection (TRL standard, conversational, implicit prompt),
+// per-row validation with reasons, and prompt extraction as TRL's DPOTrainer does it.
+import { DatasetError } from './errors';
+import { extractPromptLastAssistant, extractPromptTrl, deepEqual } from './prompt';
+import { readRecords, type DatasetSource, type RawRecord, type ReadOptions } from './read';
+import type {
+  DatasetFormat,
+  Message,
+  PreferencePair,
+  SkipReason,
+  SkippedRow,
+  ValidationReport,
+} from './types';
+
+export interface PairsOptions {
+  /**
+   * How an implicit prompt is cut out of chosen/rejected. 'trl' (default) is TRL 1.13's extract_prompt:
+   * the longest shared prefix (minus a trailing space). 'last-assistant' (ours, strings only) cuts after the
+   * last "\n\nAssistant:" of the shared prefix.
+   */
+  implicitPrompt?: 'trl' | 'last-assistant';
+  /** How many skipped rows to list individually in the report (all are counted). Default 1000. */
+  maxSkippedListed?: number;
+}
+
+export interface LoadOptions extends ReadOptions, PairsOptions {}
+
+export interface PreferenceDataset {
+  format: DatasetFormat;
+  pairs: PreferencePair[];
+  report: ValidationReport;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** TRL's is_conversational test on one value: a list whose first element is a dict with "role". */
+function looksConversational(v: unknown): boolean {
+  return Array.isArray(v) && v.length > 0 && isObject(v[0]) && 'role' in v[0];
+}
+
+function present(v: unknown): boolean {
+  return v !== undefined && v !== null;
+}
+
+function emptyCounts(): Record<SkipReason, number> {
+  return { 'invalid-json': 0, 'not-an-object': 0, 'missing-column': 0, 'wrong-type': 0, empty: 0, identical: 0, 'too-long': 0 };
+}
+
+/** Checks a list of messages; returns a problem sentence or undefined. */
+function messagesProblem(v: unknown, col: string): string | undefined {
+  if (!Array.isArray(v)) return `"${col}" is ${typeof v === 'string' ? 'text' : JSON.stringify(v)?.slice(0, 30)}, not a list of {role, content} messages`;
+  for (let i = 0; i < v.length; i++) {
+    const m = v[i];
+    if (!isObject(m) || typeof m.role !== 'string' || typeof m.content !== 'string')
+      return `message ${i + 1} of "${col}" is not a {role, content} object with text content`;
+  }
+  return undefined;
+}
+
+function where(r: RawRecord): string {
+  return r.line !== undefined ? `line ${r.line}` : `row ${r.row}`;
+}
+
+/**
+ * Turns parsed records into pairs. The format is decided from the first record that has both "chosen"
+ * and "rejected" (as TRL decides from the first example); rows that do not fit are skipped with a reason.
+ * Throws DatasetError when no record looks like a preference pair or when none survives validation.
+ */
+export function pairsFromRecords(
+  records: RawRecord[],
+  opts: PairsOptions & { fileKind?: ValidationReport['fileKind']; gzipped?: boolean } = {},
+): PreferenceDataset {
+  const maxListed = opts.maxSkippedListed ?? 1000;
+  const counts = emptyCounts();
+  const skipped: SkippedRow[] = [];
+  let skippedCount = 0;
+  const skip = (r: RawRecord, reason: SkipReason, what: string) => {
+    counts[reason]++;
+    skippedCount++;
+    if (skipped.length < maxListed) skipped.push({ row: r.row, line: r.line, reason, message: `${where(r)}: ${what}` });
+  };
+
+  if (records.length === 0) throw new DatasetError('The dataset file has no records.');
+  const firstPair = records.find((r) => isObject(r.value) && present(r.value.chosen) && present(r.value.rejected));
+  if (!firstPair) {
+    const firstObj = records.find((r) => isObject(r.value));
+    if (!firstObj) {
+      throw new DatasetError(
+        records.every((r) => r.error !== undefined)
+          ? 'No line of the file is valid JSON, so it is not a JSONL preference dataset.'
+          : 'The records in this file are not objects with "chosen" and "rejected" columns, so it is not a preference dataset.',
+      );
+    }
+    const cols = Object.keys(firstObj.value as object);
+    throw new DatasetError(
+      `This is not a preference dataset: it needs "chosen" and "rejected" columns (and optionally "prompt"), ` +
+        `but its records have ${cols.length ? cols.slice(0, 10).map((c) => `"${c}"`).join(', ') : 'no columns'}.`,
+    );
+  }
+  const first = firstPair.value as Record<string, unknown>;
+  const columns = Object.keys(first);
+  const conversational = looksConversational(first.chosen);
+  // TRL: a "prompt" column is used as is when it is of the same kind as chosen (maybe_extract_prompt);
+  // otherwise the prompt is extracted from chosen/rejected.
+  const hasPrompt = present(first.prompt) && looksConversational(first.prompt) === conversational;
+  const format: DatasetFormat = conversational
+    ? hasPrompt
+      ? 'conversational'
+      : 'implicit-conversational'
+    : hasPrompt
+      ? 'standard'
+      : 'implicit';
+  if (opts.implicitPrompt === 'last-assistant' && format === 'implicit-conversational') {
+    throw new DatasetError('The "last-assistant" prompt rule applies to text datasets; this one holds conversations.');
+  }
+
+  const pairs: PreferencePair[] = [];
+  for (const r of records) {
+    if (r.error !== undefined) {
+      skip(r, 'invalid-json', r.error.replace(/^not valid JSON on line \d+/, 'not valid JSON'));
+      continue;
+    }
+    if (!isObject(r.value)) {
+      skip(r, 'not-an-object', 'the record is not an object with "chosen" and "rejected" columns');
+      continue;
+    }
+    const v = r.value;
+    const missing = ['chosen', 'rejected', ...(hasPrompt ? ['prompt'] : [])].filter((c) => !present(v[c]));
+    if (missing.length) {
+      skip(r, 'missing-column', `missing ${missing.map((c) => `"${c}"`).join(' and ')}`);
+      continue;
+    }
+    const cols = hasPrompt ? ['prompt', 'chosen', 'rejected'] : ['chosen', 'rejected'];
+    if (conversational) {
+      const problem = cols.map((c) => messagesProblem(v[c], c)).find((p) => p !== undefined);
+      if (problem) {
+        skip(r, 'wrong-type', problem);
+        continue;
+      }
+      const chosen = v.chosen as Message[];
+      const rejected = v.rejected as Message[];
+      if (chosen.length === 0 || rejected.length === 0) {
+        skip(r, 'empty', `"${chosen.length === 0 ? 'chosen' : 'rejected'}" has no messages`);
+        continue;
+      }
+      if (deepEqual(chosen, rejected)) {
+        skip(r, 'identical', '"chosen" is identical to "rejected"');
+        continue;
+      }
+      if (hasPrompt) {
+        pairs.push({ kind: 'conversational', row: r.row, line: r.line, prompt: v.prompt as Message[], chosen, rejected });
+      } else {
+        const s = extractPromptTrl(chosen, rejected)!;
+        pairs.push({ kind: 'conversational', row: r.row, line: r.line, ...s });
+      }
+    } else {
+      const bad = cols.find((c) => typeof v[c] !== 'string');
+      if (bad) {
+        skip(r, 'wrong-type', `"${bad}" is ${Array.isArray(v[bad]) ? 'a list' : typeof v[bad]}, but this dataset holds text in "${bad}"`);
+        continue;
+      }
+      const chosen = v.chosen as string;
+      const rejected = v.rejected as string;
+      if (chosen.trim() === '' || rejected.trim() === '') {
+        skip(r, 'empty', `"${chosen.trim() === '' ? 'chosen' : 'rejected'}" is empty`);
+        continue;
+      }
+      if (chosen === rejected) {
+        skip(r, 'identical', '"chosen" is identical to "rejected"');
+        continue;
+      }
+      if (hasPrompt) {
+        pairs.push({ kind: 'standard', row: r.row, line: r.line, prompt: v.prompt as string, chosen, rejected });
+      } else {
+        const s =
+          opts.implicitPrompt === 'last-assistant'
+            ? extractPromptLastAssistant(chosen, rejected)!
+            : extractPromptTrl(chosen, rejected)!;
+        pairs.push({ kind: 'standard', row: r.row, line: r.line, ...s });
+      }
+    }
+  }
+
+  const report: ValidationReport = {
+    format,
+    fileKind: opts.fileKind ?? 'jsonl',
+    gzipped: opts.gzipped ?? false,
+    totalRows: records.length,
+    kept: pairs.length,
+    skippedCount,
+    counts,
+    skipped,
+    columns,
+  };
+  if (pairs.length === 0) {
+    const top = (Object.keys(counts) as SkipReason[]).sort((a, b) => counts[b] - counts[a])[0];
+    throw new DatasetError(
+      `No usable preference pair in the file: all ${records.length} records were skipped (most often: ${skipped.find((s) => s.reason === top)?.message ?? top}).`,
+    );
+  }
+  return { format, pairs, report };
+}
+
+/** Reads a file (JSONL, JSON, Parquet, optionally gzipped) and returns its preference pairs with a validation report. */
+export async function loadPreferenceDataset(source: DatasetSource, opts: LoadOptions = {}): Promise<PreferenceDataset> {
+  const read = await readRecords(source, opts);
+  return pairsFromRecords(read.records, { ...opts, fileKind: read.kind, gzipped: read.gzipped });
+}
+
+/** Adds rows dropped later (e.g. 'too-long' after tokenization) to a report, returning a new report. */
+export function withSkipped(report: ValidationReport, more: SkippedRow[], maxSkippedListed = 1000): ValidationReport {
+  const counts = { ...report.counts };
+  for (const s of more) counts[s.reason]++;
+  return {
+    ...report,
+    kept: report.kept - more.length,
+    skippedCount: report.skippedCount + more.length,
+    counts,
+    skipped: [...report.skipped, ...more].slice(0, maxSkippedListed),
+  };
+}

@@ -1,0 +1,72 @@
+// Shared types of the dataset layer.
+
+/** A chat message as TRL's conversational format holds it; extra keys (name, tool_calls...) pass through to the template. */
+export interface Message {
+  role: string;
+  content: string;
+  [key: string]: unknown;
+}
+
+/**
+ * How the file holds its pairs (TRL's vocabulary):
+ * - standard: {prompt, chosen, rejected} strings
+ * - conversational: {prompt, chosen, rejected} lists of {role, content}
+ * - implicit: only chosen/rejected strings holding prompt + answer (HH-RLHF); the prompt is extracted
+ * - implicit-conversational: only chosen/rejected conversations; the shared leading turns are the prompt
+ */
+export type DatasetFormat = 'standard' | 'conversational' | 'implicit' | 'implicit-conversational';
+
+export interface PairSource {
+  /** 1-based record index in the file. */
+  row: number;
+  /** 1-based line number (JSONL only). */
+  line?: number;
+}
+
+export interface StandardPair extends PairSource {
+  kind: 'standard';
+  prompt: string;
+  chosen: string;
+  rejected: string;
+}
+
+export interface ConversationalPair extends PairSource {
+  kind: 'conversational';
+  prompt: Message[];
+  chosen: Message[];
+  rejected: Message[];
+}
+
+/** One preference pair after prompt extraction: what TRL's DPOTrainer tokenizes. */
+export type PreferencePair = StandardPair | ConversationalPair;
+
+export type SkipReason =
+  | 'invalid-json' // a JSONL line that does not parse
+  | 'not-an-object' // a record that is not a {column: value} object
+  | 'missing-column' // no prompt / chosen / rejected where the format needs one
+  | 'wrong-type' // e.g. a number where text is expected, or a string where messages are expected
+  | 'empty' // chosen or rejected empty (or whitespace only)
+  | 'identical' // chosen identical to rejected: no preference to learn
+  | 'too-long'; // the prompt alone fills max_length (TRL drops these under keep_start)
+
+export interface SkippedRow extends PairSource {
+  reason: SkipReason;
+  /** One sentence, e.g. 'line 7: not valid JSON (Unexpected token...)'. */
+  message: string;
+}
+
+export interface ValidationReport {
+  format: DatasetFormat;
+  fileKind: 'jsonl' | 'json' | 'parquet';
+  gzipped: boolean;
+  /** Records in the file (valid or not). */
+  totalRows: number;
+  kept: number;
+  skippedCount: number;
+  /** Skipped rows by reason (all of them). */
+  counts: Record<SkipReason, number>;
+  /** The first `maxSkippedListed` skipped rows with their reasons (the counts cover all). */
+  skipped: SkippedRow[];
+  /** Column names of the first record that has chosen and rejected. */
+  columns: string[];
+}

@@ -1,0 +1,204 @@
+// Tokenization and batching exactly as TRL 1.13's DPOTrainer does it (trl/trainer/dpo_trainer.py,
+// `_prepare_dataset` and `DataCollatorForPreference`):
+//
+// 1. Text (standard) pairs: EOS is appended to chosen and rejected unless they already end with it
+//    (as a string, before tokenization). Conversational pairs get no EOS (the template decides).
+// 2. prompt_ids = tok(prompt); prompt+chosen and prompt+rejected are tokenized as ONE text each, and the
+//    completion ids are what follows the first len(prompt_ids) tokens. For conversations the three are
+//    rendered with the chat template (the prompt with add_generation_prompt=True) and tokenized without
+//    special tokens. Text goes through tok(text), i.e. with the post-processor's special tokens (BOS for
+//    Llama-style tokenizers, nothing for GPT-2 and Qwen).
+// 3. With max_length and truncation_mode "keep_start", pairs whose prompt alone has >= max_length tokens
+//    are dropped from the dataset.
+// 4. The collator concatenates prompt+completion per sequence, truncates each sequence to max_length
+//    (keep_start: the first max_length tokens; keep_end: the last max_length, which may cut the prompt's
+//    start), and right-pads to the longest sequence of the batch. Chosen sequences first, then rejected.
+//
+// Beyond TRL 1.13 (which dropped it in 0.29): `maxPromptLength` keeps only the last maxPromptLength prompt
+// tokens, as TRL <= 0.28 did, before step 3. Off by default, so the default behaviour is TRL 1.13's.
+import type { PreferencePair, SkippedRow } from '../data/types';
+import type { LoadedTokenizer } from '../model/tokenizer';
+
+export type TruncationMode = 'keep_start' | 'keep_end';
+
+export class TokenizeError extends Error {
+  override name = 'TokenizeError';
+}
+
+export interface TokenizeOptions {
+  /** Longest sequence (prompt + completion) in tokens; null = no truncation. TRL's default is 1024. */
+  maxLength?: number | null;
+  /** TRL's truncation_mode; default "keep_start" (TRL 1.13's default). */
+  truncationMode?: TruncationMode;
+  /** Ours (TRL <= 0.28 semantics): keep the last N prompt tokens. Undefined/null = off (TRL 1.13). */
+  maxPromptLength?: number | null;
+  /** Extra chat-template variables (TRL's chat_template_kwargs). */
+  chatTemplateKwargs?: Record<string, unknown>;
+}
+
+export interface TokenizedPair {
+  promptIds: number[];
+  chosenIds: number[];
+  rejectedIds: number[];
+  /** Row of the source file, when the pair came from a dataset. */
+  row?: number;
+  /**
+   * True when the prompt's tokens are not a prefix of prompt+completion's tokens (TRL logs a warning;
+   * the split is still at len(prompt_ids)).
+   */
+  prefixMismatch?: boolean;
+}
+
+export const TRL_DEFAULT_MAX_LENGTH = 1024;
+
+function checkOptions(opts: TokenizeOptions): { maxLength: number | null; mode: TruncationMode } {
+  const maxLength = opts.maxLength === undefined ? TRL_DEFAULT_MAX_LENGTH : opts.maxLength;
+  if (maxLength !== null && !(Number.isInteger(maxLength) && maxLength > 0))
+    throw new TokenizeError(`max_length must be a positive whole number of tokens or null, not ${maxLength}.`);
+  const mode = opts.truncationMode ?? 'keep_start';
+  if (mode !== 'keep_start' && mode !== 'keep_end')
+    throw new TokenizeError(`truncation_mode must be "keep_start" or "keep_end", not "${String(mode)}".`);
+  const mpl = opts.maxPromptLength;
+  if (mpl !== undefined && mpl !== null && !(Number.isInteger(mpl) && mpl > 0))
+    throw new TokenizeError(`max_prompt_length must be a positive whole number of tokens or null, not ${mpl}.`);
+  return { maxLength, mode };
+}
+
+function isPrefix(prefix: number[], ids: number[]): boolean {
+  if (prefix.length > ids.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (prefix[i] !== ids[i]) return false;
+  return true;
+}
+
+/** Tokenizes one pair as TRL's `_prepare_dataset` does (steps 1-2 above), then applies maxPromptLength if set. */
+export function tokenizePair(tok: LoadedTokenizer, pair: PreferencePair, opts: TokenizeOptions = {}): TokenizedPair {
+  checkOptions(opts);
+  let promptIds: number[];
+  let pc: number[];
+  let pr: number[];
+  if (pair.kind === 'conversational') {
+    const extra = opts.chatTemplateKwargs;
+    promptIds = tok.encodeChat(pair.prompt, { addGenerationPrompt: true, extra });
+    pc = tok.encodeChat([...pair.prompt, ...pair.chosen], { extra });
+    pr = tok.encodeChat([...pair.prompt, ...pair.rejected], { extra });
+  } else {
+    const eos = tok.eosToken;
+    if (eos === null) {
+      throw new TokenizeError('The tokenizer has no EOS token (tokenizer_config.json names none), and TRL appends EOS to every completion; add "eos_token" to tokenizer_config.json.');
+    }
+    const chosen = pair.chosen.endsWith(eos) ? pair.chosen : pair.chosen + eos;
+    const rejected = pair.rejected.endsWith(eos) ? pair.rejected : pair.rejected + eos;
+    promptIds = tok.encode(pair.prompt);
+    pc = tok.encode(pair.prompt + chosen);
+    pr = tok.encode(pair.prompt + rejected);
+  }
+  const out: TokenizedPair = {
+    promptIds,
+    chosenIds: pc.slice(promptIds.length),
+    rejectedIds: pr.slice(promptIds.length),
+    row: pair.row,
+  };
+  if (!isPrefix(promptIds, pc) || !isPrefix(promptIds, pr)) out.prefixMismatch = true;
+  const mpl = opts.maxPromptLength;
+  if (mpl !== undefined && mpl !== null && out.promptIds.length > mpl) out.promptIds = out.promptIds.slice(-mpl);
+  return out;
+}
+
+/**
+ * Tokenizes a dataset and drops, as TRL does under keep_start, the pairs whose prompt alone fills
+ * max_length (they are returned in `skipped` with reason 'too-long').
+ */
+export function tokenizeDataset(
+  tok: LoadedTokenizer,
+  pairs: readonly PreferencePair[],
+  opts: TokenizeOptions = {},
+): { examples: TokenizedPair[]; skipped: SkippedRow[]; prefixMismatches: number } {
+  const { maxLength, mode } = checkOptions(opts);
+  const examples: TokenizedPair[] = [];
+  const skipped: SkippedRow[] = [];
+  let prefixMismatches = 0;
+  for (const p of pairs) {
+    const t = tokenizePair(tok, p, opts);
+    if (t.prefixMismatch) prefixMismatches++;
+    if (maxLength !== null && mode === 'keep_start' && t.promptIds.length >= maxLength) {
+      const where = p.line !== undefined ? `line ${p.line}` : `row ${p.row}`;
+      skipped.push({
+        row: p.row,
+        line: p.line,
+        reason: 'too-long',
+        message: `${where}: the prompt alone is ${t.promptIds.length} tokens, which fills max_length ${maxLength} and leaves no completion token`,
+      });
+      continue;
+    }
+    examples.push(t);
+  }
+  return { examples, skipped, prefixMismatches };
+}
+
+/** A collated batch in the fixtures' layout (see ../shared/fixtures/README.md, "How the batch is packed"). */
+export interface DpoBatch {
+  /** Pairs in the batch. */
+  N: number;
+  /** Padded sequence length (longest sequence, or its round-up to padToMultipleOf). */
+  T: number;
+  /** [2N * T], row s < N is prompt+chosen[s], row s >= N is prompt+rejected[s-N]; right-padded with padId. */
+  inputIds: Uint32Array;
+  /** [2N * T], 1 where token t of sequence s belongs to the completion. */
+  completionMask: Float32Array;
+  /** [2N * T], 1 on real tokens, 0 on padding. */
+  attentionMask: Float32Array;
+  /** [2N], real (unpadded, truncated) length of each sequence. */
+  seqLens: Uint32Array;
+}
+
+export interface CollateOptions {
+  maxLength?: number | null;
+  truncationMode?: TruncationMode;
+  padToMultipleOf?: number | null;
+}
+
+/**
+ * TRL's DataCollatorForPreference: concatenation, per-sequence truncation to maxLength, right padding.
+ * Defaults: no truncation here (pass the same maxLength/truncationMode as to tokenizeDataset; TRL's
+ * trainer passes its max_length to both).
+ */
+export function collate(pairs: readonly TokenizedPair[], padId: number, opts: CollateOptions = {}): DpoBatch {
+  const N = pairs.length;
+  if (N === 0) throw new TokenizeError('A batch needs at least one pair.');
+  const maxLength = opts.maxLength ?? null;
+  if (maxLength !== null && !(Number.isInteger(maxLength) && maxLength > 0))
+    throw new TokenizeError(`max_length must be a positive whole number of tokens or null, not ${maxLength}.`);
+  const mode = opts.truncationMode ?? 'keep_start';
+  if (mode !== 'keep_start' && mode !== 'keep_end')
+    throw new TokenizeError(`truncation_mode must be "keep_start" or "keep_end", not "${String(mode)}".`);
+
+  const seqs: { ids: number[]; mask: number[] }[] = [];
+  for (const which of ['chosenIds', 'rejectedIds'] as const) {
+    for (const p of pairs) {
+      let ids = [...p.promptIds, ...p[which]];
+      let mask = [...new Array<number>(p.promptIds.length).fill(0), ...new Array<number>(p[which].length).fill(1)];
+      if (maxLength !== null && ids.length > maxLength) {
+        // Python's ids[:max_length] / ids[-max_length:]
+        ids = mode === 'keep_start' ? ids.slice(0, maxLength) : ids.slice(ids.length - maxLength);
+        mask = mode === 'keep_start' ? mask.slice(0, maxLength) : mask.slice(mask.length - maxLength);
+      }
+      seqs.push({ ids, mask });
+    }
+  }
+  let T = Math.max(...seqs.map((s) => s.ids.length));
+  const m = opts.padToMultipleOf;
+  if (m) T = Math.ceil(T / m) * m;
+  const inputIds = new Uint32Array(2 * N * T).fill(padId);
+  const completionMask = new Float32Array(2 * N * T);
+  const attentionMask = new Float32Array(2 * N * T);
+  const seqLens = new Uint32Array(2 * N);
+  seqs.forEach((s, i) => {
+    seqLens[i] = s.ids.length;
+    for (let t = 0; t < s.ids.length; t++) {
+      inputIds[i * T + t] = s.ids[t];
+      completionMask[i * T + t] = s.mask[t];
+      attentionMask[i * T + t] = 1;
+    }
+  });
+  return { N, T, inputIds, completionMask, attentionMask, seqLens };
+}

@@ -1,0 +1,253 @@
+// Dataset reading, format detection, validation and splits (no GPU).
+import { readFileSync } from 'node:fs';
+import { gzipSync, strToU8 } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import {
+  DatasetError,
+  extractPromptLastAssistant,
+  extractPromptTrl,
+  loadPreferenceDataset,
+  readRecords,
+  splitTrainEval,
+  type ConversationalPair,
+  type StandardPair,
+} from '../src/data/index';
+
+const HH = '/work/shared/data/hh-rlhf-harmless-base-test.jsonl.gz';
+const enc = (s: string) => strToU8(s);
+const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+
+/** Splits bytes into chunks of `size`, to exercise line and UTF-8 boundaries across chunks. */
+function* chunked(b: Uint8Array, size: number): Generator<Uint8Array> {
+  for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
+}
+
+const std = [
+  { prompt: 'What is 2+2?', chosen: ' 4', rejected: ' 5' },
+  { prompt: 'Name a colour.', chosen: ' Blue ✓ 🎨', rejected: ' Seven' },
+];
+
+describe('HH-RLHF harmless-base test split', () => {
+  it('loads all 2,312 pairs as implicit-prompt data, gzipped, with progress', async () => {
+    const buf = readFileSync(HH);
+    const progress: number[] = [];
+    const ds = await loadPreferenceDataset(buf, { fileName: 'hh.jsonl.gz', onProgress: (p) => progress.push(p.bytesRead) });
+    expect(ds.format).toBe('implicit');
+    expect(ds.pairs.length).toBe(2312);
+    expect(ds.report).toMatchObject({ kept: 2312, skippedCount: 0, totalRows: 2312, fileKind: 'jsonl', gzipped: true });
+    expect(progress.at(-1)).toBe(buf.length);
+    const p = ds.pairs[0] as StandardPair;
+    expect(p.prompt.startsWith('\n\nHuman: what are some pranks with a pen')).toBe(true);
+    expect(p.prompt.endsWith('\n\nAssistant:')).toBe(true);
+    expect(p.chosen.startsWith(' No, sorry!')).toBe(true);
+    // Every pair: prompt + completion rebuilds the original text.
+    const lines = new TextDecoder().decode((await import('fflate')).gunzipSync(buf)).trim().split('\n');
+    const raw = JSON.parse(lines[1234]);
+    const q = ds.pairs[1234] as StandardPair;
+    expect(q.prompt + q.chosen).toBe(raw.chosen);
+    expect(q.prompt + q.rejected).toBe(raw.rejected);
+  });
+
+  it('reads the same pairs from a stream of small chunks', async () => {
+    const buf = readFileSync(HH);
+    const whole = await loadPreferenceDataset(buf);
+    const streamed = await loadPreferenceDataset(chunked(new Uint8Array(buf), 4093));
+    expect(streamed.pairs.length).toBe(2312);
+    expect(streamed.pairs[2311]).toEqual(whole.pairs[2311]);
+  });
+});
+
+describe('file kinds', () => {
+  it('JSONL, JSON array, {"train": [...]} and gzipped JSON give the same standard pairs', async () => {
+    const sources: [string, Uint8Array][] = [
+      ['a.jsonl', enc(jsonl(std))],
+      ['a.json', enc(JSON.stringify(std, null, 2))],
+      ['b.json', enc(JSON.stringify({ train: std, test: [] }, null, 2))],
+      ['c.json', enc(JSON.stringify({ train: std }))], // one line
+      ['d.json.gz', gzipSync(enc(JSON.stringify(std)))],
+      ['e', gzipSync(enc(jsonl(std)))], // no name: content decides
+    ];
+    for (const [name, bytes] of sources) {
+      const ds = await loadPreferenceDataset(bytes, { fileName: name });
+      expect(ds.format, name).toBe('standard');
+      expect(ds.pairs.map((p) => [p.prompt, p.chosen, p.rejected]), name).toEqual(std.map((r) => [r.prompt, r.chosen, r.rejected]));
+    }
+    const kinds = await Promise.all(sources.map(([n, b]) => readRecords(b, { fileName: n }).then((r) => r.kind)));
+    expect(kinds).toEqual(['jsonl', 'json', 'json', 'json', 'json', 'jsonl']);
+  });
+
+  it('multi-byte UTF-8 split across chunk boundaries decodes intact', async () => {
+    const bytes = enc(jsonl(std));
+    for (const size of [1, 3, 7]) {
+      const ds = await loadPreferenceDataset(chunked(bytes, size));
+      expect((ds.pairs[1] as StandardPair).chosen).toBe(' Blue ✓ 🎨');
+    }
+  });
+
+  it('Parquet (snappy, standard) and Parquet (gzip, conversational)', async () => {
+    const a = await loadPreferenceDataset(readFileSync('test/fixtures/prefs-standard.parquet'));
+    expect(a.report.fileKind).toBe('parquet');
+    expect(a.format).toBe('standard');
+    // third row has chosen === rejected
+    expect(a.pairs.map((p) => p.chosen)).toEqual([' 4', ' Blue']);
+    expect(a.report.counts.identical).toBe(1);
+    const b = await loadPreferenceDataset(readFileSync('test/fixtures/prefs-conversational.parquet'));
+    expect(b.format).toBe('conversational');
+    const p = b.pairs[1] as ConversationalPair;
+    expect(p.prompt).toEqual([{ role: 'user', content: 'Where is the sun?' }]);
+    expect(p.chosen).toEqual([{ role: 'assistant', content: 'In the sky.' }]);
+    expect(p.rejected).toEqual([{ role: 'assistant', content: 'In the sea.' }]);
+  });
+
+  it('a Blob is read through its stream', async () => {
+    const ds = await loadPreferenceDataset(new Blob([enc(jsonl(std))]));
+    expect(ds.pairs.length).toBe(2);
+  });
+});
+
+describe('formats', () => {
+  const u = (c: string) => ({ role: 'user', content: c });
+  const a = (c: string) => ({ role: 'assistant', content: c });
+
+  it('conversational with explicit prompt', async () => {
+    const ds = await loadPreferenceDataset(enc(jsonl([{ prompt: [u('Hi')], chosen: [a('Hello!')], rejected: [a('Go away.')] }])));
+    expect(ds.format).toBe('conversational');
+    expect(ds.pairs[0]).toMatchObject({ kind: 'conversational', prompt: [u('Hi')], chosen: [a('Hello!')], rejected: [a('Go away.')] });
+  });
+
+  it('conversational with the prompt inside chosen/rejected (TRL extract_prompt on turns)', async () => {
+    const ds = await loadPreferenceDataset(
+      enc(jsonl([{ chosen: [u('Q1'), a('A1'), u('Q2'), a('good')], rejected: [u('Q1'), a('A1'), u('Q2'), a('bad')] }])),
+    );
+    expect(ds.format).toBe('implicit-conversational');
+    expect(ds.pairs[0]).toMatchObject({ prompt: [u('Q1'), a('A1'), u('Q2')], chosen: [a('good')], rejected: [a('bad')] });
+  });
+
+  it('a text prompt with conversational chosen is treated as implicit (TRL maybe_extract_prompt)', async () => {
+    const ds = await loadPreferenceDataset(enc(jsonl([{ prompt: 'Q', chosen: [u('Q'), a('yes')], rejected: [u('Q'), a('no')] }])));
+    expect(ds.format).toBe('implicit-conversational');
+    expect((ds.pairs[0] as ConversationalPair).prompt).toEqual([u('Q')]);
+  });
+
+  it('TRL extract_prompt string quirks: trailing space, shared first words, prefix, idx 0', () => {
+    expect(extractPromptTrl('\n\nHuman: hi\n\nAssistant: Yes sure', '\n\nHuman: hi\n\nAssistant: No')).toEqual({
+      prompt: '\n\nHuman: hi\n\nAssistant:',
+      chosen: ' Yes sure',
+      rejected: ' No',
+    });
+    // Shared first word goes into the prompt (TRL does this).
+    expect(extractPromptTrl('A: I am fine', 'A: I said no')).toEqual({ prompt: 'A: I', chosen: ' am fine', rejected: ' said no' });
+    // One a prefix of the other: the loop ends at min_len - 1.
+    expect(extractPromptTrl('abc', 'abcd')).toEqual({ prompt: 'ab', chosen: 'c', rejected: 'cd' });
+    // Mismatch at 0 and chosen ending in a space: idx becomes -1 (negative Python slice).
+    expect(extractPromptTrl('xy ', 'zw')).toEqual({ prompt: 'xy', chosen: ' ', rejected: 'w' });
+    expect(extractPromptTrl('xy', 'zw')).toEqual({ prompt: '', chosen: 'xy', rejected: 'zw' });
+    // Code points, not UTF-16 units: 😀 (U+1F600) and 😁 (U+1F601) share a high surrogate.
+    expect(extractPromptTrl('ok 😀', 'ok 😁')).toEqual({ prompt: 'ok', chosen: ' 😀', rejected: ' 😁' });
+    // Where TRL would raise on an empty side.
+    expect(extractPromptTrl('', 'x')).toBeUndefined();
+  });
+
+  it('the "last-assistant" option keeps shared answer words in the completions', async () => {
+    const row = { chosen: '\n\nHuman: hi\n\nAssistant: I am fine', rejected: '\n\nHuman: hi\n\nAssistant: I said no' };
+    expect(extractPromptLastAssistant(row.chosen, row.rejected)).toEqual({
+      prompt: '\n\nHuman: hi\n\nAssistant:',
+      chosen: ' I am fine',
+      rejected: ' I said no',
+    });
+    const trl = await loadPreferenceDataset(enc(jsonl([row])));
+    expect((trl.pairs[0] as StandardPair).prompt).toBe('\n\nHuman: hi\n\nAssistant: I');
+    const ours = await loadPreferenceDataset(enc(jsonl([row])), { implicitPrompt: 'last-assistant' });
+    expect((ours.pairs[0] as StandardPair).prompt).toBe('\n\nHuman: hi\n\nAssistant:');
+  });
+});
+
+describe('validation report', () => {
+  it('skips bad rows with reason and line number and keeps the rest', async () => {
+    const text = [
+      JSON.stringify(std[0]), // line 1 ok
+      '{"prompt": "p", "chosen": "a", ', // line 2 broken JSON
+      '', // line 3 blank: ignored
+      JSON.stringify({ prompt: 'p', chosen: 'a' }), // line 4 missing rejected
+      JSON.stringify({ prompt: 'p', chosen: '  ', rejected: 'b' }), // line 5 empty chosen
+      JSON.stringify({ prompt: 'p', chosen: 'same', rejected: 'same' }), // line 6 identical
+      JSON.stringify({ prompt: 'p', chosen: 3, rejected: 'b' }), // line 7 wrong type
+      '[1, 2]', // line 8 not an object
+      JSON.stringify(std[1]), // line 9 ok
+    ].join('\r\n');
+    const ds = await loadPreferenceDataset(enc(text), { fileName: 'x.jsonl' });
+    expect(ds.pairs.map((p) => p.line)).toEqual([1, 9]);
+    expect(ds.report.kept).toBe(2);
+    expect(ds.report.totalRows).toBe(8);
+    expect(ds.report.skippedCount).toBe(6);
+    expect(ds.report.skipped.map((s) => [s.line, s.reason])).toEqual([
+      [2, 'invalid-json'],
+      [4, 'missing-column'],
+      [5, 'empty'],
+      [6, 'identical'],
+      [7, 'wrong-type'],
+      [8, 'not-an-object'],
+    ]);
+    expect(ds.report.skipped[0].message).toMatch(/^line 2: not valid JSON/);
+    expect(ds.report.skipped[1].message).toBe('line 4: missing "rejected"');
+    expect(ds.report.counts).toMatchObject({ 'invalid-json': 1, 'missing-column': 1, empty: 1, identical: 1, 'wrong-type': 1, 'not-an-object': 1 });
+  });
+
+  it('a JSONL whose first line is broken is still read line by line', async () => {
+    const ds = await loadPreferenceDataset(enc('{"chosen": \n' + jsonl(std)));
+    expect(ds.pairs.length).toBe(2);
+    expect(ds.report.skipped[0]).toMatchObject({ line: 1, reason: 'invalid-json' });
+  });
+
+  it('conversational rows with malformed messages are skipped as wrong-type', async () => {
+    const good = { prompt: [{ role: 'user', content: 'Hi' }], chosen: [{ role: 'assistant', content: 'a' }], rejected: [{ role: 'assistant', content: 'b' }] };
+    const bad = { ...good, chosen: [{ role: 'assistant' }] };
+    const bad2 = { ...good, rejected: 'text' };
+    const ds = await loadPreferenceDataset(enc(jsonl([good, bad, bad2])));
+    expect(ds.pairs.length).toBe(1);
+    expect(ds.report.counts['wrong-type']).toBe(2);
+  });
+
+  it('a file that is not a preference dataset gets one DatasetError sentence', async () => {
+    const cases: [Uint8Array, RegExp][] = [
+      [enc(jsonl([{ text: 'hello', label: 1 }])), /not a preference dataset.*"text", "label"/],
+      [enc(''), /empty/],
+      [enc('   \n  '), /empty/],
+      [enc('hello world\n'), /not JSONL, JSON or Parquet/],
+      [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]), /not JSONL, JSON or Parquet/],
+      [enc('{"a": 1, "b": 2, "c": [1], "d": [2]}'), /no "train" list/],
+      [enc('[1, 2, 3]'), /not objects with "chosen" and "rejected"/],
+      [enc('{broken\n{also broken\n'), /neither valid JSON nor JSONL/],
+      [enc(jsonl([{ chosen: 'same', rejected: 'same' }])), /No usable preference pair.*identical/],
+      [new Uint8Array([0x1f, 0x8b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), /gzipped but could not be decompressed/],
+    ];
+    for (const [bytes, re] of cases) {
+      const err = await loadPreferenceDataset(bytes).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err, String(re)).toBeInstanceOf(DatasetError);
+      expect((err as Error).message, String(re)).toMatch(re);
+    }
+  });
+});
+
+describe('train/eval split', () => {
+  const items = Array.from({ length: 50 }, (_, i) => i);
+  it('is seeded, disjoint, complete and keeps file order', () => {
+    const a = splitTrainEval(items, { evalFraction: 0.2, seed: 7 });
+    const b = splitTrainEval(items, { evalFraction: 0.2, seed: 7 });
+    const c = splitTrainEval(items, { evalFraction: 0.2, seed: 8 });
+    expect(a).toEqual(b);
+    expect(a.eval).not.toEqual(c.eval);
+    expect(a.eval.length).toBe(10);
+    expect([...a.train, ...a.eval].sort((x, y) => x - y)).toEqual(items);
+    expect(a.train).toEqual([...a.train].sort((x, y) => x - y));
+    expect(splitTrainEval(items, { evalSize: 13, seed: 1 }).eval.length).toBe(13);
+    expect(splitTrainEval(items.slice(0, 5), { evalFraction: 0.01 }).eval.length).toBe(1);
+  });
+  it('refuses impossible sizes with a DatasetError', () => {
+    expect(() => splitTrainEval(items, { evalSize: 50 })).toThrow(DatasetError);
+    expect(() => splitTrainEval(items, { evalFraction: 1 })).toThrow(/below 1/);
+  });
+});
