@@ -17,6 +17,8 @@ export interface DeviceInfo {
   limits: { maxStorageBufferBindingSize: number; maxBufferSize: number; maxComputeWorkgroupsPerDimension: number };
   /** Set once the device is lost; every engine entry point checks it and throws GpuDeviceLostError. */
   lost: { reason: string } | null;
+  /** Uncaptured WebGPU errors (shader compilation, validation), newest last. */
+  errors: string[];
 }
 
 // Dawn in Node: the object returned by create() must stay referenced for the life of the process.
@@ -98,7 +100,14 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<DeviceInf
       maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
     },
     lost: null,
+    errors: [],
   };
+  // WGSL compile errors and validation errors otherwise surface only as wrong (often zero) outputs.
+  device.addEventListener('uncapturederror', (ev) => {
+    const msg = (ev as GPUUncapturedErrorEvent).error?.message ?? String(ev);
+    info.errors.push(msg);
+    console.error(`WebGPU error: ${msg}`);
+  });
   void device.lost.then((l) => {
     info.lost = { reason: `${l.reason}: ${l.message}` };
   });
