@@ -65,7 +65,8 @@ describe('rope', () => {
     const y = gpu.tensor([4, 8]);
     expect(() => ropeForward(gpu, x, y, table, { rows: 4, T: 4, heads: 2, D: 8 })).toThrow(/rows\*heads\*D = 64/);
     expect(() => ropeForward(gpu, x, x, table, { rows: 4, T: 4, heads: 2, D: 8 })).toThrow(/different tensors/);
-    expect(() => ropeForward(gpu, x, gpu.tensor([4, 16]), table, { rows: 4, T: 8, heads: 2, D: 8 })).toThrow(/RoPE table/);
-    gpu.release(x, y);
+    const z = gpu.tensor([4, 16]);
+    expect(() => ropeForward(gpu, x, z, table, { rows: 4, T: 8, heads: 2, D: 8 })).toThrow(/RoPE table/);
+    gpu.release(x, y, z);
   });
 });
