@@ -28,6 +28,8 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 async function nodeAdapter(powerPreference: GPUPowerPreference): Promise<GPUAdapter | null> {
   const proc = (globalThis as { process?: { env: Record<string, string | undefined> } }).process;
   const env = proc?.env ?? {};
+  // The Vulkan loader complains on stderr without it (headless machines, CI).
+  env.XDG_RUNTIME_DIR ??= '/tmp';
   // If the caller did not choose a Vulkan driver and there is no GPU, point the loader at SwiftShader
   // before Dawn starts (the env var is read when the Vulkan loader initialises).
   if (!env.VK_ICD_FILENAMES && !env.DPO_NO_SWIFTSHADER_FALLBACK) {
