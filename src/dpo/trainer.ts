@@ -346,7 +346,8 @@ export class DpoTrainer {
         events.onLog?.({
           ...metrics,
           grad_norm: this.lastGradNorm,
-          learning_rate: this.learningRate(p.step),
+          // the rate this step was taken with, as transformers 5's Trainer logs it (not the next step's)
+          learning_rate: lr,
           'tokens/s': windowTokens / Math.max(secs, 1e-9),
           epoch: p.epoch + p.cursor / this.batchesPerEpoch,
           step: p.step,
