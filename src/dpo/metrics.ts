@@ -3,23 +3,28 @@ import type { MicroStepResult } from './step';
 
 export type Metrics = Record<string, number>;
 
-/** Metrics of one or more micro-batches (averaged over all their pairs, as TRL logs them). */
+/**
+ * Metrics of one or more micro-batches, as TRL 1.13 logs them: DPOTrainer appends each micro-batch's
+ * mean to a list and `log` averages the list, so an optimizer step whose micro-batches differ in size
+ * (the last one of an epoch) reports the mean of the micro-batch means, not the mean over pairs; the
+ * Trainer's `loss` is likewise the sum of loss / micro-batches. logits/* are token means per micro-batch
+ * (TRL), kl/token_mean_exact and nll_loss_chosen_per_token (ours) are pooled over all tokens.
+ */
 export function dpoMetrics(results: MicroStepResult[], vocabSize: number): Metrics {
-  let n = 0;
-  let loss = 0;
-  let rc = 0;
-  let rr = 0;
-  let acc = 0;
-  let lc = 0;
-  let lr = 0;
+  const keys = ['loss', 'rewards/chosen', 'rewards/rejected', 'rewards/accuracies', 'rewards/margins', 'logps/chosen', 'logps/rejected', 'logits/chosen', 'logits/rejected'] as const;
+  const out: Metrics = Object.fromEntries(keys.map((k) => [k, 0]));
+  let lcAll = 0;
   let klSum = 0;
   let scored = 0;
-  let logitC = 0;
-  let logitR = 0;
-  let tokC = 0;
-  let tokR = 0;
+  let tokCAll = 0;
   for (const r of results) {
     const N = r.losses.length;
+    let loss = 0;
+    let rc = 0;
+    let rr = 0;
+    let acc = 0;
+    let lc = 0;
+    let lr = 0;
     for (let i = 0; i < N; i++) {
       loss += r.losses[i];
       rc += r.rewards[i];
@@ -28,27 +33,26 @@ export function dpoMetrics(results: MicroStepResult[], vocabSize: number): Metri
       lc += r.policyLogps[i];
       lr += r.policyLogps[N + i];
     }
-    n += N;
+    const m: Record<(typeof keys)[number], number> = {
+      loss: loss / N,
+      'rewards/chosen': rc / N,
+      'rewards/rejected': rr / N,
+      'rewards/accuracies': acc / N,
+      'rewards/margins': (rc - rr) / N,
+      'logps/chosen': lc / N,
+      'logps/rejected': lr / N,
+      'logits/chosen': r.chosenTokens > 0 ? r.logitSumChosen / (r.chosenTokens * vocabSize) : 0,
+      'logits/rejected': r.rejectedTokens > 0 ? r.logitSumRejected / (r.rejectedTokens * vocabSize) : 0,
+    };
+    for (const k of keys) out[k] += m[k] / results.length;
+    lcAll += lc;
+    tokCAll += r.chosenTokens;
     klSum += r.klSum;
     scored += r.scoredTokens;
-    logitC += r.logitSumChosen;
-    logitR += r.logitSumRejected;
-    tokC += r.chosenTokens;
-    tokR += r.rejectedTokens;
   }
-  return {
-    loss: loss / n,
-    'rewards/chosen': rc / n,
-    'rewards/rejected': rr / n,
-    'rewards/accuracies': acc / n,
-    'rewards/margins': (rc - rr) / n,
-    'logps/chosen': lc / n,
-    'logps/rejected': lr / n,
-    'logits/chosen': logitC / Math.max(1, tokC * vocabSize),
-    'logits/rejected': logitR / Math.max(1, tokR * vocabSize),
-    nll_loss_chosen_per_token: -lc / Math.max(1, tokC),
-    'kl/token_mean_exact': klSum / Math.max(1, scored),
-  };
+  out.nll_loss_chosen_per_token = -lcAll / Math.max(1, tokCAll);
+  out['kl/token_mean_exact'] = klSum / Math.max(1, scored);
+  return out;
 }
 
 /** sigma(r_l - r_w): DPO's per-pair gradient weight (large where the pair is ordered wrongly). */
