@@ -1,0 +1,134 @@
+// Live metric charts (recharts), train lines solid and eval points dashed, each with a text alternative
+// that gives the latest values (read by screen readers, and by the e2e test).
+import { memo } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { LogRecord } from '../../dpo/trainer';
+import { countPoints, downsample, fmtNum, latest } from '../history';
+import { useStore } from '../store';
+
+export interface Series {
+  key: string;
+  label: string;
+  color: string;
+  axis?: 'left' | 'right';
+}
+
+export interface ChartSpec {
+  id: string;
+  title: string;
+  explain: string;
+  series: Series[];
+}
+
+export const CHARTS: ChartSpec[] = [
+  { id: 'loss', title: 'Loss', explain: 'DPO loss; starts at log 2 = 0.693 when the policy equals the reference.', series: [{ key: 'loss', label: 'loss', color: '#2563eb' }] },
+  {
+    id: 'rewards',
+    title: 'Implicit rewards',
+    explain: 'beta x (log pi - log pi_ref) of the chosen and rejected answers.',
+    series: [
+      { key: 'rewards/chosen', label: 'chosen', color: '#16a34a' },
+      { key: 'rewards/rejected', label: 'rejected', color: '#dc2626' },
+    ],
+  },
+  { id: 'margins', title: 'Reward margin', explain: 'rewards/chosen - rewards/rejected: grows as the policy learns the preference.', series: [{ key: 'rewards/margins', label: 'margin', color: '#7c3aed' }] },
+  { id: 'accuracies', title: 'Reward accuracy', explain: 'Share of pairs whose chosen answer has the higher implicit reward.', series: [{ key: 'rewards/accuracies', label: 'accuracy', color: '#0891b2' }] },
+  {
+    id: 'logps',
+    title: 'Log-probabilities',
+    explain: 'Summed log-probs of chosen and rejected under the policy. Both often go down while the margin grows: a known DPO behaviour.',
+    series: [
+      { key: 'logps/chosen', label: 'chosen', color: '#16a34a' },
+      { key: 'logps/rejected', label: 'rejected', color: '#dc2626' },
+    ],
+  },
+  { id: 'kl', title: 'KL from the reference', explain: 'Exact KL(policy || reference) per completion token: how far the policy drifted.', series: [{ key: 'kl/token_mean_exact', label: 'KL per token', color: '#ea580c' }] },
+  {
+    id: 'optim',
+    title: 'Gradient norm and learning rate',
+    explain: 'Global gradient norm before clipping (left) and the scheduled learning rate (right).',
+    series: [
+      { key: 'grad_norm', label: 'grad_norm', color: '#475569' },
+      { key: 'learning_rate', label: 'learning_rate', color: '#ca8a04', axis: 'right' },
+    ],
+  },
+];
+
+const MAX_POINTS = 400;
+
+function altText(spec: ChartSpec, history: readonly LogRecord[], evalHistory: readonly LogRecord[]): string {
+  const parts: string[] = [];
+  for (const s of spec.series) {
+    const r = latest(history, s.key);
+    parts.push(r ? `${s.key} ${fmtNum(r[s.key])} at step ${r.step}` : `${s.key}: no value yet`);
+    const e = latest(evalHistory, `eval_${s.key}`);
+    if (e) parts.push(`eval_${s.key} ${fmtNum(e[`eval_${s.key}`])} at step ${e.step}`);
+  }
+  const n = countPoints(history, spec.series.map((s) => s.key));
+  return `${parts.join('; ')} (${n} points).`;
+}
+
+export const MetricChart = memo(function MetricChart({ spec, history, evalHistory }: { spec: ChartSpec; history: LogRecord[]; evalHistory: LogRecord[] }) {
+  const data = downsample(history, MAX_POINTS);
+  const n = countPoints(history, spec.series.map((s) => s.key));
+  const hasRight = spec.series.some((s) => s.axis === 'right');
+  const titleId = `chart-${spec.id}-title`;
+  return (
+    <figure className="chart" data-testid={`chart-${spec.id}`} aria-labelledby={titleId}>
+      <h3 id={titleId}>{spec.title}</h3>
+      <div className="chart-area" aria-hidden="true">
+        <ResponsiveContainer width="100%" height={190}>
+          <LineChart margin={{ top: 6, right: hasRight ? 4 : 12, bottom: 0, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
+            <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tick={{ fontSize: 11 }} allowDuplicatedCategory={false} />
+            <YAxis yAxisId="left" tick={{ fontSize: 11 }} width={52} domain={['auto', 'auto']} tickFormatter={(v: number) => fmtNum(v)} />
+            {hasRight && <YAxis yAxisId="right" orientation="right" tick={{ fontSize: 11 }} width={56} tickFormatter={(v: number) => v.toExponential(0)} />}
+            <Tooltip formatter={(v) => fmtNum(Number(v))} labelFormatter={(l) => `step ${l}`} isAnimationActive={false} />
+            {spec.series.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}
+            {spec.series.map((s) => (
+              <Line key={s.key} data={data} yAxisId={s.axis ?? 'left'} dataKey={s.key} name={s.label} stroke={s.color} dot={data.length < 30} strokeWidth={2} isAnimationActive={false} connectNulls />
+            ))}
+            {spec.series
+              .filter((s) => evalHistory.some((e) => e[`eval_${s.key}`] !== undefined))
+              .map((s) => (
+                <Line
+                  key={`eval_${s.key}`}
+                  data={evalHistory}
+                  yAxisId={s.axis ?? 'left'}
+                  dataKey={`eval_${s.key}`}
+                  name={`eval ${s.label}`}
+                  stroke={s.color}
+                  strokeDasharray="5 4"
+                  dot={{ r: 3 }}
+                  isAnimationActive={false}
+                  connectNulls
+                />
+              ))}
+          </LineChart>
+        </ResponsiveContainer>
+      </div>
+      <figcaption>
+        <span className="explain">{spec.explain}</span>
+        <span className="chart-alt" data-testid={`chart-${spec.id}-alt`} data-points={n}>
+          Latest: {altText(spec, history, evalHistory)}
+        </span>
+      </figcaption>
+    </figure>
+  );
+});
+
+export function Charts() {
+  const history = useStore((s) => s.history);
+  const evalHistory = useStore((s) => s.evalHistory);
+  return (
+    <section className="panel" aria-labelledby="charts-title">
+      <h2 id="charts-title">Live metrics</h2>
+      {history.length === 0 && <p className="hint">Press Train: the metrics of every step appear here (TRL's names, so you can compare with TRL logs).</p>}
+      <div className="charts">
+        {CHARTS.map((c) => (
+          <MetricChart key={c.id} spec={c} history={history} evalHistory={evalHistory} />
+        ))}
+      </div>
+    </section>
+  );
+}

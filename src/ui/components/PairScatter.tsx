@@ -1,0 +1,114 @@
+// Each eval pair as a point: reward margin (x) against the weight DPO's gradient gives it,
+// sigma(r_rejected - r_chosen) (y). Wrongly ordered pairs (margin < 0) get the largest weights.
+import { CartesianGrid, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
+import type { PairRecord } from '../../dpo/trainer';
+import { fmtNum } from '../history';
+import { selectPair, useStore } from '../store';
+
+export function PairScatter() {
+  const pairs = useStore((s) => s.pairs);
+  const selected = useStore((s) => s.selectedPair);
+  const rows = useStore((s) => s.dataset.info?.evalRows);
+  const evalStep = useStore((s) => s.evalHistory.at(-1)?.step);
+  const right = pairs.filter((p) => p.margin > 0);
+  const wrong = pairs.filter((p) => p.margin <= 0);
+  const sel = pairs.find((p) => p.index === selected);
+  const text = sel && rows?.[sel.index];
+  const worst = [...pairs].sort((a, b) => b.weight - a.weight).slice(0, 8);
+  const onClick = (d: unknown) => {
+    const p = (d as { payload?: PairRecord }).payload ?? (d as PairRecord);
+    if (p && typeof p.index === 'number') selectPair(p.index);
+  };
+  return (
+    <section className="panel" aria-labelledby="pairs-title">
+      <h2 id="pairs-title">Per-pair view (eval set)</h2>
+      <p className="hint">
+        DPO's gradient on a pair is weighted by sigma(r_rejected - r_chosen): pairs the implicit reward orders wrongly (left, red) pull hardest.
+        Click a point for its texts and log-probs.
+      </p>
+      {pairs.length === 0 ? (
+        <p className="muted">No evaluation yet: it runs every eval_steps steps and at the end.</p>
+      ) : (
+        <div className="pairs">
+          <figure className="chart" aria-labelledby="pairs-fig" data-testid="pair-scatter">
+            <h3 id="pairs-fig">Margin vs gradient weight, step {evalStep}</h3>
+            <div className="chart-area" aria-hidden="true">
+              <ResponsiveContainer width="100%" height={230}>
+                <ScatterChart margin={{ top: 6, right: 12, bottom: 14, left: 0 }}>
+                  <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
+                  <XAxis dataKey="margin" type="number" name="margin" tick={{ fontSize: 11 }} tickFormatter={(v: number) => fmtNum(v)} label={{ value: 'reward margin', position: 'insideBottom', offset: -8, fontSize: 11 }} />
+                  <YAxis dataKey="weight" type="number" name="weight" domain={[0, 1]} tick={{ fontSize: 11 }} width={40} />
+                  <ZAxis range={[36, 36]} />
+                  <ReferenceLine x={0} stroke="#94a3b8" />
+                  <Tooltip formatter={(v) => fmtNum(Number(v))} isAnimationActive={false} />
+                  <Scatter name="ordered right" data={right} fill="#16a34a" onClick={onClick} cursor="pointer" isAnimationActive={false} />
+                  <Scatter name="ordered wrong" data={wrong} fill="#dc2626" onClick={onClick} cursor="pointer" isAnimationActive={false} />
+                </ScatterChart>
+              </ResponsiveContainer>
+            </div>
+            <figcaption className="chart-alt" data-testid="pair-scatter-alt" data-points={pairs.length}>
+              {pairs.length} pairs: {right.length} ordered right, {wrong.length} wrong; mean weight {fmtNum(pairs.reduce((a, p) => a + p.weight, 0) / pairs.length)}.
+            </figcaption>
+          </figure>
+          <div>
+            <h3>Largest gradient weights</h3>
+            <ul className="pair-list">
+              {worst.map((p) => (
+                <li key={p.index}>
+                  <button type="button" className={p.index === selected ? 'link active' : 'link'} onClick={() => selectPair(p.index)}>
+                    pair {p.index + 1}: margin {fmtNum(p.margin)}, weight {p.weight.toFixed(3)}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </div>
+        </div>
+      )}
+      {sel && (
+        <div className="pair-detail" data-testid="pair-detail" aria-live="polite">
+          <h3>Pair {sel.index + 1}</h3>
+          <table className="logps">
+            <thead>
+              <tr>
+                <th scope="col"></th>
+                <th scope="col">log pi (policy)</th>
+                <th scope="col">log pi_ref</th>
+                <th scope="col">reward</th>
+              </tr>
+            </thead>
+            <tbody>
+              <tr>
+                <th scope="row">chosen</th>
+                <td>{fmtNum(sel.policyChosen)}</td>
+                <td>{fmtNum(sel.referenceChosen)}</td>
+                <td>{fmtNum(sel.rewardChosen)}</td>
+              </tr>
+              <tr>
+                <th scope="row">rejected</th>
+                <td>{fmtNum(sel.policyRejected)}</td>
+                <td>{fmtNum(sel.referenceRejected)}</td>
+                <td>{fmtNum(sel.rewardRejected)}</td>
+              </tr>
+            </tbody>
+          </table>
+          <p>
+            margin {fmtNum(sel.margin)} · gradient weight sigma(r_l - r_w) = {sel.weight.toFixed(4)}
+          </p>
+          {text && (
+            <div className="texts">
+              <p>
+                <strong>Prompt:</strong> {text.prompt}
+              </p>
+              <p className="chosen">
+                <strong>Chosen:</strong> {text.chosen}
+              </p>
+              <p className="rejected">
+                <strong>Rejected:</strong> {text.rejected}
+              </p>
+            </div>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}

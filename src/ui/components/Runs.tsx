@@ -1,0 +1,112 @@
+// Runs saved in IndexedDB: list, continue a paused one, compare several on one chart, delete.
+import { useState } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { downsample, fmtNum, latest } from '../history';
+import { exportSavedRun, removeRun, resumeSaved, toggleCompare, useStore } from '../store';
+import { fmtBytes } from '../../worker/memory';
+
+const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#7c3aed', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
+const METRICS = ['rewards/margins', 'loss', 'rewards/accuracies', 'kl/token_mean_exact', 'logps/chosen', 'logps/rejected', 'rewards/chosen', 'rewards/rejected', 'grad_norm'];
+
+export function Runs() {
+  const runs = useStore((s) => s.runs);
+  const compare = useStore((s) => s.compare);
+  const current = useStore((s) => s.run.id);
+  const busy = useStore((s) => ['starting', 'training', 'pausing'].includes(s.run.phase));
+  const [metric, setMetric] = useState('rewards/margins');
+  const chosen = runs.filter((r) => compare.includes(r.id));
+  return (
+    <section className="panel" aria-labelledby="runs-title">
+      <h2 id="runs-title">Saved runs</h2>
+      {runs.length === 0 ? (
+        <p className="muted">Runs are saved in this browser (IndexedDB) as they train; they are listed here after a reload.</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="runs" data-testid="runs">
+            <thead>
+              <tr>
+                <th scope="col">Compare</th>
+                <th scope="col">Run</th>
+                <th scope="col">Status</th>
+                <th scope="col">Step</th>
+                <th scope="col">margin</th>
+                <th scope="col">accuracy</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {runs.map((r) => {
+                const last = (k: string) => fmtNum(latest(r.history, k)?.[k]);
+                return (
+                  <tr key={r.id} className={r.id === current ? 'current' : ''} data-run-id={r.id} data-status={r.status} data-step={r.step}>
+                    <td>
+                      <input type="checkbox" aria-label={`Compare ${r.name}`} checked={compare.includes(r.id)} onChange={() => toggleCompare(r.id)} />
+                    </td>
+                    <td>
+                      {r.name}
+                      <div className="muted small">
+                        {new Date(r.createdAt).toLocaleString()} · {r.dataset.label}
+                        {r.hasState ? ` · checkpoint ${fmtBytes(r.stateBytes)}` : ''}
+                      </div>
+                    </td>
+                    <td>{r.id === current ? r.status : r.status === 'training' ? 'interrupted' : r.status}</td>
+                    <td>
+                      {r.step} / {r.totalSteps}
+                    </td>
+                    <td>{last('rewards/margins')}</td>
+                    <td>{last('rewards/accuracies')}</td>
+                    <td className="actions">
+                      {r.id !== current && r.hasState && r.step < r.totalSteps && (r.status === 'paused' || r.status === 'training') && (
+                        <button type="button" onClick={() => void resumeSaved(r.id)} disabled={busy} aria-label={`Continue ${r.name} from step ${r.step}`}>
+                          Continue
+                        </button>
+                      )}
+                      <button type="button" className="secondary" onClick={() => exportSavedRun(r)} aria-label={`Download the metrics of ${r.name}`}>
+                        Metrics
+                      </button>
+                      <button type="button" className="danger" onClick={() => void removeRun(r.id)} disabled={r.id === current && busy} aria-label={`Delete ${r.name}`}>
+                        Delete
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {chosen.length > 0 && (
+        <figure className="chart" aria-labelledby="compare-title" data-testid="compare-chart">
+          <h3 id="compare-title">
+            Compare{' '}
+            <label>
+              metric{' '}
+              <select value={metric} onChange={(e) => setMetric(e.target.value)}>
+                {METRICS.map((m) => (
+                  <option key={m}>{m}</option>
+                ))}
+              </select>
+            </label>
+          </h3>
+          <div className="chart-area" aria-hidden="true">
+            <ResponsiveContainer width="100%" height={240}>
+              <LineChart margin={{ top: 6, right: 12, bottom: 0, left: 0 }}>
+                <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
+                <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={{ fontSize: 11 }} allowDuplicatedCategory={false} />
+                <YAxis tick={{ fontSize: 11 }} width={52} tickFormatter={(v: number) => fmtNum(v)} />
+                <Tooltip formatter={(v) => fmtNum(Number(v))} isAnimationActive={false} />
+                <Legend wrapperStyle={{ fontSize: 12 }} />
+                {chosen.map((r, i) => (
+                  <Line key={r.id} data={downsample(r.history, 400)} dataKey={metric} name={r.name} stroke={COLORS[i % COLORS.length]} dot={false} strokeWidth={2} isAnimationActive={false} connectNulls />
+                ))}
+              </LineChart>
+            </ResponsiveContainer>
+          </div>
+          <figcaption className="chart-alt">
+            {chosen.map((r) => `${r.name}: ${metric} ${fmtNum(latest(r.history, metric)?.[metric])} at step ${latest(r.history, metric)?.step ?? '-'}`).join('; ')}
+          </figcaption>
+        </figure>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,81 @@
+// The same prompt sampled from the reference and from the policy (same seed), side by side.
+import { useState } from 'react';
+import { sample, useStore } from '../store';
+
+export function Samples() {
+  const prompts = useStore((s) => s.heldoutPrompts);
+  const samples = useStore((s) => s.samples);
+  const sampling = useStore((s) => s.sampling);
+  const error = useStore((s) => s.sampleError);
+  const hasTrainer = useStore((s) => !['idle', 'starting', 'error'].includes(s.run.phase));
+  const [free, setFree] = useState('');
+  const [seed, setSeed] = useState(1);
+  const [maxNew, setMaxNew] = useState(32);
+  const [temperature, setTemperature] = useState(1);
+  const opts = { seed, maxNewTokens: maxNew, temperature, topK: 0, topP: 1 };
+  const heldout = prompts.slice(0, 3);
+  return (
+    <section className="panel" aria-labelledby="samples-title">
+      <h2 id="samples-title">Reference vs policy</h2>
+      <p className="hint">Both models continue the same prompt with the same random seed: differences come from training only.</p>
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (free.trim()) void sample([free], opts);
+        }}
+      >
+        <label className="grow">
+          Your prompt
+          <input value={free} onChange={(e) => setFree(e.target.value)} placeholder={prompts[0] ?? 'Type the start of a text'} />
+        </label>
+        <label>
+          Seed
+          <input type="number" value={seed} onChange={(e) => setSeed(Math.floor(Number(e.target.value)) || 0)} style={{ width: '5em' }} />
+        </label>
+        <label>
+          New tokens
+          <input type="number" min={1} max={256} value={maxNew} onChange={(e) => setMaxNew(Math.max(1, Math.min(256, Math.floor(Number(e.target.value)) || 1)))} style={{ width: '5em' }} />
+        </label>
+        <label>
+          Temperature
+          <input type="number" min={0} step={0.1} value={temperature} onChange={(e) => setTemperature(Math.max(0, Number(e.target.value)))} style={{ width: '5em' }} />
+        </label>
+        <button type="submit" disabled={!hasTrainer || sampling || !free.trim()}>
+          Sample
+        </button>
+        <button type="button" disabled={!hasTrainer || sampling || heldout.length === 0} onClick={() => void sample(heldout, opts)}>
+          Sample {heldout.length} held-out prompts
+        </button>
+      </form>
+      {!hasTrainer && <p className="muted">Samples need a run (at step 0 the policy equals the reference).</p>}
+      {sampling && <p className="muted">Sampling… (between two training steps)</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {samples.length > 0 && (
+        <div className="samples" data-testid="samples">
+          {samples.map((s, i) => (
+            <div className="sample" key={i}>
+              <p className="prompt">
+                <strong>Prompt:</strong> {s.prompt}
+              </p>
+              <div className="side-by-side">
+                <div>
+                  <h3>Reference</h3>
+                  <p>{s.reference ?? <em>{s.referenceNote}</em>}</p>
+                </div>
+                <div>
+                  <h3>Policy</h3>
+                  <p>{s.policy}</p>
+                </div>
+              </div>
+            </div>
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,71 @@
+// Train / pause / resume / stop / export, and the run's progress.
+import { fmtDuration, secondsLeft } from '../history';
+import { canTrain, exportMetrics, exportRun, pause, resume, stop, train, useStore } from '../store';
+
+export function TrainBar() {
+  const s = useStore();
+  const r = s.run;
+  const why = canTrain(s);
+  const active = r.phase === 'training' || r.phase === 'pausing' || r.phase === 'starting';
+  const pct = r.totalSteps ? (100 * r.step) / r.totalSteps : 0;
+  const left = secondsLeft(r.step, r.totalSteps, r.elapsedSec, r.startStep);
+  const hasRun = r.phase !== 'idle' && r.phase !== 'starting';
+  return (
+    <section className="panel trainbar" aria-labelledby="train-title">
+      <h2 id="train-title" className="sr-only">
+        Training
+      </h2>
+      <div className="buttons">
+        <button type="button" className="primary" onClick={() => void train()} disabled={active || why !== null} title={why ?? 'Start a new run'}>
+          {r.phase === 'idle' ? 'Train' : 'Train a new run'}
+        </button>
+        {r.phase === 'paused' ? (
+          <button type="button" onClick={() => void resume()}>
+            Resume
+          </button>
+        ) : (
+          <button type="button" onClick={pause} disabled={r.phase !== 'training'}>
+            Pause
+          </button>
+        )}
+        <button type="button" onClick={stop} disabled={!(r.phase === 'training' || r.phase === 'paused')}>
+          Stop
+        </button>
+        <button type="button" onClick={() => void exportRun()} disabled={!hasRun || s.exporting || r.phase === 'error'} title="Hugging Face folder, TRL script, pairs and metrics in a zip">
+          {s.exporting ? 'Exporting…' : 'Export model + script'}
+        </button>
+        <button type="button" className="secondary" onClick={() => exportMetrics('csv')} disabled={!s.history.length}>
+          Metrics CSV
+        </button>
+        <button type="button" className="secondary" onClick={() => exportMetrics('jsonl')} disabled={!s.history.length}>
+          Metrics JSONL
+        </button>
+      </div>
+      {why && r.phase === 'idle' && <p className="hint">{why}</p>}
+      <div className="progress-line" aria-live="polite">
+        <progress max={100} value={pct} aria-label="Training progress" />
+        <span data-testid="run-phase" className={`phase ${r.phase}`}>
+          {r.phase}
+        </span>
+        <span data-testid="run-step">
+          {r.trainPhase === 'sft' && active ? 'SFT ' : ''}step {r.step} / {r.totalSteps || '?'}
+        </span>
+        <span>{r.tokensPerSec ? `${Math.round(r.tokensPerSec).toLocaleString('en-US')} tokens/s` : ''}</span>
+        <span>{active && left !== null ? `${fmtDuration(left)} left` : ''}</span>
+      </div>
+      <p className="status" role="status" data-testid="status-line">
+        {s.statusLine}
+      </p>
+      {r.phase === 'error' && (
+        <p className="error" role="alert" data-testid="run-error">
+          {r.error}
+        </p>
+      )}
+      {s.exportError && (
+        <p className="error" role="alert">
+          {s.exportError}
+        </p>
+      )}
+    </section>
+  );
+}

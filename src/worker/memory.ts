@@ -1,0 +1,45 @@
+// How much GPU memory a run needs, before it starts: weights (policy, reference unless precomputed or
+// reference-free), gradients, AdamW moments, and the activations of one micro-batch kept for backward.
+// An estimate (the buffer pool rounds sizes up; the engine recomputes some activations), good to ~30%.
+import { countParameters, type ModelConfig } from '../model/config';
+import type { TrainerArgs } from '../dpo/trainer';
+import type { MemoryEstimate } from './protocol';
+
+export interface AdapterLimits {
+  maxBindingBytes: number;
+  maxBufferBytes: number;
+}
+
+/** Browsers do not say how much memory a GPU has; above this we refuse rather than crash the tab. */
+export const DEFAULT_BUDGET_BYTES = 6 * 2 ** 30;
+
+const MiB = 2 ** 20;
+export const fmtBytes = (b: number): string => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / MiB).toFixed(1)} MiB`);
+
+export function estimateMemory(cfg: ModelConfig, a: TrainerArgs, seqLen: number, limits: AdapterLimits, budgetBytes = DEFAULT_BUDGET_BYTES): MemoryEstimate {
+  const P = countParameters(cfg);
+  const withRef = a.mode === 'dpo' && !a.reference_free && !a.precompute_ref_log_probs;
+  const weightsBytes = 4 * P * (withRef ? 2 : 1);
+  const optimizerBytes = 4 * P * 3; // gradients, exp_avg, exp_avg_sq
+  const T = Math.max(1, Math.min(seqLen, a.max_length ?? seqLen, cfg.maxPositions));
+  const rows = (a.mode === 'dpo' ? 2 : 1) * a.per_device_train_batch_size;
+  const tokens = rows * T;
+  const C = cfg.hidden;
+  const I = cfg.intermediate;
+  const qkv = (cfg.heads + 2 * cfg.kvHeads) * cfg.headDim;
+  // per layer and token: norms, q/k/v, attention output, MLP in/out (SwiGLU keeps gate and up)
+  const perTokenLayer = 4 * C + qkv + cfg.heads * cfg.headDim + (cfg.arch === 'llama' ? 3 : 2) * I;
+  const attnScores = rows * cfg.heads * T * T; // probabilities kept per layer
+  const vocabChunk = Math.min(cfg.vocabSize, 8192);
+  const activationBytes = 4 * (cfg.layers * (tokens * perTokenLayer + attnScores) + 2 * tokens * vocabChunk + tokens * C * 4);
+  const totalBytes = weightsBytes + optimizerBytes + activationBytes;
+  let refusal: string | null = null;
+  const scoresBytes = 4 * attnScores;
+  const mlpBytes = 4 * tokens * I;
+  if (scoresBytes > limits.maxBindingBytes || mlpBytes > limits.maxBindingBytes) {
+    refusal = `One micro-batch (${rows} sequences of ${T} tokens) needs a ${fmtBytes(Math.max(scoresBytes, mlpBytes))} buffer, above this GPU's ${fmtBytes(limits.maxBindingBytes)} per-buffer limit: lower per_device_train_batch_size or max_length.`;
+  } else if (totalBytes > budgetBytes) {
+    refusal = `This run needs about ${fmtBytes(totalBytes)} of GPU memory, more than the ${fmtBytes(budgetBytes)} the page allows itself: pick a smaller model, lower the batch size or max_length, or precompute the reference log-probs.`;
+  }
+  return { weightsBytes, optimizerBytes, activationBytes, totalBytes, refusal };
+}

@@ -1,0 +1,158 @@
+// Messages between the page and the training worker. The page sends requests {id, req}; the worker
+// answers each with {kind: 'reply', id, ok, result | error} and pushes events {kind: 'event', event}
+// (metrics in batches, progress, status lines) while it works. Everything here is structured-clonable.
+import type { TrainerArgs, LogRecord, PairRecord } from '../dpo/trainer';
+import type { ValidationReport, DatasetFormat } from '../data/types';
+
+/** Where the model comes from. URLs are absolute (the worker's base URL is not the page's). */
+export type ModelSpec =
+  | { kind: 'url'; baseUrl: string; label: string }
+  | { kind: 'hub'; hubUrl: string; repo: string; revision?: string }
+  | { kind: 'files'; files: File[] };
+
+export type DatasetSpec =
+  | { kind: 'url'; url: string; label: string; evalUrl?: string }
+  | { kind: 'file'; file: File }
+  | { kind: 'bytes'; name: string; bytes: Uint8Array };
+
+export interface GpuSummary {
+  adapterName: string;
+  maxBindingBytes: number;
+  maxBufferBytes: number;
+  features: string[];
+}
+
+export interface ModelInfo {
+  label: string;
+  modelType: string;
+  arch: string;
+  layers: number;
+  hidden: number;
+  heads: number;
+  kvHeads: number;
+  vocabSize: number;
+  maxPositions: number;
+  parameters: number;
+  dtype: string;
+  hasChatTemplate: boolean;
+  /** Files read (name -> bytes), for the model card. */
+  files: { name: string; bytes: number }[];
+}
+
+export interface PreviewRow {
+  row: number;
+  prompt: string;
+  chosen: string;
+  rejected: string;
+}
+
+export interface DatasetInfo {
+  label: string;
+  format: DatasetFormat;
+  report: ValidationReport;
+  preview: PreviewRow[];
+  trainPairs: number;
+  evalPairs: number;
+  /** Tokens of the longest pair (prompt + longer completion) and the mean, after tokenization. */
+  maxTokens: number;
+  meanTokens: number;
+  /** Pairs dropped by tokenization (prompt alone fills max_length). */
+  tooLong: number;
+  /** Texts of the eval pairs in the order the trainer evaluates them (PairRecord.index). */
+  evalRows: PreviewRow[];
+}
+
+export interface SplitSpec {
+  evalFraction: number;
+  seed: number;
+  /** Cap on the eval pairs (evaluation runs every eval_steps; big eval sets slow the page down). */
+  maxEval: number;
+}
+
+export interface MemoryEstimate {
+  weightsBytes: number;
+  optimizerBytes: number;
+  activationBytes: number;
+  totalBytes: number;
+  /** A sentence when the run will not fit the adapter's limits; null when it should fit. */
+  refusal: string | null;
+}
+
+export interface StartOptions {
+  args: TrainerArgs;
+  /** Steps of SFT on the chosen completions before DPO (0 = none); the SFT model becomes the reference. */
+  sftSteps: number;
+  /** A state saved by a paused run (trainer.saveState), to continue from its step. */
+  state?: Uint8Array;
+}
+
+export interface SampleOptions {
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+}
+
+export interface SampleResult {
+  prompt: string;
+  reference: string | null;
+  policy: string;
+  /** Why the reference could not be sampled (precomputed or reference-free runs). */
+  referenceNote?: string;
+}
+
+export interface ExportResult {
+  zip: Uint8Array;
+  files: string[];
+}
+
+export type Request =
+  | { type: 'init' }
+  | { type: 'loadModel'; spec: ModelSpec }
+  | { type: 'loadDataset'; spec: DatasetSpec; split: SplitSpec; maxLength: number | null }
+  | { type: 'estimate'; args: TrainerArgs }
+  | { type: 'start'; options: StartOptions }
+  | { type: 'resume' }
+  | { type: 'pause' }
+  | { type: 'stop' }
+  | { type: 'evaluate' }
+  | { type: 'sample'; prompts: string[]; options: SampleOptions }
+  | { type: 'export'; extra: Record<string, string> }
+  | { type: 'saveState' };
+
+export type RunEnd = 'finished' | 'paused' | 'stopped';
+
+export interface ResultMap {
+  init: GpuSummary;
+  loadModel: ModelInfo;
+  loadDataset: DatasetInfo;
+  estimate: MemoryEstimate;
+  start: { end: RunEnd; step: number; state: Uint8Array | null };
+  resume: { end: RunEnd; step: number; state: Uint8Array | null };
+  pause: null;
+  stop: null;
+  evaluate: { metrics: LogRecord; pairs: PairRecord[] };
+  sample: SampleResult[];
+  export: ExportResult;
+  saveState: Uint8Array | null;
+}
+
+export type WorkerEvent =
+  | { type: 'logs'; records: LogRecord[] }
+  | { type: 'eval'; metrics: LogRecord; pairs: PairRecord[] }
+  | { type: 'progress'; phase: 'sft' | 'dpo'; step: number; totalSteps: number; tokensPerSec: number; elapsedSec: number }
+  | { type: 'status'; message: string }
+  | { type: 'download'; what: 'model' | 'dataset'; loaded: number; total: number | null; file: string };
+
+export interface ErrorInfo {
+  name: string;
+  message: string;
+}
+
+export type WorkerMessage =
+  | { kind: 'reply'; id: number; ok: true; result: unknown }
+  | { kind: 'reply'; id: number; ok: false; error: ErrorInfo }
+  | { kind: 'event'; event: WorkerEvent };
+
+export type { TrainerArgs, LogRecord, PairRecord };
