@@ -231,11 +231,61 @@ export class Gpu {
       y = Math.ceil(x / MAX_WG_PER_DIM);
       x = MAX_WG_PER_DIM;
     }
-    const pass = this.computePass();
+    const prof = this.profiler;
+    let pass: GPUComputePassEncoder;
+    if (prof && prof.next + 2 <= prof.capacity) {
+      // one pass per dispatch, with GPU timestamps at its start and end (timestamp-query)
+      const enc = this.commandEncoder();
+      pass = enc.beginComputePass({ timestampWrites: { querySet: prof.querySet, beginningOfPassWriteIndex: prof.next, endOfPassWriteIndex: prof.next + 1 } });
+      prof.names.push(k.name + (k.entryPoint && k.entryPoint !== 'main' ? `:${k.entryPoint}` : ''));
+      prof.next += 2;
+      this.pass = pass;
+    } else {
+      pass = this.computePass();
+    }
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
+  }
+
+  private profiler: { querySet: GPUQuerySet; capacity: number; next: number; names: string[]; totals: Map<string, { ns: number; count: number }> } | null = null;
+
+  /** Per-kernel GPU time with timestamp queries (when the adapter has them); see profileResults(). */
+  enableProfiling(capacity = 4096): boolean {
+    if (!this.info.features.has('timestamp-query')) return false;
+    this.flush();
+    this.profiler = { querySet: this.device.createQuerySet({ type: 'timestamp', count: capacity }), capacity, next: 0, names: [], totals: new Map() };
+    return true;
+  }
+
+  /** Resolves the timestamps recorded so far and accumulates them per kernel name. */
+  async collectProfile(): Promise<Map<string, { ns: number; count: number }>> {
+    const prof = this.profiler;
+    if (!prof) return new Map();
+    if (prof.next > 0) {
+      const enc = this.commandEncoder();
+      const resolve = this.device.createBuffer({ size: prof.next * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const staging = this.device.createBuffer({ size: prof.next * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      enc.resolveQuerySet(prof.querySet, 0, prof.next, resolve, 0);
+      enc.copyBufferToBuffer(resolve, 0, staging, 0, prof.next * 8);
+      this.flush();
+      await staging.mapAsync(GPUMapMode.READ);
+      const ts = new BigInt64Array(staging.getMappedRange().slice(0));
+      staging.unmap();
+      staging.destroy();
+      resolve.destroy();
+      prof.names.forEach((name, i) => {
+        const ns = Number(ts[2 * i + 1] - ts[2 * i]);
+        const t = prof.totals.get(name) ?? { ns: 0, count: 0 };
+        t.ns += Math.max(0, ns);
+        t.count++;
+        prof.totals.set(name, t);
+      });
+      prof.next = 0;
+      prof.names = [];
+    }
+    return prof.totals;
   }
 
   zero(t: Tensor): void {

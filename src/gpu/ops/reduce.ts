@@ -78,9 +78,12 @@ export function sumSquares(gpu: Gpu, grads: readonly Tensor[], partial: Tensor):
   grads.forEach((g, i) => {
     if (g.buf === partial.buf) throw new RangeError(`${op}: partial must not share its buffer with gradient ${i}.`);
   });
-  const scratch = gpu.tensor([grads.length * NORM_GROUPS]);
+  // Unused slots must read as 0 in the finishing sum: small tensors get few workgroups (each
+  // workgroup's tree reduction costs barriers, which are slow on CPU adapters).
+  const scratch = gpu.tensor([grads.length * NORM_GROUPS], 'f32', true);
   grads.forEach((g, i) => {
-    gpu.dispatch(kernel('sum_squares_partial'), [g, scratch], [g.size, i * NORM_GROUPS, NORM_GROUPS], NORM_GROUPS);
+    const G = Math.max(1, Math.min(NORM_GROUPS, Math.ceil(g.size / (256 * 64))));
+    gpu.dispatch(kernel('sum_squares_partial'), [g, scratch], [g.size, i * NORM_GROUPS, G], G);
   });
   gpu.dispatch(kernel('sum_squares_finish'), [scratch, partial], [grads.length, NORM_GROUPS], grads.length);
   // The pool may hand the buffer out again; anything recorded later runs after these dispatches.

@@ -1,0 +1,130 @@
+// npm run bench [-- --configs tiny,10m,gpt2-124m-t128,gpt2-124m-t512 --steps 3 --json out.json --no-torch]
+// One full DPO step (policy forward+backward on 2N sequences, reference forward, loss, clip, AdamW) per
+// iteration, on random weights of named shapes; the same workload in PyTorch fp32 eager in the same run
+// (scripts/py/bench_torch.py) gives the baseline ratio. Prints ms/step, tokens/s, GFLOP/s, the top
+// kernels by GPU time (timestamp-query) and peak pool bytes.
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { parameterSpecs, parseConfig, countParameters, type ModelConfig } from '../src/model/config';
+import { createParams, fromHf, releaseParams } from '../src/model/params';
+import { Transformer } from '../src/model/transformer';
+import { releasePairBatch, uploadPairBatch } from '../src/dpo/gpu-batch';
+import { AdamW } from '../src/dpo/optimizer';
+import { dpoMicroStep } from '../src/dpo/step';
+import { collate } from '../src/dpo/tokenize';
+import { Gpu } from '../src/gpu/context';
+import { Rng } from '../src/dpo/rng';
+
+interface BenchConfig {
+  name: string;
+  config: Record<string, unknown>;
+  pairs: number;
+  T: number;
+}
+
+export const BENCH_CONFIGS: BenchConfig[] = [
+  { name: 'tiny', config: { model_type: 'gpt2', vocab_size: 101, n_embd: 32, n_layer: 2, n_head: 4, n_positions: 64 }, pairs: 3, T: 13 },
+  { name: '10m', config: { model_type: 'llama', vocab_size: 8192, hidden_size: 256, intermediate_size: 688, num_hidden_layers: 6, num_attention_heads: 8, num_key_value_heads: 4, max_position_embeddings: 512, tie_word_embeddings: true }, pairs: 2, T: 128 },
+  { name: 'gpt2-124m-t128', config: { model_type: 'gpt2', vocab_size: 50257, n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024 }, pairs: 2, T: 128 },
+  { name: 'gpt2-124m-t512', config: { model_type: 'gpt2', vocab_size: 50257, n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024 }, pairs: 2, T: 512 },
+];
+
+function randomWeights(cfg: ModelConfig, seed: number): Map<string, Float32Array> {
+  const rng = new Rng(seed);
+  const out = new Map<string, Float32Array>();
+  for (const s of parameterSpecs(cfg)) {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    const a = new Float32Array(n);
+    if (s.kind === 'norm') a.fill(1);
+    else if (s.kind !== 'bias') for (let i = 0; i < n; i++) a[i] = (rng.next() - 0.5) * 0.04;
+    out.set(s.name, a);
+  }
+  return out;
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const arg = (k: string) => {
+    const i = argv.indexOf(`--${k}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const names = (arg('configs') ?? 'tiny,10m,gpt2-124m-t128').split(',');
+  const steps = Number(arg('steps') ?? 2);
+  const gpu = await Gpu.create();
+  const profiling = gpu.enableProfiling();
+  console.log(`adapter: ${gpu.info.adapterName} (timestamp-query: ${profiling ? 'yes' : 'no'})`);
+  const results: Record<string, unknown>[] = [];
+  for (const bc of BENCH_CONFIGS.filter((c) => names.includes(c.name))) {
+    const cfg = parseConfig(bc.config);
+    const params = createParams(gpu, cfg, fromHf(cfg, randomWeights(cfg, 1)));
+    const refParams = createParams(gpu, cfg, fromHf(cfg, randomWeights(cfg, 1)));
+    const policy = new Transformer(gpu, cfg, params);
+    const reference = new Transformer(gpu, cfg, refParams);
+    const grads = createParams(gpu, cfg, null);
+    const opt = new AdamW(gpu, cfg, params, grads);
+    const rng = new Rng(7);
+    const ids = (n: number) => Array.from({ length: n }, () => Math.floor(rng.next() * cfg.vocabSize));
+    const half = Math.floor(bc.T / 2);
+    const pairs = Array.from({ length: bc.pairs }, () => ({ promptIds: ids(half), chosenIds: ids(bc.T - half), rejectedIds: ids(bc.T - half) }));
+    const batch = uploadPairBatch(gpu, collate(pairs, 0));
+    const step = async () => {
+      opt.zeroGrads();
+      await dpoMicroStep(gpu, policy, { model: reference }, batch, { beta: 0.1, kind: 'sigmoid', labelSmoothing: 0, grads });
+      await opt.apply({ lr: 1e-5, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
+    };
+    await step(); // warm-up: pipelines compile, pool fills
+    await gpu.collectProfile();
+    (await gpu.collectProfile()).clear();
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) {
+      await step();
+      await gpu.collectProfile();
+    }
+    const ms = (performance.now() - t0) / steps;
+    const tokens = 2 * bc.pairs * bc.T;
+    const P = countParameters(cfg);
+    const flops = 6 * P * tokens + 2 * P * tokens;
+    const prof = [...(await gpu.collectProfile()).entries()].sort((a, b) => b[1].ns - a[1].ns);
+    const gpuMs = prof.reduce((a, [, v]) => a + v.ns, 0) / 1e6 / steps;
+    const row = {
+      config: bc.name,
+      params: P,
+      tokens,
+      ms_per_step: ms,
+      tokens_per_s: (tokens / ms) * 1000,
+      gflops: flops / (ms / 1000) / 1e9,
+      gpu_ms_per_step: gpuMs,
+      peak_pool_bytes: gpu.peakBytes,
+      top_kernels: prof.slice(0, 5).map(([k, v]) => ({ kernel: k, ms_per_step: v.ns / 1e6 / steps, dispatches_per_step: v.count / steps })),
+    };
+    results.push(row);
+    console.log(`\n${bc.name}: ${(P / 1e6).toFixed(2)}M params, ${tokens} tokens/step: ${ms.toFixed(1)} ms/step, ${row.tokens_per_s.toFixed(0)} tokens/s, ${row.gflops.toFixed(2)} GFLOP/s, GPU time ${gpuMs.toFixed(1)} ms, peak pool ${(gpu.peakBytes / 2 ** 20).toFixed(0)} MiB`);
+    for (const k of row.top_kernels) console.log(`   ${k.kernel.padEnd(36)} ${k.ms_per_step.toFixed(1).padStart(9)} ms  ${k.dispatches_per_step} dispatches`);
+    releasePairBatch(gpu, batch);
+    opt.release();
+    releaseParams(gpu, grads);
+    releaseParams(gpu, params);
+    releaseParams(gpu, refParams);
+    gpu.trim();
+    gpu.peakBytes = gpu.liveBytes;
+  }
+  if (!argv.includes('--no-torch') && existsSync('.venv/bin/python') && existsSync('scripts/py/bench_torch.py')) {
+    const torch = JSON.parse(execFileSync('.venv/bin/python', ['scripts/py/bench_torch.py', '--configs', JSON.stringify(BENCH_CONFIGS.filter((c) => names.includes(c.name))), '--steps', String(steps)], { encoding: 'utf8' }));
+    console.log('\nconfig            ours ms/step   torch ms/step   ours/torch throughput');
+    for (const r of results) {
+      const t = torch[r.config as string];
+      if (!t) continue;
+      r.torch_ms_per_step = t.ms_per_step;
+      r.ratio = t.ms_per_step / (r.ms_per_step as number);
+      console.log(`${String(r.config).padEnd(18)}${(r.ms_per_step as number).toFixed(1).padStart(12)}${t.ms_per_step.toFixed(1).padStart(16)}${(r.ratio as number).toFixed(3).padStart(16)}x  (torch ${t.device})`);
+    }
+  }
+  const json = arg('json');
+  if (json) writeFileSync(json, JSON.stringify({ adapter: gpu.info.adapterName, results }, null, 1));
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
