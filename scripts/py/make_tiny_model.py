@@ -15,7 +15,7 @@ qwen3: Qwen3 (same, plus q/k norms and head_dim 16 != hidden/heads, tied embeddi
 
 Dropout is 0 everywhere; weights are drawn by the model's own initializer (initializer_range 0.1 so
 the log-probs are not all uniform) under torch.manual_seed(seed) and saved with save_pretrained
-(float32 safetensors, transformers' own names).
+(float32 safetensors, transformers' own names; --max-shard-size shards them with an index).
 """
 import argparse
 import gzip
@@ -102,7 +102,7 @@ def write_small_bpe(out, vocab_size=512):
     return tok.get_vocab_size(), tok.token_to_id("<|endoftext|>"), tok.token_to_id("<|im_end|>")
 
 
-def make(arch, out, seed):
+def make(arch, out, seed, max_shard_size=None):
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(seed)
     if arch == "gpt2":
@@ -127,7 +127,8 @@ def make(arch, out, seed):
         else:
             raise SystemExit(f"unknown --arch {arch}; use gpt2, llama or qwen3")
     model = AutoModelForCausalLM.from_config(cfg, attn_implementation="eager", dtype=torch.float32)
-    model.save_pretrained(out)
+    # max_shard_size: several model-0000x-of-0000n.safetensors files and an index, as big checkpoints have
+    model.save_pretrained(out, **({"max_shard_size": max_shard_size} if max_shard_size else {}))
     n = sum(p.numel() for p in model.parameters())
     print(f"{out}: {arch} {n} parameters", file=sys.stderr)
 
@@ -137,8 +138,9 @@ def main():
     ap.add_argument("--arch", required=True, choices=["gpt2", "llama", "qwen3"])
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--max-shard-size", help='e.g. "40KB": shard the weights with an index file')
     a = ap.parse_args()
-    make(a.arch, a.out, a.seed)
+    make(a.arch, a.out, a.seed, a.max_shard_size)
 
 
 if __name__ == "__main__":
