@@ -82,6 +82,8 @@ export class Session {
   private phase: 'sft' | 'dpo' = 'dpo';
   private args: TrainerArgs = defaultTrainerArgs;
   private running: Promise<unknown> | null = null;
+  /** Set while a new run's trainer is being built (before `running`), so a second start is refused. */
+  private starting = false;
   private jobs: Job[] = [];
   private pauseWanted = false;
   private stopWanted = false;
@@ -122,7 +124,7 @@ export class Session {
   // ------------------------------------------------------------------ model and data
 
   async loadModel(spec: ModelSpec): Promise<ModelInfo> {
-    if (this.running) throw new SessionError('Stop the current run before loading another model.');
+    if (this.running || this.starting) throw new SessionError('Stop the current run before loading another model.');
     const progress: DownloadProgress = (file, loaded, total) => this.emit({ type: 'download', what: 'model', file, loaded, total });
     let base;
     let label: string;
@@ -143,6 +145,9 @@ export class Session {
       trlModel = './base-model  # the folder of the model you started from';
     }
     const rec = recording(base);
+    if (spec.kind === 'hub' && !(await rec.source('config.json'))) {
+      throw new ModelSourceError(`${spec.hubUrl.replace(/\/$/, '')} has no config.json for '${label}': check the repo id (owner/name) and the Hub address.`);
+    }
     const ck = await loadCheckpoint(rec.source);
     const tokJson = text(await rec.source('tokenizer.json'));
     if (!tokJson) throw new ModelSourceError(`${label} has no tokenizer.json; the page needs the fast-tokenizer file (save it with tokenizer.save_pretrained).`);
@@ -183,7 +188,7 @@ export class Session {
   }
 
   async loadDataset(spec: DatasetSpec, split: SplitSpec, maxLength: number | null): Promise<DatasetInfo> {
-    if (this.running) throw new SessionError('Stop the current run before loading another dataset.');
+    if (this.running || this.starting) throw new SessionError('Stop the current run before loading another dataset.');
     const onProgress = (what: string) => (p: { bytesRead: number; totalBytes?: number }) =>
       this.emit({ type: 'download', what: 'dataset', file: what, loaded: p.bytesRead, total: p.totalBytes ?? null });
     let label: string;
@@ -281,7 +286,18 @@ export class Session {
 
   /** Starts a new run (optionally from a saved state). Resolves when the run ends or pauses. */
   async start(o: StartOptions): Promise<{ end: RunEnd; step: number; state: Uint8Array | null }> {
-    if (this.running) throw new SessionError('A run is already going: pause or stop it first.');
+    if (this.running || this.starting) throw new SessionError('A run is already going: pause or stop it first.');
+    this.starting = true;
+    try {
+      await this.prepare(o);
+    } finally {
+      this.starting = false;
+    }
+    return this.runLoop();
+  }
+
+  /** Builds the trainer(s) of a new run (SFT first when asked, or DPO from a saved state). */
+  private async prepare(o: StartOptions): Promise<void> {
     const gpu = this.needGpu();
     const m = this.needModel();
     const args = { ...defaultTrainerArgs, ...o.args, mode: 'dpo' as const };
@@ -303,7 +319,6 @@ export class Session {
     } else {
       await this.createDpo(m.ck.tensors, o.state);
     }
-    return this.runLoop();
   }
 
   private async createDpo(weights: Map<string, Float32Array>, state?: Uint8Array): Promise<void> {
@@ -320,7 +335,7 @@ export class Session {
 
   /** Continues a paused run in this session. */
   async resume(): Promise<{ end: RunEnd; step: number; state: Uint8Array | null }> {
-    if (this.running) throw new SessionError('The run is already going.');
+    if (this.running || this.starting) throw new SessionError('The run is already going.');
     if (this.stopped || !(this.trainer || this.sft)) throw new SessionError('There is no paused run to resume: start a new one.');
     if (this.trainer?.done) throw new SessionError('This run has finished; start a new one to train more.');
     return this.runLoop();
