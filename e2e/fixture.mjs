@@ -127,10 +127,10 @@ export function writeFixtures(root, uploads, demoDir) {
     JSON.stringify({
       name: 'e2e tiny GPT-2',
       description: 'A random 2-layer GPT-2 (hidden 32) with the demo tokenizer, for the end-to-end test.',
-      model: 'model',
-      train: 'pairs-train.jsonl',
-      eval: 'pairs-eval.jsonl',
-      prompts: 'prompts-heldout.json',
+      model: 'e2e/model',
+      train: 'e2e/pairs-train.jsonl',
+      eval: 'e2e/pairs-eval.jsonl',
+      prompts: 'e2e/prompts-heldout.json',
       args: { max_steps: STEPS, per_device_train_batch_size: 4, per_device_eval_batch_size: 12, learning_rate: 0.002, beta: 0.1, eval_steps: 8, max_length: 32, warmup_ratio: 0 },
     }),
   );

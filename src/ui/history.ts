@@ -39,6 +39,14 @@ export function fmtNum(v: number | undefined): string {
   return v.toFixed(a >= 100 ? 1 : 4);
 }
 
+/** Short axis labels: 3 significant digits, exponent only for very small or large values. */
+export function fmtTick(v: number): string {
+  if (!Number.isFinite(v)) return '';
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(1);
+  return String(Number(v.toPrecision(3)));
+}
+
 /** At most `max` points, always keeping the first and the last (every k-th in between). */
 export function downsample<T>(items: readonly T[], max: number): T[] {
   if (items.length <= max) return items.slice();

@@ -1,5 +1,5 @@
 // The page's state (zustand) and the actions that talk to the training worker.
-import { create } from 'zustand';
+import { createStore, useStore as useZustand, type StoreApi } from 'zustand';
 import { strToU8, zipSync } from 'fflate';
 import type { LogRecord, PairRecord, TrainerArgs } from '../dpo/trainer';
 import type { DatasetInfo, DatasetSpec, GpuSummary, MemoryEstimate, ModelInfo, ModelSpec, RunEnd, SampleOptions, SampleResult, SplitSpec, WorkerEvent } from '../worker/protocol';
@@ -73,7 +73,8 @@ export const DEFAULT_HUB = 'https://huggingface.co';
 
 const initialArgs = pageDefaultArgs;
 
-export const useStore = create<State>(() => ({
+/** The store itself (vanilla zustand), so tests can render from any state. */
+export const storeApi: StoreApi<State> = createStore<State>()(() => ({
   client: null,
   gpu: { status: 'checking' },
   manifest: null,
@@ -102,6 +103,19 @@ export const useStore = create<State>(() => ({
   runs: [],
   compare: [],
 }));
+
+interface UseStore {
+  (): State;
+  <T>(selector: (s: State) => T): T;
+  getState: StoreApi<State>['getState'];
+  setState: StoreApi<State>['setState'];
+}
+
+/** The React hook: `useStore((s) => s.run.phase)`; selectors return primitives or stored objects. */
+export const useStore = Object.assign(<T,>(selector?: (s: State) => T) => useZustand(storeApi, selector ?? ((s: State) => s as unknown as T)), {
+  getState: storeApi.getState,
+  setState: storeApi.setState,
+}) as UseStore;
 
 const S = useStore;
 const get = () => S.getState();
@@ -192,8 +206,8 @@ export async function boot(): Promise<void> {
   try {
     const m = await fetchJson<DemoManifest>(manifestUrl);
     if (typeof m.model !== 'string' || typeof m.train !== 'string') throw new Error('it has no "model" and "train" entries');
-    const base = new URL('.', new URL(manifestUrl)).href;
-    const abs = (p: string) => new URL(p, base).href;
+    // paths in the manifest are relative to the page (e.g. "demo/model"), like the files in public/
+    const abs = (p: string) => new URL(p, document.baseURI).href;
     const manifest: DemoManifest = { ...m, model: abs(m.model), train: abs(m.train), eval: m.eval ? abs(m.eval) : undefined, prompts: m.prompts ? abs(m.prompts) : undefined };
     patch((s) => ({ manifest, args: { ...s.args, ...(m.args ?? {}) }, sftSteps: m.sftSteps ?? 0 }));
     if (manifest.prompts) {

@@ -3,7 +3,7 @@
 import { memo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LogRecord } from '../../dpo/trainer';
-import { countPoints, downsample, fmtNum, latest } from '../history';
+import { countPoints, downsample, fmtNum, fmtTick, latest } from '../history';
 import { useStore } from '../store';
 
 export interface Series {
@@ -81,7 +81,7 @@ export const MetricChart = memo(function MetricChart({ spec, history, evalHistor
           <LineChart margin={{ top: 6, right: hasRight ? 4 : 12, bottom: 0, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
             <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tick={{ fontSize: 11 }} allowDuplicatedCategory={false} />
-            <YAxis yAxisId="left" tick={{ fontSize: 11 }} width={52} domain={['auto', 'auto']} tickFormatter={(v: number) => fmtNum(v)} />
+            <YAxis yAxisId="left" tick={{ fontSize: 11 }} width={52} domain={['auto', 'auto']} tickFormatter={fmtTick} />
             {hasRight && <YAxis yAxisId="right" orientation="right" tick={{ fontSize: 11 }} width={56} tickFormatter={(v: number) => v.toExponential(0)} />}
             <Tooltip formatter={(v) => fmtNum(Number(v))} labelFormatter={(l) => `step ${l}`} isAnimationActive={false} />
             {spec.series.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}

@@ -2,7 +2,7 @@
 // sigma(r_rejected - r_chosen) (y). Wrongly ordered pairs (margin < 0) get the largest weights.
 import { CartesianGrid, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
 import type { PairRecord } from '../../dpo/trainer';
-import { fmtNum } from '../history';
+import { fmtNum, fmtTick } from '../history';
 import { selectPair, useStore } from '../store';
 
 export function PairScatter() {
@@ -36,7 +36,7 @@ export function PairScatter() {
               <ResponsiveContainer width="100%" height={230}>
                 <ScatterChart margin={{ top: 6, right: 12, bottom: 14, left: 0 }}>
                   <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-                  <XAxis dataKey="margin" type="number" name="margin" tick={{ fontSize: 11 }} tickFormatter={(v: number) => fmtNum(v)} label={{ value: 'reward margin', position: 'insideBottom', offset: -8, fontSize: 11 }} />
+                  <XAxis dataKey="margin" type="number" name="margin" tick={{ fontSize: 11 }} tickFormatter={fmtTick} label={{ value: 'reward margin', position: 'insideBottom', offset: -8, fontSize: 11 }} />
                   <YAxis dataKey="weight" type="number" name="weight" domain={[0, 1]} tick={{ fontSize: 11 }} width={40} />
                   <ZAxis range={[36, 36]} />
                   <ReferenceLine x={0} stroke="#94a3b8" />

@@ -1,7 +1,7 @@
 // Runs saved in IndexedDB: list, continue a paused one, compare several on one chart, delete.
 import { useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { downsample, fmtNum, latest } from '../history';
+import { downsample, fmtNum, fmtTick, latest } from '../history';
 import { exportSavedRun, removeRun, resumeSaved, toggleCompare, useStore } from '../store';
 import { fmtBytes } from '../../worker/memory';
 
@@ -93,7 +93,7 @@ export function Runs() {
               <LineChart margin={{ top: 6, right: 12, bottom: 0, left: 0 }}>
                 <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
                 <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={{ fontSize: 11 }} allowDuplicatedCategory={false} />
-                <YAxis tick={{ fontSize: 11 }} width={52} tickFormatter={(v: number) => fmtNum(v)} />
+                <YAxis tick={{ fontSize: 11 }} width={52} tickFormatter={fmtTick} />
                 <Tooltip formatter={(v) => fmtNum(Number(v))} isAnimationActive={false} />
                 <Legend wrapperStyle={{ fontSize: 12 }} />
                 {chosen.map((r, i) => (
