@@ -295,11 +295,15 @@ export class DpoTrainer {
       }
       const logNow = (p.step + 1) % a.logging_steps === 0 || p.step + 1 === this.totalSteps;
       this.opt.zeroGrads();
-      const sftTokens = batchesIdx.reduce((acc, idx) => acc + idx.reduce((s, i) => s + this.init.train[i].chosenIds.length, 0), 0);
-      for (const idx of batchesIdx) {
+      // SFT: HF's num_items_in_batch = the scored (label != -100) tokens of the whole accumulation window
+      // AFTER truncation to max_length, counted over labels[..., 1:]; every micro-step's gradient is
+      // divided by it (transformers 5.18 Trainer.get_batch_samples).
+      const sftBatches = a.mode === 'sft' ? batchesIdx.map((idx) => packSftSequences(idx.map((i) => this.init.train[i]), this.init.padId, this.args.max_length)) : [];
+      const sftTokens = sftBatches.reduce((acc, b) => acc + b.completionMask.reduce((s, m, j) => s + (j % b.T > 0 ? m : 0), 0), 0);
+      for (const [k, idx] of batchesIdx.entries()) {
         const pairs = idx.map((i) => this.init.train[i]);
         if (a.mode === 'sft') {
-          const batch = uploadPairBatch(this.gpu, packSftSequences(pairs, this.init.padId, this.args.max_length));
+          const batch = uploadPairBatch(this.gpu, sftBatches[k]);
           const r = await sftMicroStep(this.gpu, this.policy, batch, this.grads, sftTokens);
           windowTokens += batch.host.scored.length;
           releasePairBatch(this.gpu, batch);
