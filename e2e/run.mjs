@@ -4,7 +4,7 @@
 // one line per check and exits non-zero when one fails. Screenshots go to test-results/e2e/.
 //
 //   node e2e/run.mjs            (E2E_SKIP_BUILD=1 to reuse dist/, E2E_HEADED=1 to watch, E2E_ONLY=name)
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -71,6 +71,18 @@ async function trainPauseReloadResumeExport(browser, base, fx) {
   check('every chart has a text alternative with values', Object.values(alts).every((a) => !a.includes('no value yet')), alts.kl);
   const kl = Number(/kl\/token_mean_exact (-?[\d.e+-]+)/.exec(alts.kl)?.[1]);
   check('KL from the reference is measured and >= 0', kl >= 0, `kl ${kl}`);
+
+  // the page stays responsive while the worker trains: count animation frames for 2 s
+  const fps = await page.evaluate(
+    () =>
+      new Promise((res) => {
+        let n = 0;
+        const t = performance.now();
+        const tick = () => (performance.now() - t < 2000 ? (n++, requestAnimationFrame(tick)) : res(n / 2));
+        requestAnimationFrame(tick);
+      }),
+  );
+  check('the page stays responsive while training', fps >= 20, `${fps} frames/s`);
 
   await page.getByRole('button', { name: 'Pause' }).click();
   await waitPhase(page, 'paused', 60_000);
@@ -175,6 +187,26 @@ async function badFilesAndHub(browser, base, fx) {
   await ctx.close();
 }
 
+/** The real built-in demo (public/demo/manifest.json), when this build has it: the fresh page trains it. */
+async function builtInDemo(browser, base) {
+  if (!existsSync(join(dist, 'demo', 'manifest.json'))) {
+    console.log(`${secs()}s SKIP built-in demo: public/demo/manifest.json is not in this build`);
+    return;
+  }
+  const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await ctx.newPage();
+  await page.goto(`${base}/`);
+  await page.getByTestId('dataset-report').waitFor({ timeout: 120_000 });
+  check('the fresh page selects the built-in demo', (await text(page, 'model-info')).length > 0, await text(page, 'param-count'));
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=chart-margins-alt]')?.getAttribute('data-points')) >= 3, null, { timeout: 180_000 });
+  check('the built-in demo trains', true, await text(page, 'chart-margins-alt'));
+  await page.screenshot({ path: join(shots, '07-builtin-demo.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await waitPhase(page, 'stopped', 120_000);
+  await ctx.close();
+}
+
 async function noWebGpu(base) {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: BASE_ARGS, headless: true });
   try {
@@ -218,6 +250,7 @@ async function main() {
   try {
     await run('train', () => trainPauseReloadResumeExport(browser, base, fx));
     await run('files', () => badFilesAndHub(browser, base, fx));
+    await run('demo', () => builtInDemo(browser, base));
   } finally {
     await browser.close();
   }

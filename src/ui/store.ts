@@ -132,12 +132,29 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
 // ------------------------------------------------------------------ worker events
 
 let lastSave = 0;
+let lastStateSave = 0;
+/** Small models also save their trainer state every 2 minutes, so a closed tab can continue. */
+const AUTOSAVE_STATE_MS = 120_000;
+const AUTOSAVE_MAX_PARAMS = 50e6;
+
+async function autosaveState(): Promise<void> {
+  const s = get();
+  if (!s.client || s.run.phase !== 'training' || (s.model.info?.parameters ?? Infinity) > AUTOSAVE_MAX_PARAMS) return;
+  lastStateSave = performance.now();
+  try {
+    const state = await s.client.call({ type: 'saveState' });
+    if (state && get().run.phase === 'training') await persistRun('training', state);
+  } catch {
+    // the next pause saves it anyway
+  }
+}
 
 function onEvent(e: WorkerEvent): void {
   switch (e.type) {
     case 'logs':
       patch((s) => ({ history: [...s.history, ...e.records] }));
-      if (performance.now() - lastSave > 10_000) {
+      if (performance.now() - lastStateSave > AUTOSAVE_STATE_MS) void autosaveState();
+      else if (performance.now() - lastSave > 10_000) {
         lastSave = performance.now();
         void persistRun('training');
       }
@@ -372,6 +389,7 @@ export async function train(): Promise<void> {
     return;
   }
   const id = newRunId();
+  lastStateSave = performance.now();
   patch({
     run: { id, phase: 'starting', trainPhase: 'dpo', step: 0, totalSteps: 0, tokensPerSec: 0, elapsedSec: 0, startStep: 0 },
     history: [],
