@@ -17,9 +17,9 @@ function Diff({ a, b, side }: { a: string; b: string; side: 'chosen' | 'rejected
   const clip = (s: string, n: number, end: boolean) => (s.length <= n ? s : end ? `…${s.slice(-n)}` : `${s.slice(0, n)}…`);
   return (
     <>
-      <span className="same">{clip(d.prefix, 80, true)}</span>
-      <mark className={side}>{clip(mid, 400, false)}</mark>
-      <span className="same">{clip(d.suffix, 60, false)}</span>
+      <span className="same">{clip(d.prefix, 60, true)}</span>
+      <mark className={side}>{clip(mid, 220, false)}</mark>
+      <span className="same">{clip(d.suffix, 40, false)}</span>
     </>
   );
 }
@@ -31,7 +31,7 @@ export function DatasetPanel() {
   const modelReady = useStore((s) => s.model.status === 'ready');
   const busy = useStore((s) => ['starting', 'training', 'pausing'].includes(s.run.phase));
   const [drag, setDrag] = useState(false);
-  const [rows, setRows] = useState(5);
+  const [rows, setRows] = useState(4);
   const info = ds.info;
   const disabled = busy || ds.status === 'loading';
 
@@ -163,7 +163,7 @@ export function DatasetPanel() {
                 {info.preview.slice(0, rows).map((p) => (
                   <tr key={p.row}>
                     <td>{p.row}</td>
-                    <td className="prompt">{p.prompt.length > 300 ? `…${p.prompt.slice(-300)}` : p.prompt}</td>
+                    <td className="prompt">{p.prompt.length > 160 ? `…${p.prompt.slice(-160)}` : p.prompt}</td>
                     <td>
                       <Diff a={p.chosen} b={p.rejected} side="chosen" />
                     </td>
