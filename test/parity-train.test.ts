@@ -111,3 +111,28 @@ describe('DPO training parity with TRL 1.13 (real DPOTrainer on CPU torch)', () 
     );
   }
 });
+
+describe('SFT parity with TRL 1.13 SFTTrainer (completion-only loss on the chosen answers)', () => {
+  it('llama: per-step loss within 1e-3; step 1 loss and grad_norm exact (num_items_in_batch after truncation)', async () => {
+    venvPython();
+    const model = await tinyModel('llama');
+    const data = hhPairsFile(64);
+    const out = tempDir('sft');
+    const args = ['--model', model, '--data', data, ...COMMON, '--max_steps', '4', '--max_length', '48'];
+    const [t, o] = await Promise.all([
+      runPython('trl_sft.py', [...args, '--log', join(out, 'trl.jsonl')]),
+      runOurTrain([...args, '--mode', 'sft', '--log', join(out, 'ours.jsonl'), '--shuffle', 'false']),
+    ]);
+    const trl = readJsonl(join(out, 'trl.jsonl'));
+    const ours = readJsonl(join(out, 'ours.jsonl'));
+    console.log(`sft: TRL ${t.seconds.toFixed(1)} s, ours ${o.seconds.toFixed(1)} s`);
+    console.log(trl.map((x, i) => `step ${x.step}: loss ${x.loss} | ${ours[i]?.loss}   grad_norm ${x.grad_norm} | ${ours[i]?.grad_norm}   lr ${x.learning_rate} | ${ours[i]?.learning_rate}`).join('\n'));
+    expect(ours.length).toBe(trl.length);
+    expect(trl.length).toBe(4);
+    trl.forEach((x, i) => {
+      expect(Math.abs(ours[i].loss - x.loss), `step ${x.step} loss`).toBeLessThanOrEqual(1e-3 * Math.abs(x.loss));
+      expect(ours[i].learning_rate).toBeCloseTo(x.learning_rate, 12);
+    });
+    expect(Math.abs(ours[0].grad_norm - trl[0].grad_norm)).toBeLessThanOrEqual(1e-4 * trl[0].grad_norm);
+  }, 600_000);
+});
