@@ -118,4 +118,23 @@ describe('training session (worker side)', () => {
     const again = b.logs().at(-1)!;
     expect(again.loss).toBeCloseTo(logs().at(-1)!.loss, 4);
   });
+
+  it('SFT first makes the reference; with precomputed reference log-probs only the policy is sampled', async () => {
+    const { s, events, logs } = newSession();
+    await s.init();
+    await s.loadModel({ kind: 'files', files: modelFiles() });
+    await s.loadDataset({ kind: 'bytes', name: 'pairs.jsonl', bytes: jsonl }, split, 24);
+    const r = await s.start({ args: { ...args, max_steps: 1, precompute_ref_log_probs: true }, sftSteps: 2 });
+    expect(r.end).toBe('finished');
+    const status = events.filter((e): e is Extract<WorkerEvent, { type: 'status' }> => e.type === 'status').map((e) => e.message);
+    expect(status.some((m) => /^SFT step 2\/2: loss \d/.test(m))).toBe(true);
+    expect(status).toContain('SFT done; DPO starts from the SFT model, which is also the reference.');
+    // DPO's first step starts from the SFT model as policy and reference: loss log 2
+    expect(logs()[0].loss).toBeCloseTo(Math.LN2, 5);
+    const smp = await s.sample([prompts[1]], { maxNewTokens: 2, temperature: 0, topK: 0, topP: 1, seed: 1 });
+    expect(smp[0].reference).toBeNull();
+    expect(smp[0].referenceNote).toMatch(/precomputed/);
+    // a reload cannot continue an SFT-first run unless its reference log-probs were precomputed
+    await expect(s.start({ args, sftSteps: 2, state: r.state! })).rejects.toThrow(/began with SFT/);
+  });
 });
