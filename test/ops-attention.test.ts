@@ -1,8 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { maxRelErr, randn, testGpu } from './helpers/gpu';
 import { attentionBackward, attentionForward, type AttentionOptions } from '../src/gpu/ops/attention';
 import { attentionBackwardCpu, attentionForwardCpu } from '../src/gpu/reference/attention';
 import type { Gpu } from '../src/gpu/context';
+import { setReduceVariant, type ReduceVariant } from '../src/gpu/ops/variant';
+
+// softmax and ds exist as workgroup tree reductions (GPUs) and one row per invocation (CPU adapters).
+const variants: ReduceVariant[] = ['workgroup', 'thread'];
+afterEach(() => setReduceVariant('auto'));
 
 async function runGpu(gpu: Gpu, o: AttentionOptions, seed: number) {
   const { B, T, H, KVH, D } = o;
@@ -24,8 +29,9 @@ async function runGpu(gpu: Gpu, o: AttentionOptions, seed: number) {
 }
 
 describe('attention', () => {
-  for (const [H, KVH] of [[6, 2], [6, 6], [6, 1]]) {
-    it(`forward and backward match the CPU reference (B=2,T=13,H=${H},KVH=${KVH},D=10)`, async () => {
+  for (const variant of variants) for (const [H, KVH] of [[6, 2], [6, 6], [6, 1]]) {
+    it(`forward and backward match the CPU reference, ${variant} variant (B=2,T=13,H=${H},KVH=${KVH},D=10)`, async () => {
+      setReduceVariant(variant);
       const gpu = await testGpu();
       const o: AttentionOptions = { B: 2, T: 13, H, KVH, D: 10, scale: 1 / Math.sqrt(10) };
       const r = await runGpu(gpu, o, 100 + H + KVH);
@@ -50,7 +56,8 @@ describe('attention', () => {
     });
   }
 
-  it('rows longer than the workgroup (T=70 > 64) match the CPU reference', async () => {
+  for (const variant of variants) it(`rows longer than the workgroup (T=70 > 64) match the CPU reference, ${variant} variant`, async () => {
+    setReduceVariant(variant);
     const gpu = await testGpu();
     const o: AttentionOptions = { B: 1, T: 70, H: 2, KVH: 1, D: 5, scale: 0.9 };
     const r = await runGpu(gpu, o, 31);
@@ -63,7 +70,8 @@ describe('attention', () => {
     expect(maxRelErr(r.dv, g.dv)).toBeLessThan(1e-5);
   });
 
-  it('backward matches finite differences of the CPU forward (B=2,T=5,H=4,KVH=2,D=3)', async () => {
+  for (const variant of variants) it(`backward matches finite differences of the CPU forward, ${variant} variant (B=2,T=5,H=4,KVH=2,D=3)`, async () => {
+    setReduceVariant(variant);
     const gpu = await testGpu();
     const o: AttentionOptions = { B: 2, T: 5, H: 4, KVH: 2, D: 3, scale: 0.7 };
     const r = await runGpu(gpu, o, 7);

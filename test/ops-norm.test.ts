@@ -1,7 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from '../src/gpu/ops/norm';
 import { layerNormBackwardRef, layerNormForwardRef, rmsNormBackwardRef, rmsNormForwardRef } from '../src/gpu/reference/norm';
+import { setReduceVariant, type ReduceVariant } from '../src/gpu/ops/variant';
 import { maxRelErr, randn, testGpu } from './helpers/gpu';
+
+// Every row kernel exists as a workgroup tree reduction (GPUs) and one row per invocation (CPU adapters).
+const variants: ReduceVariant[] = ['workgroup', 'thread'];
+afterEach(() => setReduceVariant('auto'));
 
 const eps = 1e-5;
 // rows=300 > 256 exercises the blocked parameter-gradient path; cols=700 several strides per thread
@@ -31,8 +36,9 @@ function fd(f: (t: Float64Array) => Float64Array, theta: ArrayLike<number>, dy: 
 }
 
 describe('LayerNorm', () => {
-  for (const { rows, cols } of shapes) {
-    it(`forward and backward match the reference, rows=${rows} cols=${cols}`, async () => {
+  for (const variant of variants) for (const { rows, cols } of shapes) {
+    it(`forward and backward match the reference, ${variant} variant, rows=${rows} cols=${cols}`, async () => {
+      setReduceVariant(variant);
       const gpu = await testGpu();
       const n = rows * cols;
       const x = randn(n, rows + 1, 2).map((v) => v + 10); // large mean: one-pass variance would lose digits
@@ -86,8 +92,9 @@ describe('LayerNorm', () => {
 });
 
 describe('RMSNorm', () => {
-  for (const { rows, cols } of shapes) {
-    it(`forward and backward match the reference, rows=${rows} cols=${cols}`, async () => {
+  for (const variant of variants) for (const { rows, cols } of shapes) {
+    it(`forward and backward match the reference, ${variant} variant, rows=${rows} cols=${cols}`, async () => {
+      setReduceVariant(variant);
       const gpu = await testGpu();
       const n = rows * cols;
       const x = randn(n, rows + 11, 2);

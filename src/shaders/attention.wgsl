@@ -5,7 +5,8 @@
 // h / (H / KVH). probs/dS: [B, H, T, T], entries j > i are 0.
 // This file holds several kernels: the part before the first `//#kernel` line is shared, and each
 // `//#kernel <name>` section is compiled with it as its own module (entry point `main`), so every module
-// declares bindings 0, 1, 2, ... exactly once.
+// declares bindings 0, 1, 2, ... exactly once. softmax and ds (row reductions) also come as '_thread'
+// variants without barriers for CPU adapters (src/gpu/ops/variant.ts).
 
 struct P { B: u32, T: u32, H: u32, KVH: u32, D: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: P;
@@ -81,6 +82,47 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
 }
 
+//#kernel softmax_thread
+// 'thread' variant of softmax for CPU adapters: one invocation per score row, no workgroup memory and no
+// barriers (src/gpu/ops/variant.ts). Same math and bindings.
+override TWG: u32 = 16;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> k: array<f32>;
+@group(0) @binding(3) var<storage, read_write> probs: array<f32>;
+
+@compute @workgroup_size(TWG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = linearGroup(wid, nwg) * TWG + li; // (b*H + h)*T + i
+  if (row >= p.B * p.H * p.T) { return; }
+  let T = p.T;
+  let D = p.D;
+  let i = row % T;
+  let bh = row / T;
+  let h = bh % p.H;
+  let b = bh / p.H;
+  let kh = h / (p.H / p.KVH);
+  let qo = (b * T + i) * p.H * D + h * D;
+  let base = row * T;
+  var m = -3.0e38;
+  for (var j = 0u; j <= i; j++) {
+    let ko = (b * T + j) * p.KVH * D + kh * D;
+    var s = 0.0;
+    for (var d = 0u; d < D; d++) { s += q[qo + d] * k[ko + d]; }
+    s *= p.scale;
+    probs[base + j] = s;
+    m = max(m, s);
+  }
+  var sum = 0.0;
+  for (var j = 0u; j <= i; j++) {
+    let e = exp(probs[base + j] - m);
+    probs[base + j] = e;
+    sum += e;
+  }
+  let inv = 1.0 / sum;
+  for (var j = 0u; j <= i; j++) { probs[base + j] = probs[base + j] * inv; }
+  for (var j = i + 1u; j < T; j++) { probs[base + j] = 0.0; }
+}
+
 //#kernel pv
 // One thread per output element (b, t, h, d): out = probs @ v.
 @group(0) @binding(1) var<storage, read> probs: array<f32>;
@@ -140,6 +182,39 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var j = li; j < T; j += WG) {
     if (j <= i) { ds[base + j] = p.scale * probs[base + j] * (ds[base + j] - rowDot); } else { ds[base + j] = 0.0; }
   }
+}
+
+//#kernel ds_thread
+// 'thread' variant of ds for CPU adapters: one invocation per row, no barriers. Same math and bindings.
+override TWG: u32 = 16;
+@group(0) @binding(1) var<storage, read> probs: array<f32>;
+@group(0) @binding(2) var<storage, read> dout: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
+@group(0) @binding(4) var<storage, read_write> ds: array<f32>;
+
+@compute @workgroup_size(TWG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = linearGroup(wid, nwg) * TWG + li;
+  if (row >= p.B * p.H * p.T) { return; }
+  let T = p.T;
+  let D = p.D;
+  let i = row % T;
+  let bh = row / T;
+  let h = bh % p.H;
+  let b = bh / p.H;
+  let kh = h / (p.H / p.KVH);
+  let go = (b * T + i) * p.H * D + h * D;
+  let base = row * T;
+  var rowDot = 0.0;
+  for (var j = 0u; j <= i; j++) {
+    let vo = (b * T + j) * p.KVH * D + kh * D;
+    var dp = 0.0;
+    for (var d = 0u; d < D; d++) { dp += dout[go + d] * v[vo + d]; }
+    ds[base + j] = dp;
+    rowDot += probs[base + j] * dp;
+  }
+  for (var j = 0u; j <= i; j++) { ds[base + j] = p.scale * probs[base + j] * (ds[base + j] - rowDot); }
+  for (var j = i + 1u; j < T; j++) { ds[base + j] = 0.0; }
 }
 
 //#kernel dq

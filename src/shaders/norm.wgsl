@@ -1,6 +1,7 @@
 // LayerNorm (torch, biased variance) and RMSNorm (HF LlamaRMSNorm), forward and backward.
 // Row kernels: one workgroup per row, threads stride over the columns, then a tree reduction in
-// workgroup memory. Parameter gradients: a column kernel, one thread per column looping over a block
+// workgroup memory (GPUs); the '_thread' entry points at the end do one row per invocation with no
+// barriers (CPU adapters, chosen in src/gpu/ops/variant.ts). Parameter gradients: a column kernel, one thread per column looping over a block
 // of rows, writing per-block partial sums that are then summed in a fixed order (no float atomics,
 // deterministic).
 
@@ -183,4 +184,93 @@ fn rms_backward_params(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocat
   let o = wid.y * p.cols + c;
   if (p.accumulate == 1u) { sw += rp_dw[o]; }
   rp_dw[o] = sw;
+}
+
+// ------------------------------------------------------------------ 'thread' variants (CPU adapters)
+// One invocation per row, looping over the columns: no workgroup memory and no barriers (a barrier
+// switches every invocation's coroutine on SwiftShader/llvmpipe, which costs more than the whole row).
+// Same bindings and the same math as the workgroup kernels above.
+override TWG: u32 = 16;
+
+fn thread_row(wid: vec3u, nwg: vec3u, li: u32) -> u32 {
+  return (wid.x + wid.y * nwg.x) * TWG + li;
+}
+
+@compute @workgroup_size(TWG)
+fn ln_forward_thread(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = thread_row(wid, nwg, li);
+  if (row >= p.rows) { return; }
+  let base = row * p.cols;
+  var s = 0.0;
+  for (var c = 0u; c < p.cols; c++) { s += lf_x[base + c]; }
+  let mean = s / f32(p.cols);
+  var q = 0.0;
+  for (var c = 0u; c < p.cols; c++) {
+    let d = lf_x[base + c] - mean;
+    q += d * d;
+  }
+  let rstd = inverseSqrt(q / f32(p.cols) + p.eps);
+  for (var c = 0u; c < p.cols; c++) {
+    lf_out[base + c] = (lf_x[base + c] - mean) * rstd * lf_w[c] + lf_b[c];
+  }
+  lf_mean[row] = mean;
+  lf_rstd[row] = rstd;
+}
+
+@compute @workgroup_size(TWG)
+fn ln_backward_dx_thread(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = thread_row(wid, nwg, li);
+  if (row >= p.rows) { return; }
+  let base = row * p.cols;
+  let mean = lb_mean[row];
+  let rstd = lb_rstd[row];
+  var s1 = 0.0;
+  var s2 = 0.0;
+  for (var c = 0u; c < p.cols; c++) {
+    let g = lb_dy[base + c] * lb_w[c];
+    s1 += g;
+    s2 += g * (lb_x[base + c] - mean) * rstd;
+  }
+  let inv = 1.0 / f32(p.cols);
+  let mg = s1 * inv;
+  let mgx = s2 * inv;
+  for (var c = 0u; c < p.cols; c++) {
+    let i = base + c;
+    let xhat = (lb_x[i] - mean) * rstd;
+    var d = rstd * (lb_dy[i] * lb_w[c] - mg - xhat * mgx);
+    if (p.accumulate == 1u) { d += lb_dx[i]; }
+    lb_dx[i] = d;
+  }
+}
+
+@compute @workgroup_size(TWG)
+fn rms_forward_thread(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = thread_row(wid, nwg, li);
+  if (row >= p.rows) { return; }
+  let base = row * p.cols;
+  var q = 0.0;
+  for (var c = 0u; c < p.cols; c++) {
+    let v = rf_x[base + c];
+    q += v * v;
+  }
+  let rstd = inverseSqrt(q / f32(p.cols) + p.eps);
+  for (var c = 0u; c < p.cols; c++) { rf_out[base + c] = rf_w[c] * (rf_x[base + c] * rstd); }
+  rf_rstd[row] = rstd;
+}
+
+@compute @workgroup_size(TWG)
+fn rms_backward_dx_thread(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = thread_row(wid, nwg, li);
+  if (row >= p.rows) { return; }
+  let base = row * p.cols;
+  let rstd = rb_rstd[row];
+  var s = 0.0;
+  for (var c = 0u; c < p.cols; c++) { s += rb_dy[base + c] * rb_w[c] * rb_x[base + c]; }
+  let k = s / f32(p.cols) * rstd * rstd * rstd;
+  for (var c = 0u; c < p.cols; c++) {
+    let i = base + c;
+    var d = rstd * rb_dy[i] * rb_w[c] - rb_x[i] * k;
+    if (p.accumulate == 1u) { d += rb_dx[i]; }
+    rb_dx[i] = d;
+  }
 }

@@ -2,10 +2,12 @@
 // q [B*T, H*D], k/v [B*T, KVH*D] straight from the projection matmuls; query head h uses kv head
 // floor(h / (H / KVH)); every sequence has positions 0..T-1 and a causal mask only (right padding needs
 // nothing else: padded positions come after every real one, so real rows never read them).
-// Forward saves probs [B, H, T, T] for backward. Kernels: softmax (one workgroup per score row), pv (one
-// thread per output), and backward ds (per row), dq, dkv (per element).
+// Forward saves probs [B, H, T, T] for backward. Kernels: softmax (one workgroup per score row, or one
+// invocation per row on CPU adapters: see variant.ts), pv (one thread per output), and backward ds (per
+// row, same two variants), dq, dkv (per element).
 import { f32, groups, type Gpu, type Kernel, type Tensor } from '../context';
 import src from '../../shaders/attention.wgsl?raw';
+import { reduceVariant, THREAD_WG } from './variant';
 
 export interface AttentionOptions {
   B: number;
@@ -52,13 +54,23 @@ function check(gpu: Gpu, what: string, o: AttentionOptions, ts: Record<string, [
 
 const params = (o: AttentionOptions) => [o.B, o.T, o.H, o.KVH, o.D, f32(o.scale)];
 
+/** A row kernel (softmax, ds) over the B*H*T score rows, in the variant chosen for this adapter. */
+function rowDispatch(gpu: Gpu, name: 'softmax' | 'ds', tensors: Tensor[], o: AttentionOptions): void {
+  const rows = o.B * o.H * o.T;
+  if (reduceVariant(gpu) === 'thread') {
+    gpu.dispatch({ ...K[`${name}_thread`], constants: { TWG: THREAD_WG } }, tensors, params(o), groups(rows, THREAD_WG));
+  } else {
+    gpu.dispatch(K[name], tensors, params(o), rows);
+  }
+}
+
 /** probs [B,H,T,T] = causal softmax(scale * q k^T) (0 above the diagonal), out [B*T, H*D] = probs @ v. */
 export function attentionForward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, out: Tensor, probs: Tensor, o: AttentionOptions): void {
   const nq = o.B * o.T * o.H * o.D;
   const nkv = o.B * o.T * o.KVH * o.D;
   check(gpu, 'attentionForward', o, { q: [q, nq], k: [k, nkv], v: [v, nkv], out: [out, nq], probs: [probs, o.B * o.H * o.T * o.T] });
   const p = params(o);
-  gpu.dispatch(K.softmax, [q, k, probs], p, o.B * o.H * o.T);
+  rowDispatch(gpu, 'softmax', [q, k, probs], o);
   gpu.dispatch(K.pv, [probs, v, out], p, groups(nq, WG));
 }
 
@@ -83,7 +95,7 @@ export function attentionBackward(
   });
   const p = params(o);
   const ds = gpu.tensor([o.B, o.H, o.T, o.T]);
-  gpu.dispatch(K.ds, [probs, dout, v, ds], p, o.B * o.H * o.T);
+  rowDispatch(gpu, 'ds', [probs, dout, v, ds], o);
   gpu.dispatch(K.dq, [ds, k, dq], p, groups(nq, WG));
   gpu.dispatch(K.dkv, [ds, probs, q, dout, dk, dv], p, groups(nkv, WG));
   // Safe to hand back now: later users of this buffer are recorded after these dispatches.

@@ -4,6 +4,7 @@
 import { f32, groups, type Gpu, type Tensor } from '../context';
 import code from '../../shaders/matmul.wgsl?raw';
 import { requireDistinct, requireInt, requireSize } from './elementwise';
+import { isCpuAdapter } from './variant';
 
 export type MatmulVariant = 'tiled' | 'register';
 
@@ -18,7 +19,7 @@ export function setMatmulVariant(v: MatmulVariant | 'auto'): void {
 /** The variant `matmul` uses on this GPU under the current setting. */
 export function matmulVariant(gpu: Gpu): MatmulVariant {
   if (variantSetting !== 'auto') return variantSetting;
-  return /swiftshader|llvmpipe|lavapipe|cpu/i.test(gpu.info.adapterName) ? 'register' : 'tiled';
+  return isCpuAdapter(gpu) ? 'register' : 'tiled';
 }
 
 // Tile geometry (must match matmul.wgsl: 8x8 per thread in main_register, TM=TN=4 in main_tiled).

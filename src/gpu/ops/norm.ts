@@ -1,12 +1,22 @@
 // LayerNorm and RMSNorm, forward (saving per-row statistics) and backward. Backward always
 // accumulates parameter gradients (dw += ..., db += ...); dx is overwritten or, with accumulateDx,
 // added to (residual streams).
-import { f32, type Gpu, type Tensor } from '../context';
+import { f32, groups, type Gpu, type Tensor } from '../context';
 import code from '../../shaders/norm.wgsl?raw';
 import { requireDistinct, requireInt, requireSize } from './elementwise';
 import { sumRows } from './matmul';
+import { reduceVariant, THREAD_WG } from './variant';
 
 const kernel = (entryPoint: string) => ({ name: 'norm', code, entryPoint, constants: { NWG: 128 } });
+
+/** A per-row kernel in the variant chosen for this adapter (see variant.ts): `${entry}` or `${entry}_thread`. */
+function rowDispatch(gpu: Gpu, entry: string, tensors: Tensor[], params: Parameters<Gpu['dispatch']>[2], rows: number): void {
+  if (reduceVariant(gpu) === 'thread') {
+    gpu.dispatch({ name: 'norm', code, entryPoint: `${entry}_thread`, constants: { TWG: THREAD_WG } }, tensors, params, groups(rows, THREAD_WG));
+  } else {
+    gpu.dispatch(kernel(entry), tensors, params, rows);
+  }
+}
 const PARAM_BLOCK = 256; // rows per partial parameter-gradient sum
 
 interface RowShape {
@@ -64,7 +74,7 @@ export function layerNormForward(
   for (const t of [out, mean, rstd]) requireDistinct(op, t, x, w, b);
   requireDistinct(op, out, mean, rstd);
   requireDistinct(op, mean, rstd);
-  gpu.dispatch(kernel('ln_forward'), [x, w, b, out, mean, rstd], [o.rows, o.cols, f32(o.eps), 0, 0], o.rows);
+  rowDispatch(gpu, 'ln_forward', [x, w, b, out, mean, rstd], [o.rows, o.cols, f32(o.eps), 0, 0], o.rows);
 }
 
 /** LayerNorm backward: dw += sum_r dy * xhat, db += sum_r dy, dx (=|+=) d(loss)/dx. */
@@ -94,7 +104,7 @@ export function layerNormBackward(
   for (const t of [dx, dw, db]) requireDistinct(op, t, dy, x, w, mean, rstd);
   requireDistinct(op, dx, dw, db);
   requireDistinct(op, dw, db);
-  gpu.dispatch(kernel('ln_backward_dx'), [dy, x, w, mean, rstd, dx], [o.rows, o.cols, f32(0), o.accumulateDx ? 1 : 0, 0], o.rows);
+  rowDispatch(gpu, 'ln_backward_dx', [dy, x, w, mean, rstd, dx], [o.rows, o.cols, f32(0), o.accumulateDx ? 1 : 0, 0], o.rows);
   paramGrads(gpu, 'ln_backward_params', [dy, x, mean, rstd], [dw, db], o);
 }
 
@@ -109,7 +119,7 @@ export function rmsNormForward(gpu: Gpu, x: Tensor, w: Tensor, out: Tensor, rstd
   requireSize(op, 'rstd', rstd, o.rows);
   for (const t of [out, rstd]) requireDistinct(op, t, x, w);
   requireDistinct(op, out, rstd);
-  gpu.dispatch(kernel('rms_forward'), [x, w, out, rstd], [o.rows, o.cols, f32(o.eps), 0, 0], o.rows);
+  rowDispatch(gpu, 'rms_forward', [x, w, out, rstd], [o.rows, o.cols, f32(o.eps), 0, 0], o.rows);
 }
 
 /** RMSNorm backward: dw += sum_r dy * x * rstd, dx (=|+=) d(loss)/dx. */
@@ -134,6 +144,6 @@ export function rmsNormBackward(
   requireSize(op, 'dw', dw, o.cols);
   for (const t of [dx, dw]) requireDistinct(op, t, dy, x, w, rstd);
   requireDistinct(op, dx, dw);
-  gpu.dispatch(kernel('rms_backward_dx'), [dy, x, w, rstd, dx], [o.rows, o.cols, f32(0), o.accumulateDx ? 1 : 0, 0], o.rows);
+  rowDispatch(gpu, 'rms_backward_dx', [dy, x, w, rstd, dx], [o.rows, o.cols, f32(0), o.accumulateDx ? 1 : 0, 0], o.rows);
   paramGrads(gpu, 'rms_backward_params', [dy, x, rstd], [dw], o);
 }
