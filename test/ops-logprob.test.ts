@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { maxRelErr, randn, rng, testGpu } from './helpers/gpu';
 import {
   createLogprobState,
@@ -11,6 +11,11 @@ import {
 } from '../src/gpu/ops/logprob';
 import { klCpu, logprobBackwardCpu, logprobCpu } from '../src/gpu/reference/logprob';
 import type { Gpu, Tensor } from '../src/gpu/context';
+import { setReduceVariant, type ReduceVariant } from '../src/gpu/ops/variant';
+
+// update and kl exist as workgroup tree reductions (GPUs) and one row per invocation (CPU adapters).
+const variants: ReduceVariant[] = ['workgroup', 'thread'];
+afterEach(() => setReduceVariant('auto'));
 
 const N = 37;
 const V = 101;
@@ -56,7 +61,8 @@ async function runChunked(gpu: Gpu, logits: Float32Array, targets: Tensor, split
 }
 
 describe('chunked log-softmax', () => {
-  it('3 uneven chunks == 1 chunk == CPU reference (lse, logp, logitSum, no-target rows)', async () => {
+  for (const variant of variants) it(`3 uneven chunks == 1 chunk == CPU reference (lse, logp, logitSum, no-target rows), ${variant} variant`, async () => {
+    setReduceVariant(variant);
     const gpu = await testGpu();
     const logits = randn(N * V, 1, 3);
     logits[2 * V + 17] = 60; // a dominant logit: the running max must be merged correctly
@@ -120,7 +126,8 @@ describe('chunked log-softmax', () => {
     gpu.release(targets, tl, tgv);
   });
 
-  it('chunked exact KL matches the CPU reference, adds into kl, and is 0 against itself', async () => {
+  for (const variant of variants) it(`chunked exact KL matches the CPU reference, adds into kl, and is 0 against itself, ${variant} variant`, async () => {
+    setReduceVariant(variant);
     const gpu = await testGpu();
     const pol = randn(N * V, 7, 2);
     const ref = randn(N * V, 8, 2);

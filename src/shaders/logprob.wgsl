@@ -3,7 +3,8 @@
 // the sum of raw logits. Rows whose target is outside the vocabulary get logp = 0.
 // This file holds several kernels: the part before the first `//#kernel` line is shared, and each
 // `//#kernel <name>` section is compiled with it as its own module (entry point `main`), so every module
-// declares bindings 0, 1, 2, ... exactly once.
+// declares bindings 0, 1, 2, ... exactly once. The row reductions (update, kl) also come as '_thread'
+// variants without barriers for CPU adapters (src/gpu/ops/variant.ts).
 
 const WG: u32 = 64u;
 const NEG: f32 = -3.0e38; // "minus infinity" that stays finite (exp(NEG - x) == 0, NEG - NEG == 0)
@@ -90,6 +91,47 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
 }
 
+//#kernel update_thread
+// 'thread' variant of update for CPU adapters (src/gpu/ops/variant.ts): one invocation per row runs the
+// online (max, sum exp) over the whole chunk, no workgroup memory and no barriers. Same bindings.
+override TWG: u32 = 16;
+struct P { N: u32, Vc: u32, vOffset: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> logits: array<f32>; // [N, Vc]
+@group(0) @binding(2) var<storage, read> targets: array<u32>;
+@group(0) @binding(3) var<storage, read_write> smax: array<f32>;
+@group(0) @binding(4) var<storage, read_write> sumExp: array<f32>;
+@group(0) @binding(5) var<storage, read_write> tgt: array<f32>;
+@group(0) @binding(6) var<storage, read_write> logitSum: array<f32>;
+@group(0) @binding(7) var<storage, read_write> found: array<u32>;
+
+@compute @workgroup_size(TWG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let n = linearGroup(wid, nwg) * TWG + li;
+  if (n >= p.N) { return; }
+  let base = n * p.Vc;
+  // max first, then one exp per logit (the online form needs a second exp whenever the max grows)
+  var mc = NEG;
+  var l = 0.0;
+  for (var v = 0u; v < p.Vc; v++) {
+    let x = logits[base + v];
+    l += x;
+    mc = max(mc, x);
+  }
+  let om = smax[n];
+  let mm = max(om, mc);
+  var s = 0.0;
+  for (var v = 0u; v < p.Vc; v++) { s += exp(logits[base + v] - mm); }
+  sumExp[n] = sumExp[n] * exp(om - mm) + s;
+  smax[n] = mm;
+  logitSum[n] = logitSum[n] + l;
+  let t = targets[n];
+  if (t >= p.vOffset && t - p.vOffset < p.Vc) {
+    tgt[n] = logits[base + (t - p.vOffset)];
+    found[n] = 1u;
+  }
+}
+
 //#kernel finalize
 struct P { N: u32 }
 @group(0) @binding(0) var<uniform> p: P;
@@ -159,4 +201,30 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     workgroupBarrier();
   }
   if (li == 0u) { kl[n] = kl[n] + redS[0]; }
+}
+
+//#kernel kl_thread
+// 'thread' variant of kl for CPU adapters: one invocation per row, no barriers. Same bindings.
+override TWG: u32 = 16;
+struct P { N: u32, Vc: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> pol: array<f32>;
+@group(0) @binding(2) var<storage, read> refl: array<f32>;
+@group(0) @binding(3) var<storage, read> polLse: array<f32>;
+@group(0) @binding(4) var<storage, read> refLse: array<f32>;
+@group(0) @binding(5) var<storage, read_write> kl: array<f32>;
+
+@compute @workgroup_size(TWG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let n = linearGroup(wid, nwg) * TWG + li;
+  if (n >= p.N) { return; }
+  let base = n * p.Vc;
+  let pz = polLse[n];
+  let rz = refLse[n];
+  var acc = 0.0;
+  for (var v = 0u; v < p.Vc; v++) {
+    let a = pol[base + v] - pz;
+    acc += exp(a) * (a - (refl[base + v] - rz));
+  }
+  kl[n] = kl[n] + acc;
 }

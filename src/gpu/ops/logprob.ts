@@ -4,6 +4,7 @@
 // means "no target": logp = 0 (lse is still computed, the KL uses it).
 import { groups, type Gpu, type Kernel, type Tensor } from '../context';
 import src from '../../shaders/logprob.wgsl?raw';
+import { reduceVariant, THREAD_WG } from './variant';
 
 export interface LogprobState {
   max: Tensor; // [N] running max of the logits seen so far
@@ -29,6 +30,15 @@ function kernels(name: string, code: string): Record<string, Kernel> {
 
 const K = kernels('logprob', src);
 const WG = 64;
+
+/** A per-row reduction (update, kl) over N rows, in the variant chosen for this adapter (variant.ts). */
+function rowDispatch(gpu: Gpu, name: 'update' | 'kl', tensors: Tensor[], params: number[], N: number): void {
+  if (reduceVariant(gpu) === 'thread') {
+    gpu.dispatch({ ...K[`${name}_thread`], constants: { TWG: THREAD_WG } }, tensors, params, groups(N, THREAD_WG));
+  } else {
+    gpu.dispatch(K[name], tensors, params, N);
+  }
+}
 
 function checkDims(what: string, o: Record<string, number>): void {
   for (const [k, v] of Object.entries(o)) {
@@ -83,7 +93,7 @@ export function logprobChunkUpdate(gpu: Gpu, logits: Tensor, targets: Tensor, st
   checkTargets(what, targets, o.N);
   checkState(what, state, o.N);
   const [max, sumExp, target, logitSum, found] = stateTensors(state);
-  gpu.dispatch(K.update, [logits, targets, max, sumExp, target, logitSum, found], [o.N, o.Vc, o.vOffset], o.N);
+  rowDispatch(gpu, 'update', [logits, targets, max, sumExp, target, logitSum, found], [o.N, o.Vc, o.vOffset], o.N);
 }
 
 /** lse = max + log(sumExp); logp = target logit - lse, or 0 for rows whose target was not in any chunk. */
@@ -128,5 +138,5 @@ export function klChunkUpdate(
   const what = 'klChunkUpdate';
   checkDims(what, o);
   checkSizes(what, { polLogits: [polLogits, o.N * o.Vc], refLogits: [refLogits, o.N * o.Vc], polLse: [polLse, o.N], refLse: [refLse, o.N], kl: [kl, o.N] });
-  gpu.dispatch(K.kl, [polLogits, refLogits, polLse, refLse, kl], [o.N, o.Vc], o.N);
+  rowDispatch(gpu, 'kl', [polLogits, refLogits, polLse, refLse, kl], [o.N, o.Vc], o.N);
 }
