@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Optimizer steps of the e2e run (SwiftShader on a shared CPU: a few seconds each). */
-export const STEPS = 16;
+export const STEPS = 24;
 
 function mulberry32(seed) {
   let a = seed >>> 0;
@@ -131,7 +131,7 @@ export function writeFixtures(root, uploads, demoDir) {
       train: 'e2e/pairs-train.jsonl',
       eval: 'e2e/pairs-eval.jsonl',
       prompts: 'e2e/prompts-heldout.json',
-      args: { max_steps: STEPS, per_device_train_batch_size: 4, per_device_eval_batch_size: 12, learning_rate: 0.002, beta: 0.1, eval_steps: 8, max_length: 32, warmup_ratio: 0 },
+      args: { max_steps: STEPS, per_device_train_batch_size: 4, per_device_eval_batch_size: 12, learning_rate: 0.002, beta: 0.1, eval_steps: 10, max_length: 32, warmup_ratio: 0 },
     }),
   );
   // the same model, laid out like the Hub
