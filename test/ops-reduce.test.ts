@@ -1,7 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { gradNormAndClip, maskedSum, sequenceLogps, sequenceLogpsBackward, sumSquares } from '../src/gpu/ops/reduce';
 import { gradNormAndClipRef, maskedSumRef, sequenceLogpsBackwardRef, sequenceLogpsRef, sumSquaresRef } from '../src/gpu/reference/reduce';
+import { isCpuAdapter, reduceVariant, setReduceVariant, type ReduceVariant } from '../src/gpu/ops/variant';
+import type { Gpu } from '../src/gpu/context';
 import { maxRelErr, randn, rng, testGpu } from './helpers/gpu';
+
+// Every sum exists as a workgroup tree reduction (GPUs) and as one invocation's loop (CPU adapters).
+const variants: ReduceVariant[] = ['workgroup', 'thread'];
+afterEach(() => setReduceVariant('auto'));
 
 const randomMask = (n: number, seed: number, p = 0.6): Float32Array => {
   const r = rng(seed);
@@ -9,7 +15,8 @@ const randomMask = (n: number, seed: number, p = 0.6): Float32Array => {
 };
 
 describe('reductions', () => {
-  it('sequenceLogps sums masked token log-probs per sequence (T below and above the workgroup)', async () => {
+  for (const variant of variants) it(`sequenceLogps sums masked token log-probs per sequence (T below and above the workgroup), ${variant} variant`, async () => {
+    setReduceVariant(variant);
     const gpu = await testGpu();
     for (const [S, T, seed] of [[5, 37, 1], [3, 613, 2]] as const) {
       const tok = randn(S * T, seed, 3);
@@ -43,7 +50,8 @@ describe('reductions', () => {
     gpu.release(td, tm, out);
   });
 
-  it('maskedSum writes one slot and leaves the others alone', async () => {
+  for (const variant of variants) it(`maskedSum writes one slot and leaves the others alone, ${variant} variant`, async () => {
+    setReduceVariant(variant);
     const gpu = await testGpu();
     const R = 1013;
     const x = randn(R, 5);
@@ -59,7 +67,8 @@ describe('reductions', () => {
     gpu.release(tx, tm, out);
   });
 
-  it('sumSquares and gradNormAndClip match torch clip_grad_norm_ semantics on odd sizes', async () => {
+  for (const variant of variants) it(`sumSquares and gradNormAndClip match torch clip_grad_norm_ semantics on odd sizes, ${variant} variant`, async () => {
+    setReduceVariant(variant);
     const gpu = await testGpu();
     const sizes = [1, 37, 100003, 300];
     const grads = sizes.map((n, i) => randn(n, 20 + i, 0.01 * (i + 1)));
@@ -85,7 +94,8 @@ describe('reductions', () => {
     gpu.release(...tg, partial, ...outs);
   });
 
-  it('the clip coefficient keeps the 1e-6 of torch in the denominator (visible for tiny norms)', async () => {
+  for (const variant of variants) it(`the clip coefficient keeps the 1e-6 of torch in the denominator (visible for tiny norms), ${variant} variant`, async () => {
+    setReduceVariant(variant);
     const gpu = await testGpu();
     const g = randn(37, 31, 1e-7);
     const tg = gpu.upload(g);
@@ -100,6 +110,23 @@ describe('reductions', () => {
     expect(Math.abs(o[1] - coef) / coef).toBeLessThan(1e-5);
     expect(Math.abs(coef - 1e-7 / norm) / coef).toBeGreaterThan(0.1); // without the 1e-6 it would be far off
     gpu.release(tg, partial, out);
+  });
+
+  it('picks the barrier-free variant on CPU adapters only, and can be forced either way', async () => {
+    const fake = (adapterName: string) => ({ info: { adapterName } }) as unknown as Gpu;
+    for (const name of ['google swiftshader SwiftShader driver 5.0.0', 'mesa llvmpipe (LLVM 19.1.7, 256 bits)', 'lavapipe', 'Some CPU device']) {
+      expect(isCpuAdapter(fake(name))).toBe(true);
+      expect(reduceVariant(fake(name))).toBe('thread');
+    }
+    for (const name of ['nvidia hopper NVIDIA H100 80GB HBM3', 'apple metal-3 Apple M2', 'amd rdna-3']) {
+      expect(isCpuAdapter(fake(name))).toBe(false);
+      expect(reduceVariant(fake(name))).toBe('workgroup');
+    }
+    setReduceVariant('workgroup');
+    expect(reduceVariant(fake('SwiftShader'))).toBe('workgroup');
+    setReduceVariant('thread');
+    expect(reduceVariant(fake('NVIDIA H100'))).toBe('thread');
+    expect(() => setReduceVariant('fast' as ReduceVariant)).toThrow(/unknown variant "fast"/);
   });
 
   it('refuses bad sizes with a sentence', async () => {

@@ -1,6 +1,7 @@
 // Reductions: per-sequence masked sums of token log-probs (and their backward), a masked sum into one
 // scalar slot, and the global gradient L2 norm with torch's clip coefficient. All sums are f32 with a
-// strided per-thread loop followed by a tree reduction in workgroup memory.
+// strided per-thread loop followed by a tree reduction in workgroup memory (GPUs); the '_thread' entry
+// points at the end do each sum in one invocation without barriers (CPU adapters).
 // Several entry points share this module; each declares its own uniform block at @binding(0) (WGSL
 // allows that as long as no entry point uses two of them).
 
@@ -116,4 +117,65 @@ fn grad_norm_clip(@builtin(local_invocation_index) li: u32) {
     if (pc.clip != 0u) { coef = min(1.0, pc.maxNorm / (norm + 1e-6)); }
     cl_out[1] = coef;
   }
+}
+
+// ---------------------------------------------------------------- 'thread' variants (CPU adapters)
+// Same bindings and results, but each sum is one invocation's loop: no workgroup memory and no barriers
+// (a barrier switches every invocation's coroutine on SwiftShader/llvmpipe). Chosen in
+// src/gpu/ops/variant.ts.
+override TWG: u32 = 16;
+
+// out[s] = sum_t tok[s*T+t] * mask[s*T+t]; one invocation per sequence.
+@compute @workgroup_size(TWG)
+fn seq_logps_thread(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let s = (wid.x + wid.y * nwg.x) * TWG + li;
+  if (s >= ps.S) { return; }
+  let base = s * ps.T;
+  var acc = 0.0;
+  for (var t = 0u; t < ps.T; t++) { acc += seq_tok[base + t] * seq_mask[base + t]; }
+  seq_out[s] = acc;
+}
+
+// out[outIndex] = sum_r x[r] * mask[r]; a single invocation.
+@compute @workgroup_size(1)
+fn masked_sum_thread() {
+  var acc = 0.0;
+  for (var r = 0u; r < pm.R; r++) { acc += ms_x[r] * ms_mask[r]; }
+  ms_out[pm.outIndex] = acc;
+}
+
+// Stage 1: exactly G invocations (rounded up to whole workgroups), invocation g writes
+// scratch[offset + g] = sum of x^2 over i = g, g + G, g + 2G, ...
+@compute @workgroup_size(TWG)
+fn sum_squares_partial_thread(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
+  let g = wid.x * TWG + li;
+  if (g >= pq.G) { return; }
+  var acc = 0.0;
+  for (var i = g; i < pq.n; i += pq.G) {
+    let x = sq_x[i];
+    acc += x * x;
+  }
+  sq_scratch[pq.offset + g] = acc;
+}
+
+// Stage 2: invocation i sums scratch[i*G .. i*G+G) into partial[i].
+@compute @workgroup_size(TWG)
+fn sum_squares_finish_thread(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
+  let i = wid.x * TWG + li;
+  if (i >= pf.count) { return; }
+  var acc = 0.0;
+  for (var g = 0u; g < pf.G; g++) { acc += sf_scratch[i * pf.G + g]; }
+  sf_partial[i] = acc;
+}
+
+// out[0] = global norm, out[1] = clip coefficient (as grad_norm_clip); a single invocation.
+@compute @workgroup_size(1)
+fn grad_norm_clip_thread() {
+  var acc = 0.0;
+  for (var i = 0u; i < pc.count; i++) { acc += cl_partial[i]; }
+  let norm = sqrt(acc);
+  cl_out[0] = norm;
+  var coef = 1.0;
+  if (pc.clip != 0u) { coef = min(1.0, pc.maxNorm / (norm + 1e-6)); }
+  cl_out[1] = coef;
 }

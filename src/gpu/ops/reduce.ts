@@ -1,12 +1,19 @@
 // Reductions over f32 tensors: per-sequence log-prob sums (and backward), a masked sum into one scalar
 // slot (metrics), and the global gradient L2 norm with torch's clip coefficient, all on the GPU (no readback).
+// Each sum has a workgroup tree-reduction form (GPUs) and a barrier-free one (CPU adapters): variant.ts.
 import { f32, groups, type Gpu, type Tensor } from '../context';
 import code from '../../shaders/reduce.wgsl?raw';
+import { reduceVariant, THREAD_WG } from './variant';
 
 const WG = 256;
 /** Workgroups per gradient tensor in the first stage of the norm (enough to fill a large GPU). */
 const NORM_GROUPS = 256;
 const kernel = (entryPoint: string) => ({ name: 'reduce', code, entryPoint });
+/** The barrier-free variant of an entry point (CPU adapters, see variant.ts). */
+const threadKernel = (entryPoint: string) => ({ name: 'reduce', code, entryPoint: `${entryPoint}_thread`, constants: { TWG: THREAD_WG } });
+const singleKernel = (entryPoint: string) => ({ name: 'reduce', code, entryPoint: `${entryPoint}_thread` });
+/** Elements per invocation in the first stage of the norm's 'thread' variant. */
+const THREAD_NORM_ELEMS = 4096;
 
 /** Throws a RangeError naming the op and tensor when `t` holds fewer than `need` elements. */
 export function needElems(op: string, what: string, t: Tensor, need: number): void {
@@ -39,7 +46,8 @@ export function sequenceLogps(gpu: Gpu, tokenLogp: Tensor, mask: Tensor, out: Te
   needElems(op, 'mask', mask, o.S * o.T);
   needElems(op, 'out', out, o.S);
   needNoAlias(op, [out], [tokenLogp, mask, out]);
-  gpu.dispatch(kernel('seq_logps'), [tokenLogp, mask, out], [o.S, o.T], o.S);
+  if (reduceVariant(gpu) === 'thread') gpu.dispatch(threadKernel('seq_logps'), [tokenLogp, mask, out], [o.S, o.T], groups(o.S, THREAD_WG));
+  else gpu.dispatch(kernel('seq_logps'), [tokenLogp, mask, out], [o.S, o.T], o.S);
 }
 
 /** dtoken[s*T+t] = dseq[s] * mask[s*T+t] (overwrites dtoken). */
@@ -63,7 +71,7 @@ export function maskedSum(gpu: Gpu, x: Tensor, mask: Tensor, out: Tensor, o: { R
   needElems(op, 'mask', mask, o.R);
   needElems(op, 'out', out, o.outIndex + 1);
   needNoAlias(op, [out], [x, mask, out]);
-  gpu.dispatch(kernel('masked_sum'), [x, mask, out], [o.R, o.outIndex], 1);
+  gpu.dispatch(reduceVariant(gpu) === 'thread' ? singleKernel('masked_sum') : kernel('masked_sum'), [x, mask, out], [o.R, o.outIndex], 1);
 }
 
 /**
@@ -81,11 +89,20 @@ export function sumSquares(gpu: Gpu, grads: readonly Tensor[], partial: Tensor):
   // Unused slots must read as 0 in the finishing sum: small tensors get few workgroups (each
   // workgroup's tree reduction costs barriers, which are slow on CPU adapters).
   const scratch = gpu.tensor([grads.length * NORM_GROUPS], 'f32', true);
-  grads.forEach((g, i) => {
-    const G = Math.max(1, Math.min(NORM_GROUPS, Math.ceil(g.size / (256 * 64))));
-    gpu.dispatch(kernel('sum_squares_partial'), [g, scratch], [g.size, i * NORM_GROUPS, G], G);
-  });
-  gpu.dispatch(kernel('sum_squares_finish'), [scratch, partial], [grads.length, NORM_GROUPS], grads.length);
+  if (reduceVariant(gpu) === 'thread') {
+    // G invocations per tensor, each summing a strided share; then one invocation per tensor.
+    grads.forEach((g, i) => {
+      const G = Math.max(1, Math.min(NORM_GROUPS, Math.ceil(g.size / THREAD_NORM_ELEMS)));
+      gpu.dispatch(threadKernel('sum_squares_partial'), [g, scratch], [g.size, i * NORM_GROUPS, G], groups(G, THREAD_WG));
+    });
+    gpu.dispatch(threadKernel('sum_squares_finish'), [scratch, partial], [grads.length, NORM_GROUPS], groups(grads.length, THREAD_WG));
+  } else {
+    grads.forEach((g, i) => {
+      const G = Math.max(1, Math.min(NORM_GROUPS, Math.ceil(g.size / (256 * 64))));
+      gpu.dispatch(kernel('sum_squares_partial'), [g, scratch], [g.size, i * NORM_GROUPS, G], G);
+    });
+    gpu.dispatch(kernel('sum_squares_finish'), [scratch, partial], [grads.length, NORM_GROUPS], grads.length);
+  }
   // The pool may hand the buffer out again; anything recorded later runs after these dispatches.
   gpu.release(scratch);
 }
@@ -102,5 +119,6 @@ export function gradNormAndClip(gpu: Gpu, partial: Tensor, count: number, out: T
   needNoAlias(op, [out], [partial, out]);
   if (Number.isNaN(maxNorm)) throw new RangeError(`${op}: maxNorm is NaN; use a positive number, or 0 or Infinity for no clipping.`);
   const clips = maxNorm > 0 && Number.isFinite(maxNorm);
-  gpu.dispatch(kernel('grad_norm_clip'), [partial, out], [count, clips ? 1 : 0, f32(clips ? maxNorm : 0)], 1);
+  const k = reduceVariant(gpu) === 'thread' ? singleKernel('grad_norm_clip') : kernel('grad_norm_clip');
+  gpu.dispatch(k, [partial, out], [count, clips ? 1 : 0, f32(clips ? maxNorm : 0)], 1);
 }
