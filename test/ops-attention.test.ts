@@ -70,6 +70,20 @@ describe('attention', () => {
     expect(maxRelErr(r.dv, g.dv)).toBeLessThan(1e-5);
   });
 
+  for (const variant of variants) it(`head dims that are a multiple of 4 (vec4 loads) match the CPU reference, ${variant} variant (B=2,T=11,H=4,KVH=2,D=8)`, async () => {
+    setReduceVariant(variant);
+    const gpu = await testGpu();
+    const o: AttentionOptions = { B: 2, T: 11, H: 4, KVH: 2, D: 8, scale: 1 / Math.sqrt(8) };
+    const r = await runGpu(gpu, o, 57);
+    const ref = attentionForwardCpu(r.q, r.k, r.v, o);
+    expect(maxRelErr(r.out, ref.out)).toBeLessThan(1e-5);
+    expect(maxRelErr(r.probs, ref.probs)).toBeLessThan(1e-5);
+    const g = attentionBackwardCpu(r.q, r.k, r.v, r.dout, o);
+    expect(maxRelErr(r.dq, g.dq)).toBeLessThan(1e-5);
+    expect(maxRelErr(r.dk, g.dk)).toBeLessThan(1e-5);
+    expect(maxRelErr(r.dv, g.dv)).toBeLessThan(1e-5);
+  });
+
   for (const variant of variants) it(`backward matches finite differences of the CPU forward, ${variant} variant (B=2,T=5,H=4,KVH=2,D=3)`, async () => {
     setReduceVariant(variant);
     const gpu = await testGpu();

@@ -123,6 +123,47 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var j = i + 1u; j < T; j++) { probs[base + j] = 0.0; }
 }
 
+//#kernel softmax_thread4
+// softmax_thread for head dims that are a multiple of 4: q and k read as vec4 (a quarter of the loads
+// and bounds checks, which dominate on CPU adapters). Same math and bindings.
+override TWG: u32 = 16;
+@group(0) @binding(1) var<storage, read> q: array<vec4f>;
+@group(0) @binding(2) var<storage, read> k: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> probs: array<f32>;
+
+@compute @workgroup_size(TWG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = linearGroup(wid, nwg) * TWG + li; // (b*H + h)*T + i
+  if (row >= p.B * p.H * p.T) { return; }
+  let T = p.T;
+  let D4 = p.D / 4u;
+  let i = row % T;
+  let bh = row / T;
+  let h = bh % p.H;
+  let b = bh / p.H;
+  let kh = h / (p.H / p.KVH);
+  let qo = (b * T + i) * p.H * D4 + h * D4;
+  let base = row * T;
+  var m = -3.0e38;
+  for (var j = 0u; j <= i; j++) {
+    let ko = (b * T + j) * p.KVH * D4 + kh * D4;
+    var s4 = vec4f(0.0);
+    for (var d = 0u; d < D4; d++) { s4 += q[qo + d] * k[ko + d]; }
+    let s = (s4.x + s4.y + s4.z + s4.w) * p.scale;
+    probs[base + j] = s;
+    m = max(m, s);
+  }
+  var sum = 0.0;
+  for (var j = 0u; j <= i; j++) {
+    let e = exp(probs[base + j] - m);
+    probs[base + j] = e;
+    sum += e;
+  }
+  let inv = 1.0 / sum;
+  for (var j = 0u; j <= i; j++) { probs[base + j] = probs[base + j] * inv; }
+  for (var j = i + 1u; j < T; j++) { probs[base + j] = 0.0; }
+}
+
 //#kernel pv
 // One thread per output element (b, t, h, d): out = probs @ v.
 @group(0) @binding(1) var<storage, read> probs: array<f32>;
@@ -210,6 +251,40 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let vo = (b * T + j) * p.KVH * D + kh * D;
     var dp = 0.0;
     for (var d = 0u; d < D; d++) { dp += dout[go + d] * v[vo + d]; }
+    ds[base + j] = dp;
+    rowDot += probs[base + j] * dp;
+  }
+  for (var j = 0u; j <= i; j++) { ds[base + j] = p.scale * probs[base + j] * (ds[base + j] - rowDot); }
+  for (var j = i + 1u; j < T; j++) { ds[base + j] = 0.0; }
+}
+
+//#kernel ds_thread4
+// ds_thread for head dims that are a multiple of 4: dout and v read as vec4. Same math and bindings.
+override TWG: u32 = 16;
+@group(0) @binding(1) var<storage, read> probs: array<f32>;
+@group(0) @binding(2) var<storage, read> dout: array<vec4f>;
+@group(0) @binding(3) var<storage, read> v: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> ds: array<f32>;
+
+@compute @workgroup_size(TWG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = linearGroup(wid, nwg) * TWG + li;
+  if (row >= p.B * p.H * p.T) { return; }
+  let T = p.T;
+  let D4 = p.D / 4u;
+  let i = row % T;
+  let bh = row / T;
+  let h = bh % p.H;
+  let b = bh / p.H;
+  let kh = h / (p.H / p.KVH);
+  let go = (b * T + i) * p.H * D4 + h * D4;
+  let base = row * T;
+  var rowDot = 0.0;
+  for (var j = 0u; j <= i; j++) {
+    let vo = (b * T + j) * p.KVH * D4 + kh * D4;
+    var dp4 = vec4f(0.0);
+    for (var d = 0u; d < D4; d++) { dp4 += dout[go + d] * v[vo + d]; }
+    let dp = dp4.x + dp4.y + dp4.z + dp4.w;
     ds[base + j] = dp;
     rowDot += probs[base + j] * dp;
   }

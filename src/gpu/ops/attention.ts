@@ -58,7 +58,9 @@ const params = (o: AttentionOptions) => [o.B, o.T, o.H, o.KVH, o.D, f32(o.scale)
 function rowDispatch(gpu: Gpu, name: 'softmax' | 'ds', tensors: Tensor[], o: AttentionOptions): void {
   const rows = o.B * o.H * o.T;
   if (reduceVariant(gpu) === 'thread') {
-    gpu.dispatch({ ...K[`${name}_thread`], constants: { TWG: THREAD_WG } }, tensors, params(o), groups(rows, THREAD_WG));
+    // vec4 loads of the head vectors when D allows (every tensor bound as vec4 then holds a multiple of 4)
+    const k = K[o.D % 4 === 0 ? `${name}_thread4` : `${name}_thread`];
+    gpu.dispatch({ ...k, constants: { TWG: THREAD_WG } }, tensors, params(o), groups(rows, THREAD_WG));
   } else {
     gpu.dispatch(K[name], tensors, params(o), rows);
   }
