@@ -39,6 +39,8 @@ def to_prompt_completion(rows):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(ap)
+    ap.add_argument("--truncation_mode", default="keep_start")
+    ap.add_argument("--beta", type=float, help="accepted (and unused) so one option list drives both runs")
     a = ap.parse_args()
     if a.learning_rate is None:
         a.learning_rate = 1e-6
@@ -57,6 +59,7 @@ def main():
             **hf_training_kwargs(a, outdir),
             learning_rate=a.learning_rate,
             max_length=a.max_length,
+            truncation_mode=a.truncation_mode,
             packing=False,
             completion_only_loss=True,
             dataset_num_proc=None,
