@@ -6,7 +6,8 @@
 // This file holds several kernels: the part before the first `//#kernel` line is shared, and each
 // `//#kernel <name>` section is compiled with it as its own module (entry point `main`), so every module
 // declares bindings 0, 1, 2, ... exactly once. softmax and ds (row reductions) also come as '_thread'
-// variants without barriers for CPU adapters (src/gpu/ops/variant.ts).
+// variants without barriers for CPU adapters (src/gpu/ops/variant.ts); on those adapters, head dims that
+// are a multiple of 4 use the '4' kernels (vec4 loads of head vectors: fewer loads and bounds checks).
 
 struct P { B: u32, T: u32, H: u32, KVH: u32, D: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: P;
@@ -190,6 +191,33 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   out[e] = acc;
 }
 
+//#kernel pv4
+// pv for CPU adapters when D % 4 == 0: one invocation per 4 consecutive outputs (b, t, h, d..d+3), so each
+// probability is loaded once per vec4 of v. Same math and bindings.
+@group(0) @binding(1) var<storage, read> probs: array<f32>;
+@group(0) @binding(2) var<storage, read> v: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let e = linearGroup(wid, nwg) * WG + li;
+  let D4 = p.D / 4u;
+  let T = p.T;
+  if (e >= p.B * T * p.H * D4) { return; }
+  let d = e % D4;
+  let h = (e / D4) % p.H;
+  let bt = e / (D4 * p.H);
+  let t = bt % T;
+  let b = bt / T;
+  let kh = h / (p.H / p.KVH);
+  let pr = ((b * p.H + h) * T + t) * T;
+  var acc = vec4f(0.0);
+  for (var j = 0u; j <= t; j++) {
+    acc += probs[pr + j] * v[(b * T + j) * p.KVH * D4 + kh * D4 + d];
+  }
+  out[e] = acc;
+}
+
 //#kernel ds
 // One workgroup per row (b, h, i): dP_ij = dout_i . v_j, dS_ij = scale * P_ij * (dP_ij - sum_j P_ij dP_ij)
 // (the gradient with respect to q_i . k_j), 0 for j > i.
@@ -318,6 +346,32 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   dq[e] = acc;
 }
 
+//#kernel dq4
+// dq for CPU adapters when D % 4 == 0: one invocation per vec4 of dq. Same math and bindings.
+@group(0) @binding(1) var<storage, read> ds: array<f32>;
+@group(0) @binding(2) var<storage, read> k: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> dq: array<vec4f>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let e = linearGroup(wid, nwg) * WG + li;
+  let D4 = p.D / 4u;
+  let T = p.T;
+  if (e >= p.B * T * p.H * D4) { return; }
+  let d = e % D4;
+  let h = (e / D4) % p.H;
+  let bt = e / (D4 * p.H);
+  let i = bt % T;
+  let b = bt / T;
+  let kh = h / (p.H / p.KVH);
+  let sr = ((b * p.H + h) * T + i) * T;
+  var acc = vec4f(0.0);
+  for (var j = 0u; j <= i; j++) {
+    acc += ds[sr + j] * k[(b * T + j) * p.KVH * D4 + kh * D4 + d];
+  }
+  dq[e] = acc;
+}
+
 //#kernel dkv
 // One thread per (b, j, kv head, d): dk_j = sum_{h in group} sum_i>=j dS_ij q_i, dv_j = sum P_ij dout_i.
 @group(0) @binding(1) var<storage, read> ds: array<f32>;
@@ -345,6 +399,41 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     for (var i = j; i < T; i++) {
       let s = ((b * p.H + h) * T + i) * T + j;
       let x = (b * T + i) * p.H * D + h * D + d;
+      ak += ds[s] * q[x];
+      av += probs[s] * dout[x];
+    }
+  }
+  dk[e] = ak;
+  dv[e] = av;
+}
+
+//#kernel dkv4
+// dkv for CPU adapters when D % 4 == 0: one invocation per vec4 of dk and dv. Same math and bindings.
+@group(0) @binding(1) var<storage, read> ds: array<f32>;
+@group(0) @binding(2) var<storage, read> probs: array<f32>;
+@group(0) @binding(3) var<storage, read> q: array<vec4f>;
+@group(0) @binding(4) var<storage, read> dout: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> dk: array<vec4f>;
+@group(0) @binding(6) var<storage, read_write> dv: array<vec4f>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let e = linearGroup(wid, nwg) * WG + li;
+  let D4 = p.D / 4u;
+  let T = p.T;
+  if (e >= p.B * T * p.KVH * D4) { return; }
+  let d = e % D4;
+  let kh = (e / D4) % p.KVH;
+  let bt = e / (D4 * p.KVH);
+  let j = bt % T;
+  let b = bt / T;
+  let G = p.H / p.KVH;
+  var ak = vec4f(0.0);
+  var av = vec4f(0.0);
+  for (var h = kh * G; h < kh * G + G; h++) {
+    for (var i = j; i < T; i++) {
+      let s = ((b * p.H + h) * T + i) * T + j;
+      let x = (b * T + i) * p.H * D4 + h * D4 + d;
       ak += ds[s] * q[x];
       av += probs[s] * dout[x];
     }

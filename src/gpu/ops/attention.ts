@@ -4,7 +4,8 @@
 // nothing else: padded positions come after every real one, so real rows never read them).
 // Forward saves probs [B, H, T, T] for backward. Kernels: softmax (one workgroup per score row, or one
 // invocation per row on CPU adapters: see variant.ts), pv (one thread per output), and backward ds (per
-// row, same two variants), dq, dkv (per element).
+// row, same two variants), dq, dkv (per element). On CPU adapters, head dims that are a multiple of 4 use
+// vec4 loads of the head vectors in every kernel (fewer loads and bounds checks).
 import { f32, groups, type Gpu, type Kernel, type Tensor } from '../context';
 import src from '../../shaders/attention.wgsl?raw';
 import { reduceVariant, THREAD_WG } from './variant';
@@ -54,6 +55,9 @@ function check(gpu: Gpu, what: string, o: AttentionOptions, ts: Record<string, [
 
 const params = (o: AttentionOptions) => [o.B, o.T, o.H, o.KVH, o.D, f32(o.scale)];
 
+/** pv, dq, dkv with vec4 head vectors: on CPU adapters (the 'thread' setting) when D % 4 == 0. */
+const vec4Elementwise = (gpu: Gpu, o: AttentionOptions): boolean => reduceVariant(gpu) === 'thread' && o.D % 4 === 0;
+
 /** A row kernel (softmax, ds) over the B*H*T score rows, in the variant chosen for this adapter. */
 function rowDispatch(gpu: Gpu, name: 'softmax' | 'ds', tensors: Tensor[], o: AttentionOptions): void {
   const rows = o.B * o.H * o.T;
@@ -73,7 +77,8 @@ export function attentionForward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, out:
   check(gpu, 'attentionForward', o, { q: [q, nq], k: [k, nkv], v: [v, nkv], out: [out, nq], probs: [probs, o.B * o.H * o.T * o.T] });
   const p = params(o);
   rowDispatch(gpu, 'softmax', [q, k, probs], o);
-  gpu.dispatch(K.pv, [probs, v, out], p, groups(nq, WG));
+  if (vec4Elementwise(gpu, o)) gpu.dispatch(K.pv4, [probs, v, out], p, groups(nq / 4, WG));
+  else gpu.dispatch(K.pv, [probs, v, out], p, groups(nq, WG));
 }
 
 /** Overwrites dq [B*T,H*D], dk and dv [B*T,KVH*D] (summed over the query heads sharing a kv head). */
@@ -98,8 +103,13 @@ export function attentionBackward(
   const p = params(o);
   const ds = gpu.tensor([o.B, o.H, o.T, o.T]);
   rowDispatch(gpu, 'ds', [probs, dout, v, ds], o);
-  gpu.dispatch(K.dq, [ds, k, dq], p, groups(nq, WG));
-  gpu.dispatch(K.dkv, [ds, probs, q, dout, dk, dv], p, groups(nkv, WG));
+  if (vec4Elementwise(gpu, o)) {
+    gpu.dispatch(K.dq4, [ds, k, dq], p, groups(nq / 4, WG));
+    gpu.dispatch(K.dkv4, [ds, probs, q, dout, dk, dv], p, groups(nkv / 4, WG));
+  } else {
+    gpu.dispatch(K.dq, [ds, k, dq], p, groups(nq, WG));
+    gpu.dispatch(K.dkv, [ds, probs, q, dout, dk, dv], p, groups(nkv, WG));
+  }
   // Safe to hand back now: later users of this buffer are recorded after these dispatches.
   gpu.release(ds);
 }
