@@ -9,10 +9,14 @@ import { PairScatter } from './components/PairScatter';
 import { Runs } from './components/Runs';
 import { Samples } from './components/Samples';
 import { TrainBar } from './components/TrainBar';
-import { useStore } from './store';
+import { DemoSamples } from './demo/DemoSamples';
+import { DpoCurves } from './demo/DpoCurves';
+import { FrontierChart } from './demo/FrontierChart';
+import { demoSelected, useStore } from './store';
 
 export function App() {
   const gpu = useStore((s) => s.gpu);
+  const demo = useStore(demoSelected);
   if (gpu.status === 'unavailable') return <NoWebGpu reason={gpu.error} />;
   return (
     <>
@@ -32,7 +36,10 @@ export function App() {
         <div className="run">
           <Explainer />
           <TrainBar />
+          {demo && <FrontierChart />}
+          <DpoCurves />
           <Charts />
+          {demo && <DemoSamples />}
           <PairScatter />
           <Samples />
           <Runs />

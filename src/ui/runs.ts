@@ -3,7 +3,7 @@
 // the runs and a paused one continues from its step. Deleting a run deletes both.
 import { createStore, del, get, set, values, type UseStore } from 'idb-keyval';
 import type { LogRecord, PairRecord, TrainerArgs } from '../dpo/trainer';
-import type { DatasetSpec, ModelSpec, SplitSpec } from '../worker/protocol';
+import type { DatasetSpec, FrontierMeasurement, ModelSpec, SplitSpec } from '../worker/protocol';
 
 export type RunStatus = 'training' | 'paused' | 'finished' | 'stopped' | 'error';
 
@@ -22,6 +22,8 @@ export interface RunRecord {
   history: LogRecord[];
   evalHistory: LogRecord[];
   lastPairs: PairRecord[];
+  /** The demo's reward-vs-KL measurements of this run (built-in demo only). */
+  frontier?: FrontierMeasurement[];
   hasState: boolean;
   stateBytes: number;
   error?: string;

@@ -2,7 +2,7 @@
 import { createStore, useStore as useZustand, type StoreApi } from 'zustand';
 import { strToU8, zipSync } from 'fflate';
 import type { LogRecord, PairRecord, TrainerArgs } from '../dpo/trainer';
-import type { DatasetInfo, DatasetSpec, GpuSummary, MemoryEstimate, ModelInfo, ModelSpec, RunEnd, SampleOptions, SampleResult, SplitSpec, WorkerEvent } from '../worker/protocol';
+import type { DatasetInfo, DatasetSpec, FrontierMeasurement, FrontierSpec, GpuSummary, MemoryEstimate, ModelInfo, ModelSpec, RunEnd, SampleOptions, SampleResult, SplitSpec, WorkerEvent } from '../worker/protocol';
 import { TrainClient } from './client';
 import { historyCsv, historyJsonl } from './history';
 import { PARAM_FIELDS, pageDefaultArgs, parseField } from './params';
@@ -17,7 +17,49 @@ export interface DemoManifest {
   description?: string;
   /** Trainer arguments tuned for the demo (override TRL's defaults). */
   args?: Partial<TrainerArgs>;
+  /** The same as written by scripts/demo/build-demo.ts (TRL names, plus the frontier probe's settings). */
+  recommended?: Partial<TrainerArgs> & { frontier?: ManifestFrontier };
   sftSteps?: number;
+  /** The reward-vs-KL probe's settings (normalized from recommended.frontier); only the built-in demo has them. */
+  frontier?: DemoFrontierSettings;
+}
+
+/** recommended.frontier in public/demo/manifest.json (snake case, as the build script writes it). */
+export interface ManifestFrontier {
+  prompts?: number;
+  every_steps?: number;
+  max_new_tokens?: number;
+  temperature?: number;
+  seed?: number;
+  samples_per_prompt?: number;
+}
+
+export interface DemoFrontierSettings {
+  /** how many held-out prompts to measure on */
+  prompts: number;
+  everySteps: number;
+  maxNewTokens: number;
+  temperature: number;
+  seed: number;
+  samplesPerPrompt: number;
+}
+
+/** One run's reward-vs-KL curve (the DPO paper's Figure 2 has one per beta / method). */
+export interface FrontierRun {
+  id: string;
+  label: string;
+  beta: number;
+  lossType: string;
+  points: FrontierMeasurement[];
+}
+
+export interface SweepState {
+  betas: number[];
+  stepsPerRun: number;
+  /** index of the run being trained */
+  index: number;
+  active: boolean;
+  cancelled: boolean;
 }
 
 export type LoadStatus = 'none' | 'loading' | 'ready' | 'error';
@@ -67,6 +109,11 @@ export interface State {
   exporting: boolean;
   runs: RunRecord[];
   compare: string[];
+  /** Reward-vs-KL curves of this page's demo runs (and of saved runs that have one). */
+  frontierRuns: FrontierRun[];
+  /** beta of the run that produced `pairs` (their margins are beta * h under it) */
+  pairsBeta: number;
+  sweep: SweepState | null;
 }
 
 export const DEFAULT_HUB = 'https://huggingface.co';
@@ -102,6 +149,9 @@ export const storeApi: StoreApi<State> = createStore<State>()(() => ({
   exporting: false,
   runs: [],
   compare: [],
+  frontierRuns: [],
+  pairsBeta: initialArgs.beta,
+  sweep: null,
 }));
 
 interface UseStore {
@@ -160,7 +210,7 @@ function onEvent(e: WorkerEvent): void {
       }
       break;
     case 'eval':
-      patch((s) => ({ evalHistory: [...s.evalHistory, e.metrics], pairs: e.pairs }));
+      patch((s) => ({ evalHistory: [...s.evalHistory, e.metrics], pairs: e.pairs, pairsBeta: s.args.beta }));
       break;
     case 'progress':
       patch((s) => ({
@@ -177,6 +227,9 @@ function onEvent(e: WorkerEvent): void {
     case 'status':
       patch({ statusLine: e.message });
       break;
+    case 'frontier':
+      patch((s) => ({ frontierRuns: addFrontierPoint(s, e.point) }));
+      break;
     case 'download': {
       const p = { file: e.file, loaded: e.loaded, total: e.total };
       if (e.what === 'model') patch((s) => ({ model: { ...s.model, progress: p } }));
@@ -184,6 +237,57 @@ function onEvent(e: WorkerEvent): void {
       break;
     }
   }
+}
+
+/** The frontier curves with `p` added to the current run's curve (created on its first point). */
+export function addFrontierPoint(s: State, p: FrontierMeasurement): FrontierRun[] {
+  const id = s.run.id ?? 'run';
+  const i = s.frontierRuns.findIndex((r) => r.id === id);
+  if (i < 0) return [...s.frontierRuns, { id, label: frontierLabel(s.args, s.frontierRuns.length), beta: s.args.beta, lossType: s.args.loss_type, points: [p] }];
+  const r = s.frontierRuns[i];
+  const points = [...r.points.filter((q) => q.step !== p.step), p].sort((a, b) => a.step - b.step);
+  return s.frontierRuns.map((x, j) => (j === i ? { ...r, points } : x));
+}
+
+export const frontierLabel = (a: TrainerArgs, n: number) => `#${n + 1} beta ${a.beta} ${a.loss_type}`;
+
+/** True when the selected model is the built-in demo (the page then shows the demo's panels). */
+export function demoSelected(s: State): boolean {
+  const m = s.manifest;
+  const spec = s.model.spec;
+  if (!m?.frontier || !spec || spec.kind !== 'url') return false;
+  const strip = (u: string) => u.replace(/\/+$/, '');
+  return strip(spec.baseUrl) === strip(m.model);
+}
+
+/** The probe's settings for a run of the demo, or undefined when the demo is not selected. */
+export function frontierSpec(s: State): FrontierSpec | undefined {
+  const f = s.manifest?.frontier;
+  if (!f || !demoSelected(s) || s.heldoutPrompts.length === 0) return undefined;
+  return { prompts: s.heldoutPrompts.slice(0, f.prompts), everySteps: f.everySteps, samplesPerPrompt: f.samplesPerPrompt, maxNewTokens: f.maxNewTokens, temperature: f.temperature, seed: f.seed };
+}
+
+const TRAINER_ARG_KEYS = new Set(Object.keys(pageDefaultArgs));
+
+/** The manifest's trainer arguments (`args`, or the build script's `recommended`), known keys only. */
+export function manifestArgs(m: DemoManifest): Partial<TrainerArgs> {
+  const src = (m.args ?? m.recommended ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(src).filter(([k]) => TRAINER_ARG_KEYS.has(k))) as Partial<TrainerArgs>;
+}
+
+/** recommended.frontier with defaults (16 prompts every 10 steps, 48 new tokens, temperature 1, seed 7). */
+export function manifestFrontier(m: DemoManifest): DemoFrontierSettings | undefined {
+  const f = m.recommended?.frontier;
+  if (!f || typeof f !== 'object') return undefined;
+  const int = (v: unknown, d: number) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : d);
+  return {
+    prompts: int(f.prompts, 16),
+    everySteps: int(f.every_steps, 10),
+    maxNewTokens: int(f.max_new_tokens, 48),
+    temperature: typeof f.temperature === 'number' && f.temperature > 0 ? f.temperature : 1,
+    seed: typeof f.seed === 'number' && Number.isInteger(f.seed) && f.seed >= 0 ? f.seed : 7,
+    samplesPerPrompt: int(f.samples_per_prompt, 1),
+  };
 }
 
 // ------------------------------------------------------------------ boot
@@ -225,8 +329,8 @@ export async function boot(): Promise<void> {
     if (typeof m.model !== 'string' || typeof m.train !== 'string') throw new Error('it has no "model" and "train" entries');
     // paths in the manifest are relative to the page (e.g. "demo/model"), like the files in public/
     const abs = (p: string) => new URL(p, document.baseURI).href;
-    const manifest: DemoManifest = { ...m, model: abs(m.model), train: abs(m.train), eval: m.eval ? abs(m.eval) : undefined, prompts: m.prompts ? abs(m.prompts) : undefined };
-    patch((s) => ({ manifest, args: { ...s.args, ...(m.args ?? {}) }, sftSteps: m.sftSteps ?? 0 }));
+    const manifest: DemoManifest = { ...m, model: abs(m.model), train: abs(m.train), eval: m.eval ? abs(m.eval) : undefined, prompts: m.prompts ? abs(m.prompts) : undefined, frontier: manifestFrontier(m) };
+    patch((s) => ({ manifest, args: { ...s.args, ...manifestArgs(m) }, sftSteps: m.sftSteps ?? 0 }));
     if (manifest.prompts) {
       fetchJson<unknown>(manifest.prompts)
         .then((p) => Array.isArray(p) && patch({ heldoutPrompts: p.filter((x): x is string => typeof x === 'string').slice(0, 64) }))
@@ -343,6 +447,7 @@ function runRecord(status: RunRecord['status']): RunRecord | null {
     history: s.history,
     evalHistory: s.evalHistory,
     lastPairs: s.pairs,
+    frontier: s.frontierRuns.find((f) => f.id === s.run.id)?.points,
     hasState: prev?.hasState ?? false,
     stateBytes: prev?.stateBytes ?? 0,
     error: s.run.error,
@@ -400,7 +505,62 @@ export async function train(): Promise<void> {
     statusLine: 'Starting: copying the weights to the GPU...',
   });
   await persistRun('training');
-  await runWith(() => client().call({ type: 'start', options: { args: get().args, sftSteps: get().sftSteps } }));
+  const frontier = frontierSpec(get());
+  await runWith(() => client().call({ type: 'start', options: { args: get().args, sftSteps: get().sftSteps, frontier } }));
+}
+
+// ------------------------------------------------------------------ beta sweep (built-in demo)
+
+/** Parses "0.05, 0.1, 0.3, 1" into betas, or returns a sentence saying what is wrong. */
+export function parseBetas(text: string): number[] | string {
+  const parts = text.split(/[\s,;]+/).filter(Boolean);
+  if (parts.length === 0) return 'List at least one beta, e.g. 0.05, 0.1, 0.3, 1.';
+  if (parts.length > 8) return `A sweep runs at most 8 betas one after another (got ${parts.length}).`;
+  const out: number[] = [];
+  for (const p of parts) {
+    const b = Number(p);
+    if (!(Number.isFinite(b) && b > 0)) return `Each beta must be a positive number; "${p}" is not.`;
+    out.push(b);
+  }
+  return out;
+}
+
+/**
+ * Trains one short run per beta, one after another, with the demo's other settings; each run's
+ * frontier points land on the same chart. Stop ends the sweep after the current run.
+ */
+export async function betaSweep(betas: number[], stepsPerRun: number): Promise<void> {
+  const s0 = get();
+  const phase = s0.run.phase;
+  if (phase === 'training' || phase === 'pausing' || phase === 'starting' || s0.sweep?.active) {
+    patch({ statusLine: 'Pause or stop the current run before starting a sweep.' });
+    return;
+  }
+  if (!(Number.isInteger(stepsPerRun) && stepsPerRun >= 1)) {
+    patch({ statusLine: `Steps per sweep run must be a positive whole number (got ${stepsPerRun}).` });
+    return;
+  }
+  const saved = s0.args;
+  patch({ sweep: { betas, stepsPerRun, index: 0, active: true, cancelled: false } });
+  try {
+    for (let i = 0; i < betas.length; i++) {
+      if (get().sweep?.cancelled) break;
+      patch((s) => ({ sweep: s.sweep && { ...s.sweep, index: i }, args: { ...saved, beta: betas[i], max_steps: stepsPerRun } }));
+      await train();
+      if (get().run.phase !== 'finished') break;
+    }
+  } finally {
+    patch((s) => ({ args: saved, sweep: s.sweep && { ...s.sweep, active: false } }));
+  }
+}
+
+export function cancelSweep(): void {
+  patch((s) => ({ sweep: s.sweep && { ...s.sweep, cancelled: true } }));
+  stop();
+}
+
+export function clearFrontier(): void {
+  patch({ frontierRuns: [] });
 }
 
 async function runWith(call: () => Promise<{ end: RunEnd; step: number; state: Uint8Array | null }>): Promise<void> {
@@ -459,8 +619,10 @@ export async function resumeSaved(id: string): Promise<void> {
     history: r.history,
     evalHistory: r.evalHistory,
     pairs: r.lastPairs,
+    pairsBeta: r.args.beta,
     selectedPair: null,
     samples: [],
+    frontierRuns: r.frontier?.length && !get().frontierRuns.some((f) => f.id === r.id) ? [...get().frontierRuns, { id: r.id, label: frontierLabel(r.args, get().frontierRuns.length), beta: r.args.beta, lossType: r.args.loss_type, points: r.frontier }] : get().frontierRuns,
   });
   await runWith(() => client().call({ type: 'start', options: { args: r.args, sftSteps: r.sftSteps, state } }));
 }

@@ -84,6 +84,38 @@ export interface StartOptions {
   sftSteps: number;
   /** A state saved by a paused run (trainer.saveState), to continue from its step. */
   state?: Uint8Array;
+  /** The built-in demo's reward-vs-KL probe: measured at step 0, every `everySteps` and at the end. */
+  frontier?: FrontierSpec;
+}
+
+/** Settings of the demo's frontier probe (src/demo/frontier.ts FrontierProbe). */
+export interface FrontierSpec {
+  /** Held-out prompts (text), each sampled `samplesPerPrompt` times from policy and reference. */
+  prompts: string[];
+  everySteps: number;
+  samplesPerPrompt: number;
+  maxNewTokens: number;
+  temperature: number;
+  seed: number;
+}
+
+/** One measurement of the policy on the held-out prompts: mean true reward r* and KL from the reference. */
+export interface FrontierMeasurement {
+  step: number;
+  /** mean r* of policy samples, its standard error */
+  reward: number;
+  rewardStderr: number;
+  /** mean r* of reference samples (same prompts, same seeds) */
+  referenceReward: number;
+  /** mean over policy samples of the exact sequence KL(policy || reference), nats */
+  kl: number;
+  /** the same from sampled log-ratios (noisier) */
+  klSampled: number;
+  n: number;
+  /** the first few samples, reference and policy side by side with their r* */
+  samples: { prompt: string; policy: string; reference: string; policyReward: number; referenceReward: number }[];
+  /** milliseconds the measurement took (CPU, in the worker) */
+  ms: number;
 }
 
 export interface SampleOptions {
@@ -143,6 +175,7 @@ export type WorkerEvent =
   | { type: 'eval'; metrics: LogRecord; pairs: PairRecord[] }
   | { type: 'progress'; phase: 'sft' | 'dpo'; step: number; totalSteps: number; tokensPerSec: number; elapsedSec: number }
   | { type: 'status'; message: string }
+  | { type: 'frontier'; point: FrontierMeasurement }
   | { type: 'download'; what: 'model' | 'dataset'; loaded: number; total: number | null; file: string };
 
 export interface ErrorInfo {

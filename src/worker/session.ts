@@ -14,6 +14,8 @@ import { exportHfFolder } from '../model/export';
 import { loadTokenizer, type LoadedTokenizer } from '../model/tokenizer';
 import { loadCheckpoint, type LoadedCheckpoint } from '../model/weights';
 import { estimateMemory } from './memory';
+import { FrontierProbes, toMeasurement } from './frontier';
+import type { FrontierProbe } from '../demo/frontier';
 import type {
   DatasetInfo,
   DatasetSpec,
@@ -28,6 +30,7 @@ import type {
   SampleResult,
   SplitSpec,
   StartOptions,
+  FrontierSpec,
   WorkerEvent,
 } from './protocol';
 import { filesSource, hubSource, recording, urlSource, ModelSourceError, type DownloadProgress } from './sources';
@@ -89,6 +92,10 @@ export class Session {
   private stopWanted = false;
   private stopped = false;
   history: LogRecord[] = [];
+  /** The demo's reward-vs-KL probe of the current run (null when the run did not ask for it). */
+  private frontier: { probe: FrontierProbe; spec: FrontierSpec; lastStep: number } | null = null;
+  private frontierSpec: FrontierSpec | null = null;
+  private readonly probes = new FrontierProbes();
 
   constructor(private readonly emit: (e: WorkerEvent) => void) {}
 
@@ -182,6 +189,7 @@ export class Session {
       files: [...rec.read].map(([name, bytes]) => ({ name, bytes })),
     };
     this.releaseTrainers();
+    this.probes.clear();
     this.model = { info, ck, tok, extra, trlModel };
     this.tokenized = null;
     return info;
@@ -311,6 +319,8 @@ export class Session {
     this.args = args;
     this.history = [];
     this.stopped = false;
+    this.frontier = null;
+    this.frontierSpec = o.frontier ?? null;
     const common = { config: m.ck.config, train, eval: evalSet, padId: m.tok.padId };
     if (o.sftSteps > 0 && !o.state) {
       this.emit({ type: 'status', message: `SFT on the chosen completions for ${o.sftSteps} steps; that model becomes the reference.` });
@@ -331,6 +341,32 @@ export class Session {
       this.emit({ type: 'status', message: `Continuing the saved run from step ${this.trainer.step}.` });
     }
     this.phase = 'dpo';
+    this.frontier = null;
+    if (this.frontierSpec) {
+      // the reference is the model DPO starts from (the loaded one, or the SFT result)
+      try {
+        const tokJson = new TextDecoder().decode(m.extra.get('tokenizer.json')!);
+        this.frontier = { probe: this.probes.get(m.ck.config, weights, tokJson, this.frontierSpec), spec: this.frontierSpec, lastStep: -1 };
+      } catch (e) {
+        this.emit({ type: 'status', message: `The reward-vs-KL frontier is off for this run: ${(e as Error).message}` });
+      }
+    }
+  }
+
+  /** Measures the policy on the held-out prompts (CPU, between two steps) unless this step already was. */
+  private async measureFrontier(): Promise<void> {
+    const f = this.frontier;
+    const t = this.trainer;
+    if (!f || !t || f.lastStep === t.step) return;
+    const t0 = performance.now();
+    try {
+      const point = f.probe.measure(await t.policyWeights());
+      f.lastStep = t.step;
+      this.emit({ type: 'frontier', point: toMeasurement(t.step, point, performance.now() - t0) });
+    } catch (e) {
+      this.frontier = null;
+      this.emit({ type: 'status', message: `The reward-vs-KL frontier stopped: ${(e as Error).message}` });
+    }
   }
 
   /** Continues a paused run in this session. */
@@ -367,6 +403,8 @@ export class Session {
       this.emit({ type: 'progress', phase, step: t.step, totalSteps: t.totalSteps, tokensPerSec: tps, elapsedSec: (performance.now() - t0) / 1000 });
     for (;;) {
       const t = this.phase === 'sft' ? this.sft! : this.trainer!;
+      // the reference's point of the frontier (step 0: policy == reference, KL 0)
+      if (this.phase === 'dpo' && t.step === 0) await this.measureFrontier();
       const finished = await t.train({
         onLog: (r) => {
           if (this.phase === 'sft') {
@@ -376,6 +414,12 @@ export class Session {
           }
           this.history.push(r);
           pending.push(r);
+          const f = this.frontier;
+          if (f && r.step % f.spec.everySteps === 0 && r.step < t.totalSteps) {
+            // measured between two steps, like any other job (the last step is measured after the final eval)
+            this.jobs.push({ fn: () => this.measureFrontier(), resolve: () => undefined, reject: () => undefined });
+            t.requestPause();
+          }
           if (performance.now() - lastFlush >= FLUSH_MS) flush();
           progress('dpo', t, r['tokens/s'] ?? 0);
         },
@@ -400,6 +444,7 @@ export class Session {
           const ev = this.trainer!.args.eval_steps;
           if (!(ev > 0 && this.trainer!.step % ev === 0) && this.tokenized?.eval.length) await this.trainer!.evaluate(this.evalEvents());
         }
+        await this.measureFrontier();
         this.stopped = false;
         return { end: 'finished', step: this.trainer!.step, state: await this.trainer!.saveState() };
       }

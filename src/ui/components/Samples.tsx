@@ -1,12 +1,23 @@
 // The same prompt sampled from the reference and from the policy (same seed), side by side.
 import { useState } from 'react';
-import { sample, useStore } from '../store';
+import { demoSelected, sample, useStore } from '../store';
+import { RewardBadge, SentimentText, trueReward } from '../demo/SentimentText';
+
+/** A completion as text, or (built-in demo) with words tinted by sentiment and its true reward. */
+function Completion({ title, text, demo }: { title: string; text: string | null; demo: boolean }) {
+  return (
+    <h3>
+      {title} {demo && text !== null && <RewardBadge value={trueReward(text)} />}
+    </h3>
+  );
+}
 
 export function Samples() {
   const prompts = useStore((s) => s.heldoutPrompts);
   const samples = useStore((s) => s.samples);
   const sampling = useStore((s) => s.sampling);
   const error = useStore((s) => s.sampleError);
+  const demo = useStore(demoSelected);
   const hasTrainer = useStore((s) => !['idle', 'starting', 'error'].includes(s.run.phase));
   const [free, setFree] = useState('');
   const [seed, setSeed] = useState(1);
@@ -64,12 +75,12 @@ export function Samples() {
               </p>
               <div className="side-by-side">
                 <div>
-                  <h3>Reference</h3>
-                  <p>{s.reference ?? <em>{s.referenceNote}</em>}</p>
+                  <Completion title="Reference" text={s.reference} demo={demo} />
+                  <p>{s.reference === null ? <em>{s.referenceNote}</em> : demo ? <SentimentText text={s.reference} /> : s.reference}</p>
                 </div>
                 <div>
-                  <h3>Policy</h3>
-                  <p>{s.policy}</p>
+                  <Completion title="Policy" text={s.policy} demo={demo} />
+                  <p>{demo ? <SentimentText text={s.policy} /> : s.policy}</p>
                 </div>
               </div>
             </div>

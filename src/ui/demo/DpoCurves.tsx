@@ -1,0 +1,113 @@
+// "What is DPO doing": the loss and its gradient weight as functions of the margin h (how much more
+// the policy, relative to the reference, prefers the chosen answer over the rejected one), for the
+// chosen beta and loss type, with the latest evaluated pairs drawn as dots on both curves. Before a
+// run the beta slider is free (it sets the next run's beta); during a run it follows the run's beta.
+import { memo } from 'react';
+import { CartesianGrid, ComposedChart, Line, ReferenceLine, ResponsiveContainer, Scatter, Tooltip, XAxis, YAxis } from 'recharts';
+import type { DpoLossKind } from '../../gpu/reference/dpo_loss';
+import { fmtNum, fmtTick } from '../history';
+import { setArg, useStore } from '../store';
+import { curvePoints, curveRange, dotSummary, pairDots, type CurvePoint, type PairDot } from './curves';
+
+const LOG_MIN = -2; // beta 0.01
+const LOG_MAX = Math.log10(3); // beta 3
+
+const WEIGHT_TEXT: Record<DpoLossKind, string> = {
+  sigmoid: 'sigma(-beta h) = sigma(r_l - r_w)',
+  cdpo: '(1-eps) sigma(-beta h) - eps sigma(beta h)',
+  robust: '((1-eps) sigma(-beta h) + eps sigma(beta h)) / (1-2 eps)',
+  hinge: '1 where beta h < 1, else 0',
+  ipo: '(2/beta)(1/(2 beta) - h): pulls back past h = 1/(2 beta)',
+};
+
+export function curvesAlt(kind: string, beta: number, dots: readonly PairDot[], step: number | undefined): string {
+  const s = dotSummary(dots);
+  const head = `beta ${fmtNum(beta)}, ${kind} loss: at h = 0 the loss is ${kind === 'sigmoid' ? 'log 2 = 0.693' : 'its starting value'}`;
+  if (s.n === 0) return `${head}. No evaluated pairs yet (they appear every eval_steps steps).`;
+  return `${head}. ${s.n} eval pairs at step ${step ?? '?'}: ${s.right} ordered right, ${s.n - s.right} wrong; mean margin h ${fmtNum(s.meanH)}, mean loss ${fmtNum(s.meanLoss)}, mean gradient weight ${fmtNum(s.meanWeight)}.`;
+}
+
+const CurveChart = memo(function CurveChart({ title, curve, dots, y, color, yDomain }: { title: string; curve: CurvePoint[]; dots: PairDot[]; y: 'loss' | 'weight'; color: string; yDomain: [number | 'auto', number | 'auto'] }) {
+  const right = dots.filter((d) => d.right);
+  const wrong = dots.filter((d) => !d.right);
+  return (
+    <div className="curve">
+      <h3>{title}</h3>
+      <div className="chart-area" aria-hidden="true">
+        <ResponsiveContainer width="100%" height={200}>
+          <ComposedChart margin={{ top: 6, right: 12, bottom: 14, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
+            <XAxis dataKey="h" type="number" domain={['dataMin', 'dataMax']} tick={{ fontSize: 11 }} tickFormatter={fmtTick} label={{ value: 'margin h', position: 'insideBottom', offset: -8, fontSize: 11 }} allowDuplicatedCategory={false} />
+            <YAxis dataKey={y} type="number" domain={yDomain} tick={{ fontSize: 11 }} width={44} tickFormatter={fmtTick} />
+            <ReferenceLine x={0} stroke="#94a3b8" />
+            <Tooltip formatter={(v) => fmtNum(Number(v))} labelFormatter={(l) => `h ${fmtNum(Number(l))}`} isAnimationActive={false} />
+            <Line data={curve} dataKey={y} stroke={color} dot={false} strokeWidth={2} isAnimationActive={false} name={y} />
+            <Scatter data={right} dataKey={y} fill="#16a34a" name="ordered right" isAnimationActive={false} />
+            <Scatter data={wrong} dataKey={y} fill="#dc2626" name="ordered wrong" isAnimationActive={false} />
+          </ComposedChart>
+        </ResponsiveContainer>
+      </div>
+    </div>
+  );
+});
+
+export function DpoCurves() {
+  const args = useStore((s) => s.args);
+  const phase = useStore((s) => s.run.phase);
+  const pairs = useStore((s) => s.pairs);
+  const pairsBeta = useStore((s) => s.pairsBeta);
+  const step = useStore((s) => s.evalHistory.at(-1)?.step);
+  const running = phase === 'training' || phase === 'pausing' || phase === 'starting' || phase === 'paused';
+  const beta = args.beta > 0 ? args.beta : 0.1;
+  const kind = args.loss_type as DpoLossKind;
+  const eps = args.label_smoothing;
+  const dots = pairDots(pairs, pairsBeta, kind, beta, eps);
+  const [lo, hi] = curveRange(beta, dots.map((d) => d.h));
+  const curve = curvePoints(kind, beta, eps, lo, hi);
+  const wMax = Math.max(1, ...curve.map((c) => c.weight));
+  const wMin = Math.min(0, ...curve.map((c) => c.weight));
+  return (
+    <section className="panel" aria-labelledby="curves-title" data-testid="curves-panel">
+      <h2 id="curves-title">What is DPO doing? Loss and gradient weight vs margin</h2>
+      <p className="hint">
+        h = (log pi(chosen) − log pi_ref(chosen)) − (log pi(rejected) − log pi_ref(rejected)): how much more than the reference the policy prefers the
+        chosen answer. DPO's gradient pushes each pair to larger h with weight {WEIGHT_TEXT[kind] ?? 'w(h)'}: pairs still ordered wrongly (h &lt; 0, red) pull
+        hardest, pairs already ordered right (green) fade out. A larger beta makes the curves steeper, so a smaller h is already "enough": the policy stays
+        closer to the reference.
+      </p>
+      <div className="row">
+        <label className="grow beta-slider">
+          <span>
+            beta = <strong data-testid="curves-beta">{fmtNum(beta)}</strong> {running ? '(this run’s beta)' : '(sets the next run’s beta)'}
+          </span>
+          <input
+            type="range"
+            min={LOG_MIN}
+            max={LOG_MAX}
+            step={0.01}
+            value={Math.log10(beta)}
+            disabled={running}
+            aria-valuetext={`beta ${fmtNum(beta)}`}
+            onChange={(e) => setArg('beta', String(Number(Math.pow(10, Number(e.target.value)).toPrecision(2))))}
+          />
+        </label>
+      </div>
+      <figure className="chart curves" aria-labelledby="curves-fig" data-testid="curves-chart">
+        <h3 id="curves-fig" className="sr-only">
+          Loss and gradient weight as functions of the margin
+        </h3>
+        <div className="curve-pair">
+          <CurveChart title={`Loss (${kind})`} curve={curve} dots={dots} y="loss" color="#2563eb" yDomain={[0, 'auto']} />
+          <CurveChart title="Gradient weight" curve={curve} dots={dots} y="weight" color="#7c3aed" yDomain={[wMin, wMax]} />
+        </div>
+        <figcaption className="chart-alt" data-testid="curves-alt" data-points={dots.length}>
+          {curvesAlt(kind, beta, dots, step)}
+        </figcaption>
+      </figure>
+      {kind === 'ipo' && <p className="hint">ipo reads h per token (length-averaged); the dots use the summed margins the trainer reports.</p>}
+      {pairsBeta !== beta && dots.length > 0 && (
+        <p className="hint">The dots are the pairs of a run with beta {fmtNum(pairsBeta)}, placed at their h and weighed with the beta above: what that beta would make of them.</p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,170 @@
+// The reward-vs-KL frontier (the DPO paper's Figure 2 on the demo's review world): each run's policy
+// measured on held-out prompts every N steps, mean true reward r* (y) against KL(policy || reference)
+// (x), one curve per run; the reference is the point (0, r*_ref). The beta sweep trains several short
+// runs one after another and draws them all on this chart.
+import { useState } from 'react';
+import { CartesianGrid, Legend, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
+import type { FrontierMeasurement } from '../../worker/protocol';
+import { fmtNum, fmtTick } from '../history';
+import { betaSweep, cancelSweep, canTrain, clearFrontier, parseBetas, useStore, type FrontierRun } from '../store';
+import { runColor } from './colors';
+
+export const DEFAULT_SWEEP = '0.05, 0.1, 0.3, 1';
+
+/** The text alternative: each run's latest point, and the reference. */
+export function frontierAlt(runs: readonly FrontierRun[]): string {
+  const withPoints = runs.filter((r) => r.points.length > 0);
+  if (withPoints.length === 0) return 'No measurement yet: the frontier is measured at step 0, every few steps and at the end of each run.';
+  const ref = withPoints[0].points[0].referenceReward;
+  const parts = withPoints.map((r) => {
+    const p = r.points.at(-1)!;
+    return `${r.label}: step ${p.step}, r* ${fmtNum(p.reward)}, KL ${fmtNum(p.kl)} nats (${r.points.length} points)`;
+  });
+  return `Reference r* ${fmtNum(ref)} at KL 0. ${parts.join('; ')}.`;
+}
+
+interface Dot {
+  kl: number;
+  reward: number;
+  step: number;
+  stderr: number;
+}
+
+const dots = (points: readonly FrontierMeasurement[]): Dot[] => points.map((p) => ({ kl: p.kl, reward: p.reward, step: p.step, stderr: p.rewardStderr }));
+
+export function FrontierChart() {
+  const live = useStore((s) => s.frontierRuns);
+  const saved = useStore((s) => s.runs);
+  const compare = useStore((s) => s.compare);
+  const sweep = useStore((s) => s.sweep);
+  const phase = useStore((s) => s.run.phase);
+  const maxSteps = useStore((s) => s.args.max_steps);
+  const why = useStore(canTrain);
+  const [betaText, setBetaText] = useState(DEFAULT_SWEEP);
+  const [steps, setSteps] = useState(String(maxSteps > 0 ? maxSteps : 40));
+  const [error, setError] = useState<string | null>(null);
+  // saved runs ticked for comparison in the runs list join the chart
+  const extra: FrontierRun[] = saved
+    .filter((r) => compare.includes(r.id) && r.frontier?.length && !live.some((l) => l.id === r.id))
+    .map((r) => ({ id: r.id, label: `saved: beta ${r.args.beta} ${r.args.loss_type}`, beta: r.args.beta, lossType: r.args.loss_type, points: r.frontier! }));
+  const runs = [...live, ...extra];
+  const total = runs.reduce((a, r) => a + r.points.length, 0);
+  const ref = runs.find((r) => r.points.length)?.points[0].referenceReward;
+  const busy = phase === 'training' || phase === 'pausing' || phase === 'starting';
+  const startSweep = () => {
+    const b = parseBetas(betaText);
+    const n = Number(steps);
+    if (typeof b === 'string') return setError(b);
+    if (!(Number.isInteger(n) && n >= 1 && n <= 10000)) return setError(`Steps per run must be a whole number from 1 to 10000, not "${steps}".`);
+    setError(null);
+    void betaSweep(b, n);
+  };
+  return (
+    <section className="panel" aria-labelledby="frontier-title" data-testid="frontier-panel">
+      <h2 id="frontier-title">True reward vs KL: the frontier</h2>
+      <p className="hint">
+        In this demo the reward is known exactly: r* = the mean sentiment of a completion's words. Every few steps the policy and the reference continue
+        the same held-out prompts with the same seeds; each dot is the policy's mean r* against its KL from the reference (nats per completion). A good
+        method climbs high while moving little to the right. Smaller beta lets the policy drift further.
+      </p>
+      <figure className="chart" aria-labelledby="frontier-fig" data-testid="frontier-chart">
+        <h3 id="frontier-fig">Mean true reward r* vs KL(policy || reference)</h3>
+        <div className="chart-area" aria-hidden="true">
+          <ResponsiveContainer width="100%" height={280}>
+            <ScatterChart margin={{ top: 8, right: 16, bottom: 16, left: 0 }}>
+              <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
+              <XAxis dataKey="kl" type="number" name="KL" domain={[0, 'auto']} tick={{ fontSize: 11 }} tickFormatter={fmtTick} label={{ value: 'KL(policy || reference), nats', position: 'insideBottom', offset: -8, fontSize: 11 }} />
+              <YAxis dataKey="reward" type="number" name="r*" domain={['auto', 'auto']} tick={{ fontSize: 11 }} width={48} tickFormatter={fmtTick} />
+              {ref !== undefined && <ReferenceLine y={ref} stroke="#94a3b8" strokeDasharray="4 4" />}
+              <Tooltip formatter={(v) => fmtNum(Number(v))} isAnimationActive={false} />
+              <Legend wrapperStyle={{ fontSize: 12 }} />
+              {ref !== undefined && <Scatter name="reference" data={[{ kl: 0, reward: ref, step: 0 }]} fill="#111827" shape="star" isAnimationActive={false} />}
+              {runs.map((r, i) => (
+                <Scatter key={r.id} name={r.label} data={dots(r.points)} fill={runColor(i)} line={{ stroke: runColor(i), strokeWidth: 2 }} isAnimationActive={false} />
+              ))}
+            </ScatterChart>
+          </ResponsiveContainer>
+        </div>
+        <figcaption className="chart-alt" data-testid="frontier-alt" data-points={total} data-runs={runs.filter((r) => r.points.length).length}>
+          {frontierAlt(runs)}
+        </figcaption>
+      </figure>
+      {runs.length > 0 && (
+        <table className="frontier-table">
+          <caption>Latest measurement of each run</caption>
+          <thead>
+            <tr>
+              <th scope="col">run</th>
+              <th scope="col">step</th>
+              <th scope="col">r* policy</th>
+              <th scope="col">r* reference</th>
+              <th scope="col">KL (nats)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {runs
+              .filter((r) => r.points.length)
+              .map((r, i) => {
+                const p = r.points.at(-1)!;
+                return (
+                  <tr key={r.id}>
+                    <th scope="row">
+                      <span className="swatch" style={{ background: runColor(i) }} aria-hidden="true" /> {r.label}
+                    </th>
+                    <td>{p.step}</td>
+                    <td>
+                      {fmtNum(p.reward)} ± {fmtNum(p.rewardStderr)}
+                    </td>
+                    <td>{fmtNum(p.referenceReward)}</td>
+                    <td>{fmtNum(p.kl)}</td>
+                  </tr>
+                );
+              })}
+          </tbody>
+        </table>
+      )}
+      <form
+        className="row sweep"
+        aria-label="Beta sweep"
+        onSubmit={(e) => {
+          e.preventDefault();
+          startSweep();
+        }}
+      >
+        <label className="grow">
+          Betas to sweep
+          <input value={betaText} onChange={(e) => setBetaText(e.target.value)} aria-describedby="sweep-help" />
+        </label>
+        <label>
+          Steps per run
+          <input type="number" min={1} value={steps} onChange={(e) => setSteps(e.target.value)} style={{ width: '6em' }} />
+        </label>
+        {sweep?.active ? (
+          <button type="button" onClick={cancelSweep}>
+            Stop the sweep
+          </button>
+        ) : (
+          <button type="submit" disabled={busy || why !== null} title={why ?? 'Train one short run per beta, one after another'}>
+            Beta sweep
+          </button>
+        )}
+        <button type="button" className="secondary" onClick={clearFrontier} disabled={busy || live.length === 0}>
+          Clear curves
+        </button>
+      </form>
+      <p id="sweep-help" className="hint">
+        One run per beta, one after another, with the demo's other settings; each adds a curve.
+      </p>
+      {sweep?.active && (
+        <p className="status" role="status" data-testid="sweep-status">
+          Sweep: run {sweep.index + 1} of {sweep.betas.length} (beta {sweep.betas[sweep.index]}).
+        </p>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
