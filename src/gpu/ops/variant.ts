@@ -2,6 +2,9 @@
 // the invocations of a workgroup as coroutines and switch every one of them at each workgroupBarrier(),
 // so a tree reduction in workgroup memory costs far more than the arithmetic it saves. Real GPUs want the
 // opposite: many threads per row and a reduction in workgroup memory.
+// Measured on SwiftShader (npm run bench, one DPO step, GPU time relative to the unchanged matmul):
+// tiny config 13x less non-matmul time (ln_forward 1118 -> 1 ms); 10m config softmax 5.7x, ds 7.8x,
+// rms_forward 14x, rms_backward_dx 30x, non-matmul kernels 4.4x (49% -> 18% of the step).
 import type { Gpu } from '../context';
 
 /** True for adapters that run shaders on the CPU (SwiftShader, llvmpipe, lavapipe, anything named "cpu"). */
