@@ -24,6 +24,7 @@ interface BenchConfig {
 
 export const BENCH_CONFIGS: BenchConfig[] = [
   { name: 'tiny', config: { model_type: 'gpt2', vocab_size: 101, n_embd: 32, n_layer: 2, n_head: 4, n_positions: 64 }, pairs: 3, T: 13 },
+  { name: 'gpt2-vocab', config: { model_type: 'gpt2', vocab_size: 50257, n_embd: 32, n_layer: 2, n_head: 2, n_positions: 128 }, pairs: 4, T: 64 },
   { name: '10m', config: { model_type: 'llama', vocab_size: 8192, hidden_size: 256, intermediate_size: 688, num_hidden_layers: 6, num_attention_heads: 8, num_key_value_heads: 4, max_position_embeddings: 512, tie_word_embeddings: true }, pairs: 2, T: 128 },
   { name: 'gpt2-124m-t128', config: { model_type: 'gpt2', vocab_size: 50257, n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024 }, pairs: 2, T: 128 },
   { name: 'gpt2-124m-t512', config: { model_type: 'gpt2', vocab_size: 50257, n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024 }, pairs: 2, T: 512 },
@@ -52,6 +53,7 @@ async function main() {
   const steps = Number(arg('steps') ?? 2);
   const gpu = await Gpu.create();
   const profiling = gpu.enableProfiling();
+  gpu.profileShapes = argv.includes('--shapes');
   console.log(`adapter: ${gpu.info.adapterName} (timestamp-query: ${profiling ? 'yes' : 'no'})`);
   const results: Record<string, unknown>[] = [];
   for (const bc of BENCH_CONFIGS.filter((c) => names.includes(c.name))) {

@@ -237,7 +237,7 @@ export class Gpu {
       // one pass per dispatch, with GPU timestamps at its start and end (timestamp-query)
       const enc = this.commandEncoder();
       pass = enc.beginComputePass({ timestampWrites: { querySet: prof.querySet, beginningOfPassWriteIndex: prof.next, endOfPassWriteIndex: prof.next + 1 } });
-      prof.names.push(k.name + (k.entryPoint && k.entryPoint !== 'main' ? `:${k.entryPoint}` : ''));
+      prof.names.push(k.name + (k.entryPoint && k.entryPoint !== 'main' ? `:${k.entryPoint}` : '') + (this.profileShapes ? ` [${x}x${y}x${z}] ${JSON.stringify(params)}` : ''));
       prof.next += 2;
       this.pass = pass;
     } else {
@@ -249,6 +249,8 @@ export class Gpu {
     this.dispatchCount++;
   }
 
+  /** Profile per kernel AND dispatch shape (workgroups and parameters), to find the slow shapes. */
+  profileShapes = false;
   private profiler: { querySet: GPUQuerySet; capacity: number; next: number; names: string[]; totals: Map<string, { ns: number; count: number }> } | null = null;
 
   /** Per-kernel GPU time with timestamp queries (when the adapter has them); see profileResults(). */
