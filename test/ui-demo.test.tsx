@@ -5,9 +5,9 @@
 import { renderToString } from 'react-dom/server';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DPO_LOSS_KINDS, type DpoLossKind } from '../src/gpu/reference/dpo_loss';
-import { curvePoints, curveRange, dotSummary, gradWeight, pairDots, pairLoss, CurveError } from '../src/ui/demo/curves';
+import { curvePoints, curveRange, dotSummary, gradWeight, niceTicks, pairDots, pairLoss, CurveError } from '../src/ui/demo/curves';
 import { DemoSamples } from '../src/ui/demo/DemoSamples';
-import { DpoCurves } from '../src/ui/demo/DpoCurves';
+import { BETA_STOPS, DpoCurves, nearestStop } from '../src/ui/demo/DpoCurves';
 import { FrontierChart, frontierAlt } from '../src/ui/demo/FrontierChart';
 import { Samples } from '../src/ui/components/Samples';
 import { addFrontierPoint, demoSelected, frontierSpec, manifestArgs, manifestFrontier, parseBetas, storeApi, useStore, type DemoManifest } from '../src/ui/store';
@@ -67,6 +67,9 @@ describe('loss and gradient-weight curves', () => {
       expect(c[i].weight).toBeLessThan(c[i - 1].weight);
     }
     expect(() => curvePoints('sigmoid', 0, 0, -1, 1)).toThrow(CurveError);
+    expect(niceTicks(-66, 66)).toEqual([-60, -40, -20, 0, 20, 40, 60]);
+    expect(niceTicks(-6.3, 13)).toEqual([-5, 0, 5, 10]);
+    expect(niceTicks(0.013, 0.05, 4)).toEqual([0.02, 0.03, 0.04, 0.05]);
     expect(() => curvePoints('sigmoid', 0.1, 0, 1, 1)).toThrow(/range is empty/);
   });
 
@@ -179,6 +182,12 @@ describe('demo panels', () => {
     html = decode(renderToString(<DpoCurves />));
     expect(html).not.toMatch(/<input type="range"[^>]*disabled/);
     expect(html).toContain('No evaluated pairs yet');
+    // the slider's stops: a typed beta sits at the nearest one (log scale)
+    expect(BETA_STOPS[nearestStop(0.1)]).toBe(0.1);
+    expect(BETA_STOPS[nearestStop(0.12)]).toBe(0.1);
+    expect(BETA_STOPS[nearestStop(0.13)]).toBe(0.15);
+    expect(BETA_STOPS[nearestStop(50)]).toBe(3);
+    expect(BETA_STOPS[nearestStop(1e-4)]).toBe(0.01);
   });
 
   it('samples show words tinted by sentiment and each completion\'s r*', () => {

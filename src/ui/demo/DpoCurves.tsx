@@ -7,10 +7,17 @@ import { CartesianGrid, ComposedChart, Line, ReferenceLine, ResponsiveContainer,
 import type { DpoLossKind } from '../../gpu/reference/dpo_loss';
 import { fmtNum, fmtTick } from '../history';
 import { setArg, useStore } from '../store';
-import { curvePoints, curveRange, dotSummary, pairDots, type CurvePoint, type PairDot } from './curves';
+import { curvePoints, curveRange, dotSummary, niceTicks, pairDots, type CurvePoint, type PairDot } from './curves';
 
-const LOG_MIN = -2; // beta 0.01
-const LOG_MAX = Math.log10(3); // beta 3
+/** The slider's stops (a free beta typed in the form sits at the nearest one). */
+export const BETA_STOPS = [0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3];
+
+/** Index of the stop nearest to beta (in log scale). */
+export function nearestStop(beta: number): number {
+  let best = 0;
+  for (let i = 1; i < BETA_STOPS.length; i++) if (Math.abs(Math.log(BETA_STOPS[i] / beta)) < Math.abs(Math.log(BETA_STOPS[best] / beta))) best = i;
+  return best;
+}
 
 const WEIGHT_TEXT: Record<DpoLossKind, string> = {
   sigmoid: 'sigma(-beta h) = sigma(r_l - r_w)',
@@ -37,7 +44,7 @@ const CurveChart = memo(function CurveChart({ title, curve, dots, y, color, yDom
         <ResponsiveContainer width="100%" height={200}>
           <ComposedChart margin={{ top: 6, right: 12, bottom: 14, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-            <XAxis dataKey="h" type="number" domain={['dataMin', 'dataMax']} tick={{ fontSize: 11 }} tickFormatter={fmtTick} label={{ value: 'margin h', position: 'insideBottom', offset: -8, fontSize: 11 }} allowDuplicatedCategory={false} />
+            <XAxis dataKey="h" type="number" domain={[curve[0].h, curve[curve.length - 1].h]} ticks={niceTicks(curve[0].h, curve[curve.length - 1].h)} tick={{ fontSize: 11 }} tickFormatter={fmtTick} label={{ value: 'margin h', position: 'insideBottom', offset: -8, fontSize: 11 }} allowDuplicatedCategory={false} />
             <YAxis dataKey={y} type="number" domain={yDomain} tick={{ fontSize: 11 }} width={44} tickFormatter={fmtTick} />
             <ReferenceLine x={0} stroke="#94a3b8" />
             <Tooltip formatter={(v) => fmtNum(Number(v))} labelFormatter={(l) => `h ${fmtNum(Number(l))}`} isAnimationActive={false} />
@@ -82,13 +89,14 @@ export function DpoCurves() {
           </span>
           <input
             type="range"
-            min={LOG_MIN}
-            max={LOG_MAX}
-            step={0.01}
-            value={Math.log10(beta)}
+            min={0}
+            max={BETA_STOPS.length - 1}
+            step={1}
+            value={nearestStop(beta)}
             disabled={running}
+            aria-label="beta"
             aria-valuetext={`beta ${fmtNum(beta)}`}
-            onChange={(e) => setArg('beta', String(Number(Math.pow(10, Number(e.target.value)).toPrecision(2))))}
+            onChange={(e) => setArg('beta', String(BETA_STOPS[Number(e.target.value)]))}
           />
         </label>
       </div>

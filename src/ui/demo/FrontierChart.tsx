@@ -77,7 +77,7 @@ export function FrontierChart() {
               <YAxis dataKey="reward" type="number" name="r*" domain={['auto', 'auto']} tick={{ fontSize: 11 }} width={48} tickFormatter={fmtTick} />
               {ref !== undefined && <ReferenceLine y={ref} stroke="#94a3b8" strokeDasharray="4 4" />}
               <Tooltip formatter={(v) => fmtNum(Number(v))} isAnimationActive={false} />
-              <Legend wrapperStyle={{ fontSize: 12 }} />
+              <Legend verticalAlign="top" wrapperStyle={{ fontSize: 12, paddingBottom: 4 }} />
               {ref !== undefined && <Scatter name="reference" data={[{ kl: 0, reward: ref, step: 0 }]} fill="#111827" shape="star" isAnimationActive={false} />}
               {runs.map((r, i) => (
                 <Scatter key={r.id} name={r.label} data={dots(r.points)} fill={runColor(i)} line={{ stroke: runColor(i), strokeWidth: 2 }} isAnimationActive={false} />

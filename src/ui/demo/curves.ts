@@ -83,3 +83,15 @@ export function dotSummary(dots: readonly PairDot[]): { n: number; right: number
   const sum = (f: (d: PairDot) => number) => dots.reduce((a, d) => a + f(d), 0);
   return { n, right: dots.filter((d) => d.right).length, meanLoss: sum((d) => d.loss) / n, meanWeight: sum((d) => d.weight) / n, meanH: sum((d) => d.h) / n };
 }
+
+/** About `count` round tick values (1, 2, 5 or 10 times a power of ten apart) inside [lo, hi], 0 included when inside. */
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / Math.max(1, count);
+  const p = Math.pow(10, Math.floor(Math.log10(raw)));
+  const e = raw / p;
+  const step = (e >= 7.5 ? 10 : e >= 3.5 ? 5 : e >= 1.5 ? 2 : 1) * p;
+  const out: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi + 1e-9 * step; t += step) out.push(Number(t.toPrecision(12)) || 0);
+  return out;
+}
