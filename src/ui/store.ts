@@ -624,7 +624,8 @@ export async function resumeSaved(id: string): Promise<void> {
     samples: [],
     frontierRuns: r.frontier?.length && !get().frontierRuns.some((f) => f.id === r.id) ? [...get().frontierRuns, { id: r.id, label: frontierLabel(r.args, get().frontierRuns.length), beta: r.args.beta, lossType: r.args.loss_type, points: r.frontier }] : get().frontierRuns,
   });
-  await runWith(() => client().call({ type: 'start', options: { args: r.args, sftSteps: r.sftSteps, state } }));
+  const frontier = frontierSpec(get());
+  await runWith(() => client().call({ type: 'start', options: { args: r.args, sftSteps: r.sftSteps, state, frontier } }));
 }
 
 export async function removeRun(id: string): Promise<void> {
