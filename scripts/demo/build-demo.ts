@@ -51,7 +51,7 @@ export const DEMO_CONFIG = {
 
 export const PRETRAIN = {
   seed: 1234,
-  steps: 90,
+  steps: 500,
   batchSize: 16,
   learningRate: 5e-3,
   warmupRatio: 0.05,
@@ -189,7 +189,7 @@ async function pretrain(): Promise<void> {
     padId: vocab.eosId,
     args: {
       mode: 'sft', learning_rate: P.learningRate, lr_scheduler_type: 'cosine', warmup_ratio: P.warmupRatio, weight_decay: P.weightDecay,
-      max_steps: P.steps, per_device_train_batch_size: P.batchSize, seed: P.seed, max_length: cfg.maxPositions, logging_steps: 5, compute_kl: false,
+      max_steps: P.steps, per_device_train_batch_size: P.batchSize, seed: P.seed, max_length: cfg.maxPositions, logging_steps: 25, compute_kl: false,
     },
   });
   const t0 = performance.now();
