@@ -57,5 +57,5 @@ describe('GPT-2-124M-shaped DPO step', () => {
     opt.release();
     releaseParams(gpu, grads);
     releaseParams(gpu, params);
-  });
+  }, 1_200_000);
 });
