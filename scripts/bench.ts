@@ -13,7 +13,7 @@ import { AdamW } from '../src/dpo/optimizer';
 import { dpoMicroStep } from '../src/dpo/step';
 import { collate } from '../src/dpo/tokenize';
 import { Gpu } from '../src/gpu/context';
-import { Rng } from '../src/dpo/rng';
+import { Rng } from '../src/data/split';
 
 interface BenchConfig {
   name: string;

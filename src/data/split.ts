@@ -11,23 +11,35 @@ export interface SplitOptions {
   seed?: number;
 }
 
-/** mulberry32: a small, fast, seeded PRNG (the same one the tests use). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
+/** A small seeded PRNG (mulberry32) whose whole state is one u32, so a paused run resumes with the same numbers. */
+export class Rng {
+  constructor(public state: number) {
+    this.state = state >>> 0;
+  }
+
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  }
+
+  /** Fisher-Yates permutation of 0..n-1. */
+  permutation(n: number): number[] {
+    return Array.from(seededPermutationWith(n, () => this.next()));
+  }
 }
 
-/** A seeded Fisher-Yates permutation of 0..n-1. */
-export function seededPermutation(n: number, seed: number): Uint32Array {
+/** mulberry32 as a function (the same numbers as Rng). */
+export function mulberry32(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.next();
+}
+
+function seededPermutationWith(n: number, r: () => number): Uint32Array {
   const p = new Uint32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
-  const r = mulberry32(seed);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));
     const t = p[i];
@@ -35,6 +47,11 @@ export function seededPermutation(n: number, seed: number): Uint32Array {
     p[j] = t;
   }
   return p;
+}
+
+/** A seeded Fisher-Yates permutation of 0..n-1. */
+export function seededPermutation(n: number, seed: number): Uint32Array {
+  return seededPermutationWith(n, mulberry32(seed));
 }
 
 /** Splits items into train and eval. Eval gets round(evalFraction * n) rows (at least 1 when the fraction is > 0 and n > 1). */

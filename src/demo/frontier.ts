@@ -10,7 +10,7 @@
 import type { ModelConfig } from '../model/config';
 import type { DpoTrainer } from '../dpo/trainer';
 import { sampleToken } from '../dpo/generate';
-import { Rng } from '../dpo/rng';
+import { Rng } from '../data/split';
 import { trueReward } from './reward';
 import { fnv1a } from './rng';
 
@@ -234,7 +234,7 @@ export interface SampleOptions {
   /** Most new tokens (also bounded by the model's positions). */
   maxNewTokens: number;
   temperature: number;
-  /** u32 seed of this completion's sampler (src/dpo/rng.ts mulberry32). */
+  /** u32 seed of this completion's sampler (src/data/split.ts Rng, mulberry32). */
   seed: number;
   eosId: number;
 }

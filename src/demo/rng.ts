@@ -1,6 +1,8 @@
 // Deterministic randomness for the demo world: the same (seed, stream, index) gives the same numbers
 // in every JS engine (only 32-bit integer math), so a text can be regenerated on its own.
 
+import { mulberry32 } from '../data/split';
+
 /** FNV-1a 32-bit hash of a string (UTF-16 code units), as an unsigned integer. */
 export function fnv1a(s: string): number {
   let h = 0x811c9dc5;
@@ -24,14 +26,7 @@ export interface Rng {
 
 /** mulberry32 seeded from a hash of `${seed}/${stream}/${index}`. */
 export function rngFor(seed: number, stream: string, index = 0): Rng {
-  let a = fnv1a(`${seed >>> 0}/${stream}/${index}`);
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(fnv1a(`${seed >>> 0}/${stream}/${index}`));
   const int = (n: number): number => Math.floor(next() * n);
   return {
     next,

@@ -3,7 +3,7 @@
 // samples the playground shows, O(T^2) for long ones).
 import type { Gpu } from '../gpu/context';
 import { NO_TARGET, type Transformer } from '../model/transformer';
-import { Rng } from './rng';
+import { Rng } from '../data/split';
 
 export interface GenerateOptions {
   maxNewTokens: number;

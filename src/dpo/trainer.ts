@@ -12,7 +12,7 @@ import { collate, TRL_DEFAULT_MAX_LENGTH, type TokenizedPair, type TruncationMod
 import type { DpoLossKind } from './loss';
 import { dpoMetrics, type Metrics } from './metrics';
 import { AdamW, NonFiniteGradientError } from './optimizer';
-import { Rng } from './rng';
+import { Rng } from '../data/split';
 import { lrLambda, warmupSteps, type LrSchedulerType } from './schedule';
 import { dpoMicroStep, sftMicroStep, type MicroStepResult } from './step';
 

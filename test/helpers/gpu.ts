@@ -1,5 +1,6 @@
 // Shared test utilities: one GPU device per test file (Dawn + SwiftShader in Node), seeded random
 // data, and error measures that match the fixtures' tolerances.
+import { mulberry32 } from '../../src/data/split';
 import { Gpu } from '../../src/gpu/context';
 
 let shared: Promise<Gpu> | undefined;
@@ -8,17 +9,8 @@ export function testGpu(): Promise<Gpu> {
   return shared;
 }
 
-/** mulberry32: small seeded PRNG so every test draws the same numbers. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The engine's seeded PRNG (mulberry32), so every test draws the same numbers. */
+export const rng = mulberry32;
 
 export function randn(n: number, seed: number, scale = 1): Float32Array {
   const r = rng(seed);
