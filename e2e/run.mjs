@@ -20,7 +20,10 @@ const shots = join(root, 'test-results', 'e2e');
 const uploads = join(tmpdir(), `dpo-e2e-${process.pid}`);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const BASE_ARGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const HH = resolve(root, '..', 'shared', 'data', 'hh-rlhf-harmless-base-test.jsonl.gz');
+// The shared data: DPO_SHARED_DIR, ../shared beside the checkout, or /work/shared (as test/helpers/paths.ts).
+const SHARED = [process.env.DPO_SHARED_DIR, resolve(root, '..', 'shared'), '/work/shared'].find((d) => d && existsSync(resolve(d, 'data')));
+if (!SHARED) throw new Error('shared data not found (../shared or /work/shared); set DPO_SHARED_DIR');
+const HH = resolve(SHARED, 'data', 'hh-rlhf-harmless-base-test.jsonl.gz');
 
 const results = [];
 const t0 = Date.now();
