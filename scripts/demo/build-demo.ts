@@ -70,11 +70,13 @@ export const PAIRS = {
 export const RECOMMENDED = {
   beta: 0.1,
   loss_type: 'sigmoid',
-  learning_rate: 2e-3,
+  // measured on SwiftShader (npm run train, seed 42): 2e-3 drifts ~25 nats of KL in 16 steps; 1e-3 with
+  // batch 16 grows the margin steadily (0.03 -> 0.23 over 60 steps) with a token KL of ~0.05
+  learning_rate: 1e-3,
   lr_scheduler_type: 'constant',
   warmup_ratio: 0,
-  max_steps: 40,
-  per_device_train_batch_size: 8,
+  max_steps: 60,
+  per_device_train_batch_size: 16,
   per_device_eval_batch_size: 16,
   gradient_accumulation_steps: 1,
   max_grad_norm: 1,
