@@ -14,6 +14,29 @@ import { dpoMicroStep } from '../src/dpo/step';
 import { collate } from '../src/dpo/tokenize';
 import { Gpu } from '../src/gpu/context';
 import { Rng } from '../src/data/split';
+import { defaultTrainerArgs } from '../src/dpo/trainer';
+import { estimateMemory, fmtBytes } from '../src/worker/memory';
+
+/** Shapes of real checkpoints, for the memory table (no weights needed). */
+const MEMORY_MODELS: [string, Record<string, unknown>][] = [
+  ['GPT-2-124M', { model_type: 'gpt2', vocab_size: 50257, n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024 }],
+  ['SmolLM2-135M', { model_type: 'llama', vocab_size: 49152, hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, max_position_embeddings: 8192, rope_theta: 100000, tie_word_embeddings: true }],
+  ['SmolLM2-360M', { model_type: 'llama', vocab_size: 49152, hidden_size: 960, intermediate_size: 2560, num_hidden_layers: 32, num_attention_heads: 15, num_key_value_heads: 5, max_position_embeddings: 8192, rope_theta: 100000, tie_word_embeddings: true }],
+  ['Qwen3-0.6B', { model_type: 'qwen3', vocab_size: 151936, hidden_size: 1024, intermediate_size: 3072, num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 8, head_dim: 128, max_position_embeddings: 40960, rope_theta: 1000000, tie_word_embeddings: true }],
+];
+
+function memoryTable(limits: { maxBindingBytes: number; maxBufferBytes: number }): void {
+  console.log('\nGPU memory for DPO at T=512, 2 pairs per micro-batch (policy + grads + AdamW moments + reference or precomputed log-probs + activations)');
+  console.log('model           params   with reference          precomputed ref        fits 4 GB / 8 GB');
+  for (const [name, raw] of MEMORY_MODELS) {
+    const cfg = parseConfig(raw);
+    const args = { ...defaultTrainerArgs, per_device_train_batch_size: 2, max_length: 512 };
+    const withRef = estimateMemory(cfg, args, 512, limits, Infinity);
+    const pre = estimateMemory(cfg, { ...args, precompute_ref_log_probs: true }, 512, limits, Infinity);
+    const fits = (b: number) => `${b <= 4 * 2 ** 30 ? 'yes' : 'no'} / ${b <= 8 * 2 ** 30 ? 'yes' : 'no'}`;
+    console.log(`${name.padEnd(15)}${(countParameters(cfg) / 1e6).toFixed(0).padStart(5)}M   ${fmtBytes(withRef.totalBytes).padEnd(12)}${fits(withRef.totalBytes).padEnd(12)}${fmtBytes(pre.totalBytes).padEnd(12)}${fits(pre.totalBytes).padEnd(10)}${withRef.refusal ? '  (a micro-batch buffer exceeds the binding limit)' : ''}`);
+  }
+}
 
 interface BenchConfig {
   name: string;
@@ -121,6 +144,7 @@ async function main() {
       console.log(`${String(r.config).padEnd(18)}${(r.ms_per_step as number).toFixed(1).padStart(12)}${t.ms_per_step.toFixed(1).padStart(16)}${(r.ratio as number).toFixed(3).padStart(16)}x  (torch ${t.device})`);
     }
   }
+  memoryTable({ maxBindingBytes: gpu.maxBindingBytes, maxBufferBytes: gpu.info.limits.maxBufferSize });
   const json = arg('json');
   if (json) writeFileSync(json, JSON.stringify({ adapter: gpu.info.adapterName, results }, null, 1));
   process.exit(0);
