@@ -1,7 +1,9 @@
 // Sampling from a model (policy or reference) with temperature, top-k and top-p, seeded, stopping at
-// EOS. Each new token reruns the forward pass over the prefix (no KV cache yet: fine for the short
-// samples the playground shows, O(T^2) for long ones).
+// EOS. `generate` runs the prompt once and then one row per new token against a KV cache
+// (model/decode.ts); `generateNoCache` reruns the whole forward over the prefix for every token
+// (O(T^2), kept as the reference the cached path is tested against). Same seed, same tokens.
 import type { Gpu } from '../gpu/context';
+import { KvDecoder } from '../model/decode';
 import { NO_TARGET, type Transformer } from '../model/transformer';
 import { Rng } from '../data/split';
 
@@ -47,12 +49,59 @@ export function sampleToken(logits: Float32Array, o: Pick<GenerateOptions, 'temp
   return idx[idx.length - 1];
 }
 
-export async function generate(gpu: Gpu, model: Transformer, promptIds: readonly number[], o: GenerateOptions): Promise<number[]> {
+/** Optional observers (tests, diagnostics): the logits each new token was sampled from. */
+export interface GenerateHooks {
+  onLogits?: (step: number, logits: Float32Array) => void;
+}
+
+/** Number of tokens a generation may add: max_new_tokens, and GPT-2's n_positions. */
+function newTokenBudget(model: Transformer, promptLength: number, o: GenerateOptions): number {
+  const limit = model.cfg.arch === 'gpt2' ? model.cfg.maxPositions : Infinity;
+  return Math.max(0, Math.min(Math.floor(o.maxNewTokens), limit - promptLength));
+}
+
+function checkPrompt(model: Transformer, promptIds: readonly number[]): void {
+  if (promptIds.length === 0) throw new RangeError('generate: the prompt is empty; give at least one token (e.g. the BOS token).');
+  const V = model.cfg.vocabSize;
+  const bad = promptIds.find((t) => !Number.isInteger(t) || t < 0 || t >= V);
+  if (bad !== undefined) throw new RangeError(`generate: prompt token id ${bad} is outside the model's vocabulary of ${V}; was the prompt tokenized with this model's tokenizer?`);
+}
+
+/** Samples up to maxNewTokens tokens after the prompt (stops after an EOS token), with a KV cache. */
+export async function generate(gpu: Gpu, model: Transformer, promptIds: readonly number[], o: GenerateOptions, hooks: GenerateHooks = {}): Promise<number[]> {
+  checkPrompt(model, promptIds);
+  const steps = newTokenBudget(model, promptIds.length, o);
+  if (steps === 0) return [];
+  const rng = new Rng(o.seed);
+  const V = model.cfg.vocabSize;
+  const out: number[] = [];
+  // rows for the prompt and every new token but the last (whose logits are never needed)
+  const dec = new KvDecoder(model, promptIds.length + steps - 1);
+  try {
+    let logitsT = dec.prefill(promptIds);
+    for (let i = 0; ; i++) {
+      const [logits] = await gpu.read(logitsT);
+      gpu.release(logitsT);
+      hooks.onLogits?.(i, logits.subarray(0, V));
+      const next = sampleToken(logits.subarray(0, V), o, rng);
+      out.push(next);
+      if (o.eosTokenIds.includes(next) || out.length >= steps) break;
+      logitsT = dec.step(next);
+    }
+  } finally {
+    dec.release();
+  }
+  return out;
+}
+
+/** The same sampling without a cache: the whole forward over the prefix for every new token. */
+export async function generateNoCache(gpu: Gpu, model: Transformer, promptIds: readonly number[], o: GenerateOptions, hooks: GenerateHooks = {}): Promise<number[]> {
+  checkPrompt(model, promptIds);
+  const steps = newTokenBudget(model, promptIds.length, o);
   const rng = new Rng(o.seed);
   const ids = [...promptIds];
   const out: number[] = [];
-  const limit = model.cfg.arch === 'gpt2' ? model.cfg.maxPositions : Infinity;
-  for (let i = 0; i < o.maxNewTokens && ids.length < limit; i++) {
+  for (let i = 0; i < steps; i++) {
     const T = ids.length;
     const seq = {
       S: 1,
@@ -66,6 +115,7 @@ export async function generate(gpu: Gpu, model: Transformer, promptIds: readonly
     const [logits] = await gpu.read(logitsT);
     gpu.release(logitsT, seq.ids, seq.pos, seq.targets);
     model.releaseState(state);
+    hooks.onLogits?.(i, logits.subarray(0, model.cfg.vocabSize));
     const next = sampleToken(logits.subarray(0, model.cfg.vocabSize), o, rng);
     out.push(next);
     ids.push(next);
