@@ -2,7 +2,7 @@
 //                  [--log <file.jsonl>] [--export <dir>] [--eval-fraction 0.1] [--save-state f] [--resume f]
 // Runs the playground's trainer in Node (SwiftShader or a real GPU), one JSON line per logged step.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadPreferenceDataset, splitTrainEval } from '../src/data/index';
 import { DpoTrainer, defaultTrainerArgs, type TrainerArgs } from '../src/dpo/trainer';
 import { tokenizeDataset } from '../src/dpo/tokenize';
@@ -104,7 +104,7 @@ async function main() {
     const files = exportHfFolder(ck.config, await trainerObj.policyWeights(), { extraFiles: extra });
     mkdirSync(own.export, { recursive: true });
     for (const [name, bytes] of files) writeFileSync(join(own.export, name), bytes);
-    writeFileSync(join(own.export, 'train_trl.py'), trlScript(args, { model: own.model, dataFile: own.data }));
+    writeFileSync(join(own.export, 'train_trl.py'), trlScript(args, { model: resolve(own.model), dataFile: resolve(own.data), ref: own.ref ? resolve(own.ref) : undefined }));
     console.error(`exported ${[...files.keys()].join(', ')}, train_trl.py to ${own.export}`);
   }
   console.error(`${finished ? 'done' : 'paused'} at step ${trainerObj.step} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
