@@ -85,15 +85,17 @@ export async function runGolden(gpu: Gpu, dir: FileSource): Promise<GoldenResult
     const tol = 1e-4 * Math.max(1, Math.abs(want));
     lines.push({ name, err, tol, pass: err <= tol });
   };
+  // per-element tolerance 1e-4 * max(1, |v|): report the element closest to (or furthest past) its tolerance
   const vecCheck = (name: string, got: ArrayLike<number>, want: ArrayLike<number>) => {
     let err = 0;
-    let tol = Infinity;
+    let tol = 1e-4;
+    let worst = -1;
     for (let i = 0; i < want.length; i++) {
       const t = 1e-4 * Math.max(1, Math.abs(want[i]));
-      const e = Math.abs(got[i] - want[i]);
-      if (!(e <= t) || !Number.isFinite(got[i])) err = Math.max(err, Number.isFinite(got[i]) ? e : Infinity);
-      if (e / t > err / tol || tol === Infinity) {
-        err = Math.max(err, e);
+      const e = Number.isFinite(got[i]) ? Math.abs(got[i] - want[i]) : Infinity;
+      if (e / t > worst) {
+        worst = e / t;
+        err = e;
         tol = t;
       }
     }
