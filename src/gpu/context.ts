@@ -343,5 +343,21 @@ export class Gpu {
   }
 }
 
+/**
+ * Splits a WGSL family file into one module per `//#kernel <name>` section, the part before the first
+ * section prepended to each, so every module declares its bindings 0, 1, 2... exactly once.
+ */
+export function kernelSections(name: string, code: string): Record<string, Kernel> {
+  const parts = code.split(/^\/\/#kernel[ \t]+/m);
+  const common = parts[0];
+  const out: Record<string, Kernel> = {};
+  for (const part of parts.slice(1)) {
+    const nl = part.indexOf('\n');
+    const k = part.slice(0, nl).trim();
+    out[k] = { name: `${name}.${k}`, code: `${common}\n${part.slice(nl + 1)}` };
+  }
+  return out;
+}
+
 /** Number of workgroups for `n` invocations of size `wg` (folded by `dispatch` when > 65535). */
 export const groups = (n: number, wg: number): number => Math.ceil(n / wg);

@@ -6,7 +6,7 @@
 // invocation per row on CPU adapters: see variant.ts), pv (one thread per output), and backward ds (per
 // row, same two variants), dq, dkv (per element). On CPU adapters, head dims that are a multiple of 4 use
 // vec4 loads of the head vectors in every kernel (fewer loads and bounds checks).
-import { f32, groups, type Gpu, type Kernel, type Tensor } from '../context';
+import { f32, groups, type Gpu, type Kernel, type Tensor, kernelSections } from '../context';
 import src from '../../shaders/attention.wgsl?raw';
 import { reduceVariant, THREAD_WG } from './variant';
 
@@ -19,20 +19,7 @@ export interface AttentionOptions {
   scale: number; // usually 1/sqrt(D)
 }
 
-/** Splits a WGSL family file into one module per `//#kernel <name>` section (shared prefix prepended). */
-function kernels(name: string, code: string): Record<string, Kernel> {
-  const parts = code.split(/^\/\/#kernel[ \t]+/m);
-  const common = parts[0];
-  const out: Record<string, Kernel> = {};
-  for (const part of parts.slice(1)) {
-    const nl = part.indexOf('\n');
-    const k = part.slice(0, nl).trim();
-    out[k] = { name: `${name}.${k}`, code: `${common}\n${part.slice(nl + 1)}` };
-  }
-  return out;
-}
-
-const K = kernels('attention', src);
+const K = kernelSections('attention', src);
 const WG = 64;
 
 function check(gpu: Gpu, what: string, o: AttentionOptions, ts: Record<string, [Tensor, number]>): void {

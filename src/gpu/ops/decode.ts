@@ -1,7 +1,7 @@
 // Single-token decode attention against a KV cache (generation): the query row of position `pos`
 // attends to cache rows 0..pos. Caches are [L, KVH*D] (L = capacity); the caller appends the new
 // token's k/v at row `pos` (gpu.copy) before calling. GQA: query head h reads kv head h / (H / KVH).
-import { f32, groups, type Gpu, type Kernel, type Tensor } from '../context';
+import { f32, groups, type Gpu, type Kernel, type Tensor, kernelSections } from '../context';
 import src from '../../shaders/decode.wgsl?raw';
 
 export interface DecodeAttentionOptions {
@@ -15,19 +15,7 @@ export interface DecodeAttentionOptions {
   scale: number;
 }
 
-/** Splits a WGSL family file into one module per `//#kernel <name>` section (shared prefix prepended). */
-function kernels(name: string, code: string): Record<string, Kernel> {
-  const parts = code.split(/^\/\/#kernel[ \t]+/m);
-  const out: Record<string, Kernel> = {};
-  for (const part of parts.slice(1)) {
-    const nl = part.indexOf('\n');
-    const k = part.slice(0, nl).trim();
-    out[k] = { name: `${name}.${k}`, code: `${parts[0]}\n${part.slice(nl + 1)}` };
-  }
-  return out;
-}
-
-const K = kernels('decode', src);
+const K = kernelSections('decode', src);
 
 /** Scratch for the scores, [H, L]: allocate once per generation and release at the end. */
 export function decodeScratch(gpu: Gpu, o: Pick<DecodeAttentionOptions, 'H' | 'L'>): Tensor {

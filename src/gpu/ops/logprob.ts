@@ -2,7 +2,7 @@
 // calls logprobChunkUpdate for that chunk and frees it, so [tokens x vocab] logits never exist at once.
 // Row n's target is targets[n] (u32 id of the next token); an id outside the vocabulary (e.g. 0xffffffff)
 // means "no target": logp = 0 (lse is still computed, the KL uses it).
-import { groups, type Gpu, type Kernel, type Tensor } from '../context';
+import { groups, type Gpu, type Kernel, type Tensor, kernelSections } from '../context';
 import src from '../../shaders/logprob.wgsl?raw';
 import { reduceVariant, THREAD_WG } from './variant';
 
@@ -15,20 +15,7 @@ export interface LogprobState {
   found: Tensor;
 }
 
-/** Splits a WGSL family file into one module per `//#kernel <name>` section (shared prefix prepended). */
-function kernels(name: string, code: string): Record<string, Kernel> {
-  const parts = code.split(/^\/\/#kernel[ \t]+/m);
-  const common = parts[0];
-  const out: Record<string, Kernel> = {};
-  for (const part of parts.slice(1)) {
-    const nl = part.indexOf('\n');
-    const k = part.slice(0, nl).trim();
-    out[k] = { name: `${name}.${k}`, code: `${common}\n${part.slice(nl + 1)}` };
-  }
-  return out;
-}
-
-const K = kernels('logprob', src);
+const K = kernelSections('logprob', src);
 const WG = 64;
 
 /** A per-row reduction (update, kl) over N rows, in the variant chosen for this adapter (variant.ts). */
