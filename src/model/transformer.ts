@@ -316,23 +316,23 @@ export class Transformer {
     const C = cfg.hidden;
     // LM head, chunk by chunk: dlogits = g * (onehot - softmax); dhidden += dlogits W; dW += dlogits^T hidden
     const dhidden = gpu.tensor([R, C], 'f32', true);
-    const headGrads = grads.get(this.lmHeadName())!;
+    const headGrads = grads.get(this.lmHeadName()); // absent when frozen (LoRA)
     this.forEachVocabChunk((w, vOffset, Vc, i) => {
       const logits = this.logitsChunk(state.hidden, w, R, Vc);
       const dlogits = gpu.tensor([R, Vc]);
       logprobChunkBackward(gpu, logits, b.targets, lp.lse, g, dlogits, { N: R, Vc, vOffset });
       gpu.release(logits);
       matmul(gpu, dlogits, w, dhidden, { M: R, N: C, K: Vc, accumulate: true });
-      matmul(gpu, dlogits, state.hidden, headGrads.chunks[i], { M: Vc, N: C, K: R, transA: true, accumulate: true });
+      if (headGrads) matmul(gpu, dlogits, state.hidden, headGrads.chunks[i], { M: Vc, N: C, K: R, transA: true, accumulate: true });
       gpu.release(dlogits);
     });
     // final norm
     const dx = gpu.tensor([R, C]);
     const f = state.final;
     if (cfg.arch === 'gpt2') {
-      layerNormBackward(gpu, dhidden, f.x, this.p('ln_f.weight'), f.mean, f.rstd, dx, this.g(grads, 'ln_f.weight')!, this.g(grads, 'ln_f.bias')!, { rows: R, cols: C });
+      layerNormBackward(gpu, dhidden, f.x, this.p('ln_f.weight'), f.mean, f.rstd, dx, this.g(grads, 'ln_f.weight'), this.g(grads, 'ln_f.bias'), { rows: R, cols: C });
     } else {
-      rmsNormBackward(gpu, dhidden, f.x, this.p('model.norm.weight'), f.rstd, dx, this.g(grads, 'model.norm.weight')!, { rows: R, cols: C });
+      rmsNormBackward(gpu, dhidden, f.x, this.p('model.norm.weight'), f.rstd, dx, this.g(grads, 'model.norm.weight'), { rows: R, cols: C });
     }
     gpu.release(dhidden);
     for (let l = cfg.layers - 1; l >= 0; l--) {
@@ -342,8 +342,9 @@ export class Transformer {
     }
     // embeddings
     const emb = this.embedding;
-    embeddingBackward(gpu, b.ids, dx, grads.get(emb.name)!.chunks, emb.chunkRows, { n: R, dim: C });
-    if (cfg.arch === 'gpt2') {
+    const dEmb = grads.get(emb.name); // absent when frozen (LoRA)
+    if (dEmb) embeddingBackward(gpu, b.ids, dx, dEmb.chunks, emb.chunkRows, { n: R, dim: C });
+    if (cfg.arch === 'gpt2' && grads.has('wpe.weight')) {
       const wpe = grads.get('wpe.weight')!;
       embeddingBackward(gpu, b.pos, dx, wpe.chunks, wpe.chunkRows, { n: R, dim: C });
     }
@@ -368,7 +369,7 @@ export class Transformer {
     const dln2 = gpu.tensor([R, C]);
     linearBackward(gpu, s.ln2, this.p(n('mlp.c_fc.weight')), dh, dln2, gr('mlp.c_fc.weight'), gr('mlp.c_fc.bias'), { rows: R, inF: C, outF: I, layout: 'conv1d' });
     gpu.release(dh);
-    layerNormBackward(gpu, dln2, s.x2, this.p(n('ln_2.weight')), s.m2, s.r2, dx, gr('ln_2.weight')!, gr('ln_2.bias')!, { rows: R, cols: C, accumulateDx: true });
+    layerNormBackward(gpu, dln2, s.x2, this.p(n('ln_2.weight')), s.m2, s.r2, dx, gr('ln_2.weight'), gr('ln_2.bias'), { rows: R, cols: C, accumulateDx: true });
     gpu.release(dln2);
     // attention
     const sq: LinearShape = { rows: R, inF: C, outF: C, layout: 'conv1d' };
@@ -385,7 +386,7 @@ export class Transformer {
       linearBackward(gpu, s.ln1, this.p(n(`attn.${part}.weight`)), d, dln1, gr(`attn.${part}.weight`), gr(`attn.${part}.bias`), sq, i > 0);
     });
     gpu.release(dq, dk, dv);
-    layerNormBackward(gpu, dln1, s.x, this.p(n('ln_1.weight')), s.m1, s.r1, dx, gr('ln_1.weight')!, gr('ln_1.bias')!, { rows: R, cols: C, accumulateDx: true });
+    layerNormBackward(gpu, dln1, s.x, this.p(n('ln_1.weight')), s.m1, s.r1, dx, gr('ln_1.weight'), gr('ln_1.bias'), { rows: R, cols: C, accumulateDx: true });
     gpu.release(dln1);
   }
 
@@ -411,7 +412,7 @@ export class Transformer {
     linearBackward(gpu, s.n2, this.p(n('mlp.gate_proj.weight')), dgate, dn2, gr('mlp.gate_proj.weight'), gr('mlp.gate_proj.bias'), up);
     linearBackward(gpu, s.n2, this.p(n('mlp.up_proj.weight')), dup, dn2, gr('mlp.up_proj.weight'), gr('mlp.up_proj.bias'), up, true);
     gpu.release(dgate, dup);
-    rmsNormBackward(gpu, dn2, s.x2, this.p(n('post_attention_layernorm.weight')), s.r2, dx, gr('post_attention_layernorm.weight')!, { rows: R, cols: C, accumulateDx: true });
+    rmsNormBackward(gpu, dn2, s.x2, this.p(n('post_attention_layernorm.weight')), s.r2, dx, gr('post_attention_layernorm.weight'), { rows: R, cols: C, accumulateDx: true });
     gpu.release(dn2);
     // attention
     const da = gpu.tensor([R, H * D]);
@@ -425,7 +426,7 @@ export class Transformer {
       const dpre = gpu.tensor([R, heads * D]);
       ropeBackward(gpu, d[part], dpre, table, { rows: R, T: b.T, heads, D });
       if (cfg.qkNorm) {
-        rmsNormBackward(gpu, dpre, s[part], this.p(n(`self_attn.${part}_norm.weight`)), s[`${part}r`], d[part], gr(`self_attn.${part}_norm.weight`)!, { rows: R * heads, cols: D });
+        rmsNormBackward(gpu, dpre, s[part], this.p(n(`self_attn.${part}_norm.weight`)), s[`${part}r`], d[part], gr(`self_attn.${part}_norm.weight`), { rows: R * heads, cols: D });
         gpu.release(dpre);
       } else {
         gpu.release(d[part]);
@@ -438,7 +439,7 @@ export class Transformer {
       linearBackward(gpu, s.n1, this.p(n(`self_attn.${part}_proj.weight`)), d[part], dn1, gr(`self_attn.${part}_proj.weight`), gr(`self_attn.${part}_proj.bias`), { rows: R, inF: C, outF: widths[part], layout: 'linear' }, i > 0);
     });
     gpu.release(d.q, d.k, d.v);
-    rmsNormBackward(gpu, dn1, s.x, this.p(n('input_layernorm.weight')), s.r1, dx, gr('input_layernorm.weight')!, { rows: R, cols: C, accumulateDx: true });
+    rmsNormBackward(gpu, dn1, s.x, this.p(n('input_layernorm.weight')), s.r1, dx, gr('input_layernorm.weight'), { rows: R, cols: C, accumulateDx: true });
     gpu.release(dn1);
   }
 }

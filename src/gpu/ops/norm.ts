@@ -77,7 +77,7 @@ export function layerNormForward(
   rowDispatch(gpu, 'ln_forward', [x, w, b, out, mean, rstd], [o.rows, o.cols, f32(o.eps), 0, 0], o.rows);
 }
 
-/** LayerNorm backward: dw += sum_r dy * xhat, db += sum_r dy, dx (=|+=) d(loss)/dx. */
+/** LayerNorm backward: dw += sum_r dy * xhat, db += sum_r dy (skipped when both are null), dx (=|+=) d(loss)/dx. */
 export function layerNormBackward(
   gpu: Gpu,
   dy: Tensor,
@@ -86,8 +86,8 @@ export function layerNormBackward(
   mean: Tensor,
   rstd: Tensor,
   dx: Tensor,
-  dw: Tensor,
-  db: Tensor,
+  dw: Tensor | null,
+  db: Tensor | null,
   o: { rows: number; cols: number; accumulateDx?: boolean },
 ): void {
   const op = 'layerNormBackward';
@@ -99,13 +99,17 @@ export function layerNormBackward(
   requireSize(op, 'mean', mean, o.rows);
   requireSize(op, 'rstd', rstd, o.rows);
   requireSize(op, 'dx', dx, n);
-  requireSize(op, 'dw', dw, o.cols);
-  requireSize(op, 'db', db, o.cols);
-  for (const t of [dx, dw, db]) requireDistinct(op, t, dy, x, w, mean, rstd);
-  requireDistinct(op, dx, dw, db);
-  requireDistinct(op, dw, db);
+  requireDistinct(op, dx, dy, x, w, mean, rstd);
+  if (!dw !== !db) throw new RangeError(`${op}: dw and db are both given or both null (a frozen norm).`);
+  if (dw && db) {
+    requireSize(op, 'dw', dw, o.cols);
+    requireSize(op, 'db', db, o.cols);
+    for (const t of [dx, dw, db]) requireDistinct(op, t, dy, x, w, mean, rstd);
+    requireDistinct(op, dx, dw, db);
+    requireDistinct(op, dw, db);
+  }
   rowDispatch(gpu, 'ln_backward_dx', [dy, x, w, mean, rstd, dx], [o.rows, o.cols, f32(0), o.accumulateDx ? 1 : 0, 0], o.rows);
-  paramGrads(gpu, 'ln_backward_params', [dy, x, mean, rstd], [dw, db], o);
+  if (dw && db) paramGrads(gpu, 'ln_backward_params', [dy, x, mean, rstd], [dw, db], o);
 }
 
 /** HF LlamaRMSNorm: out = w * (x * rsqrt(mean(x^2) + eps)); saves rstd [rows]. */
@@ -122,7 +126,7 @@ export function rmsNormForward(gpu: Gpu, x: Tensor, w: Tensor, out: Tensor, rstd
   rowDispatch(gpu, 'rms_forward', [x, w, out, rstd], [o.rows, o.cols, f32(o.eps), 0, 0], o.rows);
 }
 
-/** RMSNorm backward: dw += sum_r dy * x * rstd, dx (=|+=) d(loss)/dx. */
+/** RMSNorm backward: dw += sum_r dy * x * rstd (skipped when dw is null), dx (=|+=) d(loss)/dx. */
 export function rmsNormBackward(
   gpu: Gpu,
   dy: Tensor,
@@ -130,7 +134,7 @@ export function rmsNormBackward(
   w: Tensor,
   rstd: Tensor,
   dx: Tensor,
-  dw: Tensor,
+  dw: Tensor | null,
   o: { rows: number; cols: number; accumulateDx?: boolean },
 ): void {
   const op = 'rmsNormBackward';
@@ -141,9 +145,12 @@ export function rmsNormBackward(
   requireSize(op, 'w', w, o.cols);
   requireSize(op, 'rstd', rstd, o.rows);
   requireSize(op, 'dx', dx, n);
-  requireSize(op, 'dw', dw, o.cols);
-  for (const t of [dx, dw]) requireDistinct(op, t, dy, x, w, rstd);
-  requireDistinct(op, dx, dw);
+  requireDistinct(op, dx, dy, x, w, rstd);
+  if (dw) {
+    requireSize(op, 'dw', dw, o.cols);
+    for (const t of [dx, dw]) requireDistinct(op, t, dy, x, w, rstd);
+    requireDistinct(op, dx, dw);
+  }
   rowDispatch(gpu, 'rms_backward_dx', [dy, x, w, rstd, dx], [o.rows, o.cols, f32(0), o.accumulateDx ? 1 : 0, 0], o.rows);
-  paramGrads(gpu, 'rms_backward_params', [dy, x, rstd], [dw], o);
+  if (dw) paramGrads(gpu, 'rms_backward_params', [dy, x, rstd], [dw], o); // null: a frozen norm (LoRA)
 }
