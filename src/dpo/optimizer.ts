@@ -3,7 +3,7 @@
 import type { Gpu, Tensor } from '../gpu/context';
 import { gradNormAndClip, sumSquares } from '../gpu/ops/reduce';
 import type { ModelConfig } from '../model/config';
-import { allChunks, createParams, releaseParams, zeroParams, type ParamSet } from '../model/params';
+import { allChunks, releaseParams, zeroParams, zerosLike, type ParamSet } from '../model/params';
 import { adamwStep, writeAdamwHyper } from './adamw';
 
 export interface AdamWOptions {
@@ -31,12 +31,13 @@ export class AdamW {
 
   constructor(
     private readonly gpu: Gpu,
-    cfg: ModelConfig,
+    _cfg: ModelConfig,
     private readonly params: ParamSet,
     private readonly grads: ParamSet,
   ) {
-    this.m = createParams(gpu, cfg, null);
-    this.v = createParams(gpu, cfg, null);
+    // moments only for what is trained (the model's parameters, or LoRA adapters: `cfg` is then unused)
+    this.m = zerosLike(gpu, params);
+    this.v = zerosLike(gpu, params);
     this.hyper = gpu.tensor([8], 'f32', true);
     this.partial = gpu.tensor([allChunks(grads).length], 'f32', true);
     this.norm = gpu.tensor([2], 'f32', true);

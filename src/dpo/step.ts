@@ -38,7 +38,11 @@ export interface MicroStepResult {
   referenceTokenLogps?: Float32Array;
 }
 
-export type ReferenceSource = { model: Transformer } | { logps: Float32Array };
+/**
+ * The reference: a model, or precomputed sequence log-probs. With LoRA the model is the policy itself and
+ * `adapters` its switch, turned off while the reference forward is recorded (TRL with a peft_config).
+ */
+export type ReferenceSource = { model: Transformer; adapters?: { enabled: boolean } } | { logps: Float32Array };
 
 export interface MicroStepOptions extends DpoLossOptions {
   /** Compute the exact token KL (needs the reference model). */
@@ -70,8 +74,14 @@ export async function dpoMicroStep(
   let refState = null;
   let refLp = null;
   if ('model' in ref) {
-    refState = ref.model.forward(batch.seq, false);
-    refLp = ref.model.tokenLogprobs(refState);
+    const was = ref.adapters?.enabled;
+    if (ref.adapters) ref.adapters.enabled = false;
+    try {
+      refState = ref.model.forward(batch.seq, false);
+      refLp = ref.model.tokenLogprobs(refState);
+    } finally {
+      if (ref.adapters) ref.adapters.enabled = was!;
+    }
     sequenceLogps(gpu, refLp.logp, batch.scored, refSeq, { S, T: batch.T });
   } else {
     if (ref.logps.length !== S) throw new Error(`precomputed reference log-probs: expected ${S}, got ${ref.logps.length}`);

@@ -3,6 +3,7 @@
 // on the WebGPU engine. The loop reads top to bottom: batches -> micro-steps -> optimizer step -> logs.
 import type { Gpu } from '../gpu/context';
 import type { ModelConfig } from '../model/config';
+import { initLoraWeights, LoraAdapters, loraToPeft, mergeLora, validateLoraConfig, type LoraConfig } from '../model/lora';
 import { createParams, downloadParams, fromHf, releaseParams, toHf, type ParamSet } from '../model/params';
 import { parseSafetensorsHeader, readTensor, writeSafetensors } from '../model/safetensors';
 import { Transformer } from '../model/transformer';
@@ -14,7 +15,7 @@ import { dpoMetrics, type Metrics } from './metrics';
 import { AdamW, NonFiniteGradientError } from './optimizer';
 import { Rng } from '../data/split';
 import { lrLambda, warmupSteps, type LrSchedulerType } from './schedule';
-import { dpoMicroStep, sftMicroStep, type MicroStepResult } from './step';
+import { dpoMicroStep, sftMicroStep, type MicroStepResult, type ReferenceSource } from './step';
 
 export interface TrainerArgs {
   /** 'dpo' (preference optimisation) or 'sft' (NLL on the chosen completions, to make a reference). */
@@ -50,6 +51,11 @@ export interface TrainerArgs {
   /** Longest prompt+completion in tokens (TRL's max_length; null = no truncation). */
   max_length: number | null;
   truncation_mode: TruncationMode;
+  /**
+   * PEFT's LoraConfig (TRL's peft_config): train low-rank adapters on a frozen base; the reference is the
+   * base (adapters off), so no second copy of the weights. null = full fine-tuning.
+   */
+  lora: LoraConfig | null;
 }
 
 /** TRL 1.x / transformers defaults, except logging_steps (1: a playground logs every step). */
@@ -82,6 +88,7 @@ export const defaultTrainerArgs: TrainerArgs = {
   compute_kl: true,
   max_length: TRL_DEFAULT_MAX_LENGTH,
   truncation_mode: 'keep_start',
+  lora: null,
 };
 
 export class TrainerConfigError extends Error {
@@ -102,6 +109,13 @@ export function validateArgs(a: TrainerArgs): void {
   if (a.max_steps <= 0 && !(a.num_train_epochs > 0)) bad('Set max_steps > 0 or num_train_epochs > 0.');
   if (!(a.warmup_ratio >= 0 && a.warmup_ratio <= 1)) bad(`warmup_ratio must be in [0, 1] (got ${a.warmup_ratio}).`);
   if (a.precompute_ref_log_probs && a.reference_free) bad('precompute_ref_log_probs and reference_free cannot both be set.');
+  if (a.lora) {
+    try {
+      validateLoraConfig(a.lora);
+    } catch (e) {
+      bad((e as Error).message);
+    }
+  }
 }
 
 export interface LogRecord extends Metrics {
@@ -154,7 +168,12 @@ export class DpoTrainer {
   readonly cfg: ModelConfig;
   readonly policy: Transformer;
   reference: Transformer | null;
+  /** LoRA adapters on the frozen policy, when args.lora is set. */
+  readonly lora: LoraAdapters | null = null;
+  /** With LoRA: the reference is the policy with its adapters off (until its log-probs are precomputed). */
+  private loraRef = false;
   private readonly params: ParamSet;
+  /** Gradients of the base weights (empty with LoRA: the base is frozen). */
   private readonly grads: ParamSet;
   private readonly opt: AdamW;
   private refLogps: Float32Array[] | null = null; // per train pair [chosen, rejected]
@@ -177,10 +196,19 @@ export class DpoTrainer {
     this.params = createParams(gpu, this.cfg, fromHf(this.cfg, init.policy));
     this.policy = new Transformer(gpu, this.cfg, this.params);
     const needsRef = this.args.mode === 'dpo' && !this.args.reference_free;
-    this.reference = needsRef ? new Transformer(gpu, this.cfg, createParams(gpu, this.cfg, fromHf(this.cfg, init.reference ?? init.policy))) : null;
-    this.grads = createParams(gpu, this.cfg, null);
-    this.opt = new AdamW(gpu, this.cfg, this.params, this.grads);
     const a = this.args;
+    if (a.lora) {
+      if (init.reference) throw new TrainerConfigError('With LoRA the reference is the loaded model with its adapters off; a separate reference model cannot be given (TRL refuses both too).');
+      this.lora = new LoraAdapters(gpu, this.cfg, a.lora, this.params, initLoraWeights(this.cfg, a.lora, a.seed));
+      this.loraRef = needsRef;
+      this.reference = null;
+      this.grads = new Map();
+      this.opt = new AdamW(gpu, this.cfg, this.lora.params, this.lora.grads);
+    } else {
+      this.reference = needsRef ? new Transformer(gpu, this.cfg, createParams(gpu, this.cfg, fromHf(this.cfg, init.reference ?? init.policy))) : null;
+      this.grads = createParams(gpu, this.cfg, null);
+      this.opt = new AdamW(gpu, this.cfg, this.params, this.grads);
+    }
     this.rng = new Rng(a.seed);
     const perEpoch = Math.max(1, Math.ceil(this.batchesPerEpoch / a.gradient_accumulation_steps));
     this.totalSteps = a.max_steps > 0 ? a.max_steps : Math.ceil(a.num_train_epochs * perEpoch);
@@ -190,7 +218,7 @@ export class DpoTrainer {
 
   static async create(gpu: Gpu, init: TrainerInit): Promise<DpoTrainer> {
     const t = new DpoTrainer(gpu, init);
-    if (t.args.precompute_ref_log_probs && t.reference) await t.precomputeReference();
+    if (t.args.precompute_ref_log_probs && (t.reference || t.loraRef)) await t.precomputeReference();
     return t;
   }
 
@@ -222,8 +250,12 @@ export class DpoTrainer {
 
   /** Reference log-probs of every pair, computed once; the reference weights then leave the GPU. */
   private async precomputeReference(): Promise<void> {
-    const ref = this.reference!;
+    const ref = this.reference ?? this.policy;
     const run = async (pairs: TokenizedPair[]) => {
+      if (!this.reference && this.lora) return this.lora.withAdaptersOff(() => runOn(pairs));
+      return runOn(pairs);
+    };
+    const runOn = async (pairs: TokenizedPair[]) => {
       const out: Float32Array[] = [];
       const bs = this.args.per_device_eval_batch_size;
       for (let i = 0; i < pairs.length; i += bs) {
@@ -238,8 +270,9 @@ export class DpoTrainer {
     };
     this.refLogps = await run(this.init.train);
     this.evalRefLogps = this.init.eval?.length ? await run(this.init.eval) : [];
-    releaseParams(this.gpu, ref.params);
+    if (this.reference) releaseParams(this.gpu, this.reference.params);
     this.reference = null;
+    this.loraRef = false;
     this.gpu.trim();
   }
 
@@ -257,8 +290,9 @@ export class DpoTrainer {
     };
   }
 
-  private refSource(indices: number[], table: Float32Array[] | null, N: number) {
+  private refSource(indices: number[], table: Float32Array[] | null, N: number): ReferenceSource {
     if (this.reference) return { model: this.reference };
+    if (this.loraRef && this.lora) return { model: this.policy, adapters: this.lora.toggle };
     const logps = new Float32Array(2 * N);
     if (table) indices.forEach((idx, j) => {
       logps[j] = table[idx][0];
@@ -346,7 +380,7 @@ export class DpoTrainer {
         const secs = (performance.now() - windowStart) / 1000;
         const metrics: Metrics =
           a.mode === 'sft' ? { loss: -sftWindow.logpSum / Math.max(1, sftWindow.tokens) } : dpoMetrics(window, this.cfg.vocabSize);
-        if (a.mode === 'dpo' && !(logNow && a.compute_kl && this.reference)) delete metrics['kl/token_mean_exact'];
+        if (a.mode === 'dpo' && !(logNow && a.compute_kl && (this.reference || this.loraRef))) delete metrics['kl/token_mean_exact'];
         events.onLog?.({
           ...metrics,
           grad_norm: this.lastGradNorm,
@@ -411,14 +445,36 @@ export class DpoTrainer {
   }
 
   async sample(which: 'policy' | 'reference', promptIds: number[], o: GenerateOptions): Promise<number[]> {
+    // with LoRA the base model (adapters off) is always on the GPU, even after precomputing
+    if (which === 'reference' && this.lora && this.args.mode === 'dpo' && !this.args.reference_free) {
+      return this.lora.withAdaptersOff(() => generate(this.gpu, this.policy, promptIds, o));
+    }
     const model = which === 'policy' ? this.policy : this.reference;
     if (!model) throw new TrainerConfigError('The reference model is not on the GPU (reference log-probs were precomputed or the run is reference-free).');
     return generate(this.gpu, model, promptIds, o);
   }
 
-  /** The policy's weights with Hugging Face names. */
+  /** The policy's weights with Hugging Face names (with LoRA: merged, W + scaling * B A, like merge_and_unload). */
   async policyWeights(): Promise<Map<string, Float32Array>> {
+    const hf = toHf(this.cfg, await downloadParams(this.gpu, this.params));
+    if (!this.lora) return hf;
+    return mergeLora(this.cfg, this.lora.config, hf, await this.adapterWeights());
+  }
+
+  /** The weights held on the GPU without adapters (with LoRA: the frozen base, which training never changes). */
+  async baseWeights(): Promise<Map<string, Float32Array>> {
     return toHf(this.cfg, await downloadParams(this.gpu, this.params));
+  }
+
+  /** The LoRA adapters with PEFT's names (adapter_model.safetensors keys); throws without LoRA. */
+  async adapterWeights(): Promise<Map<string, Float32Array>> {
+    if (!this.lora) throw new TrainerConfigError('This run trains the full model; it has no LoRA adapters.');
+    return loraToPeft(this.cfg, this.lora.config, await downloadParams(this.gpu, this.lora.params));
+  }
+
+  /** What the optimizer updates: the model's parameters, or the LoRA adapters. */
+  private get trainable(): ParamSet {
+    return this.lora ? this.lora.params : this.params;
   }
 
   // ------------------------------------------------------------------ pause / resume
@@ -427,7 +483,7 @@ export class DpoTrainer {
   async saveState(): Promise<Uint8Array> {
     const tensors: { name: string; shape: number[]; data: Float32Array }[] = [];
     for (const [prefix, set] of [
-      ['param', this.params],
+      ['param', this.trainable],
       ['m', this.opt.m],
       ['v', this.opt.v],
     ] as const) {
@@ -449,7 +505,7 @@ export class DpoTrainer {
     const meta = JSON.parse(h.metadata.trainer_state ?? 'null');
     if (!meta) throw new TrainerConfigError('This file is not a saved training state.');
     for (const [prefix, set] of [
-      ['param', this.params],
+      ['param', this.trainable],
       ['m', this.opt.m],
       ['v', this.opt.v],
     ] as const) {
@@ -473,12 +529,14 @@ export class DpoTrainer {
       releaseParams(this.gpu, this.reference.params);
       this.reference = null;
     }
+    if (this.refLogps) this.loraRef = false;
   }
 
   release(): void {
     releaseParams(this.gpu, this.params);
     releaseParams(this.gpu, this.grads);
     if (this.reference) releaseParams(this.gpu, this.reference.params);
+    this.lora?.release();
     this.opt.release();
   }
 }

@@ -121,6 +121,13 @@ export function createParams(gpu: Gpu, cfg: ModelConfig, data: Map<string, Float
   return set;
 }
 
+/** Zero-filled buffers with the names, shapes and chunking of `set` (gradients, AdamW moments). */
+export function zerosLike(gpu: Gpu, set: ParamSet): ParamSet {
+  const out: ParamSet = new Map();
+  for (const p of set.values()) out.set(p.name, { ...p, chunks: p.chunks.map((c) => gpu.tensor(c.shape, 'f32', true)) });
+  return out;
+}
+
 export function zeroParams(gpu: Gpu, set: ParamSet): void {
   for (const p of set.values()) for (const c of p.chunks) gpu.zero(c);
 }

@@ -1,7 +1,10 @@
 // How much GPU memory a run needs, before it starts: weights (policy, reference unless precomputed or
 // reference-free), gradients, AdamW moments, and the activations of one micro-batch kept for backward.
+// With LoRA: the frozen base once (the reference is the base with the adapters off, so it costs nothing),
+// plus the adapters and their gradients and AdamW moments; the base gets no gradients or moments.
 // An estimate (the buffer pool rounds sizes up; the engine recomputes some activations), good to ~30%.
 import { countParameters, type ModelConfig } from '../model/config';
+import { countLoraParameters } from '../model/lora';
 import type { TrainerArgs } from '../dpo/trainer';
 import type { MemoryEstimate } from './protocol';
 
@@ -18,9 +21,18 @@ export const fmtBytes = (b: number): string => (b >= 2 ** 30 ? `${(b / 2 ** 30).
 
 export function estimateMemory(cfg: ModelConfig, a: TrainerArgs, seqLen: number, limits: AdapterLimits, budgetBytes = DEFAULT_BUDGET_BYTES): MemoryEstimate {
   const P = countParameters(cfg);
-  const withRef = a.mode === 'dpo' && !a.reference_free && !a.precompute_ref_log_probs;
-  const weightsBytes = 4 * P * (withRef ? 2 : 1);
-  const optimizerBytes = 4 * P * 3; // gradients, exp_avg, exp_avg_sq
+  let adapterP = 0;
+  let loraError: string | null = null;
+  if (a.lora) {
+    try {
+      adapterP = countLoraParameters(cfg, a.lora);
+    } catch (e) {
+      loraError = (e as Error).message;
+    }
+  }
+  const withRef = a.mode === 'dpo' && !a.reference_free && !a.precompute_ref_log_probs && !a.lora;
+  const weightsBytes = 4 * P * (withRef ? 2 : 1) + 4 * adapterP;
+  const optimizerBytes = 4 * (a.lora ? adapterP : P) * 3; // gradients, exp_avg, exp_avg_sq of what is trained
   const T = Math.max(1, Math.min(seqLen, a.max_length ?? seqLen, cfg.maxPositions));
   const rows = (a.mode === 'dpo' ? 2 : 1) * a.per_device_train_batch_size;
   const tokens = rows * T;
@@ -33,10 +45,12 @@ export function estimateMemory(cfg: ModelConfig, a: TrainerArgs, seqLen: number,
   const vocabChunk = Math.min(cfg.vocabSize, 8192);
   const activationBytes = 4 * (cfg.layers * (tokens * perTokenLayer + attnScores) + 2 * tokens * vocabChunk + tokens * C * 4);
   const totalBytes = weightsBytes + optimizerBytes + activationBytes;
-  let refusal: string | null = null;
+  let refusal: string | null = loraError;
   const scoresBytes = 4 * attnScores;
   const mlpBytes = 4 * tokens * I;
-  if (scoresBytes > limits.maxBindingBytes || mlpBytes > limits.maxBindingBytes) {
+  if (refusal) {
+    // the LoRA settings are wrong; that sentence says what to change
+  } else if (scoresBytes > limits.maxBindingBytes || mlpBytes > limits.maxBindingBytes) {
     refusal = `One micro-batch (${rows} sequences of ${T} tokens) needs a ${fmtBytes(Math.max(scoresBytes, mlpBytes))} buffer, above this GPU's ${fmtBytes(limits.maxBindingBytes)} per-buffer limit: lower per_device_train_batch_size or max_length.`;
   } else if (totalBytes > budgetBytes) {
     refusal = `This run needs about ${fmtBytes(totalBytes)} of GPU memory, more than the ${fmtBytes(budgetBytes)} the page allows itself: pick a smaller model, lower the batch size or max_length, or precompute the reference log-probs.`;
