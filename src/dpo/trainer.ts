@@ -56,6 +56,8 @@ export interface TrainerArgs {
    * base (adapters off), so no second copy of the weights. null = full fine-tuning.
    */
   lora: LoraConfig | null;
+  /** Keep only each block's input in the forward and recompute the block in backward (HF's gradient_checkpointing). */
+  gradient_checkpointing: boolean;
 }
 
 /** TRL 1.x / transformers defaults, except logging_steps (1: a playground logs every step). */
@@ -89,6 +91,7 @@ export const defaultTrainerArgs: TrainerArgs = {
   max_length: TRL_DEFAULT_MAX_LENGTH,
   truncation_mode: 'keep_start',
   lora: null,
+  gradient_checkpointing: false,
 };
 
 export class TrainerConfigError extends Error {
@@ -195,6 +198,7 @@ export class DpoTrainer {
     this.cfg = init.config;
     this.params = createParams(gpu, this.cfg, fromHf(this.cfg, init.policy));
     this.policy = new Transformer(gpu, this.cfg, this.params);
+    this.policy.gradientCheckpointing = this.args.gradient_checkpointing;
     const needsRef = this.args.mode === 'dpo' && !this.args.reference_free;
     const a = this.args;
     if (a.lora) {

@@ -45,6 +45,8 @@ export interface ForwardState {
   hidden: Tensor;
   final: Saved;
   train: boolean;
+  /** Only each block's input was kept (gradient checkpointing): backward recomputes the block. */
+  checkpointed?: boolean;
 }
 
 export interface TokenLogprobs {
@@ -55,6 +57,8 @@ export interface TokenLogprobs {
 
 export class Transformer {
   readonly rows: (b: SeqBatch) => number = (b) => b.S * b.T;
+  /** HF's gradient_checkpointing: a training forward keeps only each block's input; backward recomputes the rest. */
+  gradientCheckpointing = false;
 
   constructor(
     readonly gpu: Gpu,
@@ -110,7 +114,11 @@ export class Transformer {
       const saved = cfg.arch === 'gpt2' ? this.gpt2Block(l, x, batch) : this.llamaBlock(l, x, batch);
       const next = saved.out;
       delete saved.out;
-      if (train) layers.push(saved);
+      if (train && this.gradientCheckpointing) {
+        const { x: input, ...rest } = saved;
+        gpu.release(...Object.values(rest));
+        layers.push({ x: input });
+      } else if (train) layers.push(saved);
       else gpu.release(...Object.values(saved));
       x = next;
     }
@@ -128,7 +136,7 @@ export class Transformer {
       gpu.release(...Object.values(final));
       return { batch, layers, hidden, final: {}, train };
     }
-    return { batch, layers, hidden, final, train };
+    return { batch, layers, hidden, final, train, checkpointed: this.gradientCheckpointing };
   }
 
   private gpt2Block(l: number, x: Tensor, b: SeqBatch): Saved {
@@ -336,9 +344,13 @@ export class Transformer {
     }
     gpu.release(dhidden);
     for (let l = cfg.layers - 1; l >= 0; l--) {
-      const s = state.layers[l];
+      const s = state.checkpointed ? this.recomputeBlock(l, state.layers[l].x, b) : state.layers[l];
       if (cfg.arch === 'gpt2') this.gpt2BlockBackward(l, s, dx, b, grads);
       else this.llamaBlockBackward(l, s, dx, b, grads);
+      if (state.checkpointed) {
+        const { x: _input, ...recomputed } = s;
+        gpu.release(...Object.values(recomputed));
+      }
     }
     // embeddings
     const emb = this.embedding;
@@ -350,6 +362,14 @@ export class Transformer {
     }
     gpu.release(dx);
     this.releaseState(state);
+  }
+
+  /** Gradient checkpointing: the block's forward again from its kept input (deterministic, so the same activations). */
+  private recomputeBlock(l: number, x: Tensor, b: SeqBatch): Saved {
+    const s = this.cfg.arch === 'gpt2' ? this.gpt2Block(l, x, b) : this.llamaBlock(l, x, b);
+    this.gpu.release(s.out);
+    delete s.out;
+    return s;
   }
 
   /** dx holds dL/d(block output) on entry and dL/d(block input) on exit. */

@@ -2,6 +2,7 @@
 // reference-free), gradients, AdamW moments, and the activations of one micro-batch kept for backward.
 // With LoRA: the frozen base once (the reference is the base with the adapters off, so it costs nothing),
 // plus the adapters and their gradients and AdamW moments; the base gets no gradients or moments.
+// With gradient_checkpointing only each block's input is kept; backward recomputes one block at a time.
 // An estimate (the buffer pool rounds sizes up; the engine recomputes some activations), good to ~30%.
 import { countParameters, type ModelConfig } from '../model/config';
 import { countLoraParameters } from '../model/lora';
@@ -41,19 +42,22 @@ export function estimateMemory(cfg: ModelConfig, a: TrainerArgs, seqLen: number,
   const qkv = (cfg.heads + 2 * cfg.kvHeads) * cfg.headDim;
   // per layer and token: norms, q/k/v, attention output, MLP in/out (SwiGLU keeps gate and up)
   const perTokenLayer = 4 * C + qkv + cfg.heads * cfg.headDim + (cfg.arch === 'llama' ? 3 : 2) * I;
-  const attnScores = rows * cfg.heads * T * T; // probabilities kept per layer
+  // attention keeps one logsumexp per (sequence, head, query row) per layer: the fused kernel
+  // (ops/flash-attention.ts) recomputes the [T, T] probabilities in backward instead of storing them
+  const attnRows = rows * cfg.heads * T;
   const vocabChunk = Math.min(cfg.vocabSize, 8192);
-  const activationBytes = 4 * (cfg.layers * (tokens * perTokenLayer + attnScores) + 2 * tokens * vocabChunk + tokens * C * 4);
+  // gradient checkpointing keeps each block's input, and one block's activations at a time in backward
+  const kept = a.gradient_checkpointing ? cfg.layers * tokens * C + tokens * perTokenLayer + attnRows : cfg.layers * (tokens * perTokenLayer + attnRows);
+  const activationBytes = 4 * (kept + 2 * tokens * vocabChunk + tokens * C * 4);
   const totalBytes = weightsBytes + optimizerBytes + activationBytes;
   let refusal: string | null = loraError;
-  const scoresBytes = 4 * attnScores;
   const mlpBytes = 4 * tokens * I;
   if (refusal) {
     // the LoRA settings are wrong; that sentence says what to change
-  } else if (scoresBytes > limits.maxBindingBytes || mlpBytes > limits.maxBindingBytes) {
-    refusal = `One micro-batch (${rows} sequences of ${T} tokens) needs a ${fmtBytes(Math.max(scoresBytes, mlpBytes))} buffer, above this GPU's ${fmtBytes(limits.maxBindingBytes)} per-buffer limit: lower per_device_train_batch_size or max_length.`;
+  } else if (mlpBytes > limits.maxBindingBytes) {
+    refusal = `One micro-batch (${rows} sequences of ${T} tokens) needs a ${fmtBytes(mlpBytes)} buffer, above this GPU's ${fmtBytes(limits.maxBindingBytes)} per-buffer limit: lower per_device_train_batch_size or max_length.`;
   } else if (totalBytes > budgetBytes) {
-    refusal = `This run needs about ${fmtBytes(totalBytes)} of GPU memory, more than the ${fmtBytes(budgetBytes)} the page allows itself: pick a smaller model, lower the batch size or max_length, or precompute the reference log-probs.`;
+    refusal = `This run needs about ${fmtBytes(totalBytes)} of GPU memory, more than the ${fmtBytes(budgetBytes)} the page allows itself: pick a smaller model, lower the batch size or max_length, precompute the reference log-probs, train LoRA adapters or turn on gradient_checkpointing.`;
   }
   return { weightsBytes, optimizerBytes, activationBytes, totalBytes, refusal };
 }

@@ -1,0 +1,101 @@
+// Fused causal attention (FlashAttention-2 style), GQA, any head_dim: forward saves out and the per-row
+// logsumexp L [B*H*T] instead of the probabilities [B, H, T, T]; backward recomputes them tile by tile.
+// Kernels (src/shaders/flash_attention.wgsl): fwd (query block per workgroup, key/value tiles in workgroup
+// memory, online softmax), rowdot (Dr = rowsum(dout * out)), dq (per query row over key tiles) and dkv (per
+// key row over query tiles of every head in the group). The head dim is compiled in (`const HD`), so each
+// invocation keeps its head vectors in registers: one pipeline per head dim.
+import { f32, groups, type Gpu, type Kernel, type Tensor, kernelSections } from '../context';
+import src from '../../shaders/flash_attention.wgsl?raw';
+import { reduceVariant } from './variant';
+
+export interface AttentionOptions {
+  B: number;
+  T: number;
+  H: number; // query heads
+  KVH: number; // key/value heads (divides H)
+  D: number; // head dim
+  scale: number; // usually 1/sqrt(D)
+}
+
+/** Floats of one workgroup-memory tile pair (2 * BT * HD * 4 bytes stays under 16 KiB, the WebGPU default). */
+const TILE_FLOATS = 1920;
+
+/** Rows per key/value (forward, dq) or query (dkv) tile in workgroup memory for head dim D. */
+export const tileRows = (D: number): number => Math.max(1, Math.min(32, Math.floor(TILE_FLOATS / (Math.ceil(D / 4) * 4))));
+
+const modules = new Map<number, Record<string, Kernel>>();
+function kernels(D: number): Record<string, Kernel> {
+  let k = modules.get(D);
+  if (!k) {
+    k = kernelSections(`flash_attention.d${D}`, `const HD: u32 = ${D}u;\nconst BT: u32 = ${tileRows(D)}u;\n${src}`);
+    modules.set(D, k);
+  }
+  return k;
+}
+
+/**
+ * Query (forward, dq) or key (dkv) rows per workgroup: 64 on GPUs, 16 on CPU adapters (the 'thread'
+ * setting of variant.ts), which run a workgroup's invocations as coroutines: small workgroups spread short
+ * sequences over the cores.
+ */
+export const rowsPerGroup = (gpu: Gpu): number => (reduceVariant(gpu) === 'thread' ? 16 : 64);
+
+function check(what: string, o: AttentionOptions, ts: Record<string, [Tensor, number]>): void {
+  for (const key of ['B', 'T', 'H', 'KVH', 'D'] as const) {
+    const v = o[key];
+    if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${what}: ${key} must be a positive integer, got ${v}.`);
+  }
+  if (o.H % o.KVH !== 0) throw new RangeError(`${what}: the number of query heads (${o.H}) must be a multiple of the number of key/value heads (${o.KVH}).`);
+  if (o.D > 256) throw new RangeError(`${what}: head dim ${o.D} is above the 256 this kernel supports.`);
+  if (!Number.isFinite(o.scale)) throw new RangeError(`${what}: scale must be a finite number, got ${o.scale}.`);
+  for (const [n, [t, size]] of Object.entries(ts)) {
+    if (t.size !== size) throw new RangeError(`${what}: ${n} must hold ${size} values for B=${o.B}, T=${o.T}, H=${o.H}, KVH=${o.KVH}, D=${o.D}; it holds ${t.size}.`);
+  }
+}
+
+const params = (o: AttentionOptions) => [o.B, o.T, o.H, o.KVH, o.D, f32(o.scale)];
+
+/** out [B*T, H*D] = causal softmax(scale * q k^T) v; lse [B*H*T] = logsumexp_j<=i of the scaled scores. */
+export function flashAttentionForward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, o: AttentionOptions): void {
+  const nq = o.B * o.T * o.H * o.D;
+  const nkv = o.B * o.T * o.KVH * o.D;
+  check('flashAttentionForward', o, { q: [q, nq], k: [k, nkv], v: [v, nkv], out: [out, nq], lse: [lse, o.B * o.H * o.T] });
+  const wg = rowsPerGroup(gpu);
+  const K = kernels(o.D);
+  gpu.dispatch({ ...K.fwd, constants: { WG: wg } }, [q, k, v, out, lse], params(o), o.B * o.H * Math.ceil(o.T / wg));
+}
+
+/**
+ * Overwrites dq [B*T,H*D], dk and dv [B*T,KVH*D] (summed over the query heads sharing a kv head), from the
+ * forward's inputs, its out and lse, and dout.
+ */
+export function flashAttentionBackward(
+  gpu: Gpu,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  out: Tensor,
+  lse: Tensor,
+  dout: Tensor,
+  dq: Tensor,
+  dk: Tensor,
+  dv: Tensor,
+  o: AttentionOptions,
+): void {
+  const nq = o.B * o.T * o.H * o.D;
+  const nkv = o.B * o.T * o.KVH * o.D;
+  const rows = o.B * o.H * o.T;
+  check('flashAttentionBackward', o, {
+    q: [q, nq], k: [k, nkv], v: [v, nkv], out: [out, nq], lse: [lse, rows],
+    dout: [dout, nq], dq: [dq, nq], dk: [dk, nkv], dv: [dv, nkv],
+  });
+  const p = params(o);
+  const wg = rowsPerGroup(gpu);
+  const K = kernels(o.D);
+  const dr = gpu.tensor([rows]);
+  gpu.dispatch(K.rowdot, [out, dout, dr], p, groups(rows, 64));
+  gpu.dispatch({ ...K.dq, constants: { WG: wg } }, [q, k, v, lse, dr, dout, dq], p, o.B * o.H * Math.ceil(o.T / wg));
+  gpu.dispatch({ ...K.dkv, constants: { WG: wg } }, [q, k, v, lse, dr, dout, dk, dv], p, o.B * o.KVH * Math.ceil(o.T / wg));
+  // Safe to hand back now: later users of this buffer are recorded after these dispatches.
+  gpu.release(dr);
+}
