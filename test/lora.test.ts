@@ -7,6 +7,8 @@
 //   at the base model; the merged export gives the LoRA model's log-probs; the PEFT adapter files;
 // - gradient checkpointing gives bit-identical gradients;
 // - the memory estimate for Qwen3-0.6B with LoRA r=16 on every projection (under 4 GiB with checkpointing).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DpoTrainer, defaultTrainerArgs, type LogRecord } from '../src/dpo/trainer';
 import { releasePairBatch, uploadPairBatch, type GpuPairBatch } from '../src/dpo/gpu-batch';
@@ -23,6 +25,8 @@ import { Transformer } from '../src/model/transformer';
 import { loadCheckpoint, mapSource } from '../src/model/weights';
 import { estimateMemory, fmtBytes } from '../src/worker/memory';
 import { maxRelErr, randn, testGpu } from './helpers/gpu';
+import { run, runPython, tempDir, venvPython } from './helpers/python';
+import { trlScript } from '../src/dpo/trl-script';
 
 const MODELS: { name: string; cfg: ModelConfig; lora: LoraConfig }[] = [
   {
@@ -261,7 +265,8 @@ describe('LoRA', { timeout: 600_000 }, () => {
       const files = exportHfFolder(m.cfg, await trainer.policyWeights());
       const ck = await loadCheckpoint(mapSource(files));
       const mergedParams = createParams(gpu, ck.config, fromHf(ck.config, ck.tensors));
-      const batch = uploadPairBatch(gpu, collate(train, 0));
+      const packed = collate(train, 0);
+      const batch = uploadPairBatch(gpu, packed);
       const zeros = { logps: new Float32Array(2 * train.length) };
       const rl = await dpoMicroStep(gpu, trainer.policy, zeros, batch, lossOpts(null, { tokenLogps: true }));
       const rm = await dpoMicroStep(gpu, new Transformer(gpu, ck.config, mergedParams), zeros, batch, lossOpts(null, { tokenLogps: true }));
@@ -271,6 +276,27 @@ describe('LoRA', { timeout: 600_000 }, () => {
       rl.policyTokenLogps!.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - rm.policyTokenLogps![i]) / Math.max(1, Math.abs(v)))));
       console.log(`${m.name}: merged export vs LoRA token log-probs, worst ${worst.toExponential(2)}`);
       expect(worst).toBeLessThan(1e-5);
+      // ... and in transformers (AutoModelForCausalLM.from_pretrained on the merged folder), as a full fine-tune would
+      const dir = tempDir(`lora-merged-${m.name}`);
+      mkdirSync(join(dir, 'model'), { recursive: true });
+      for (const [name, bytes] of files) writeFileSync(join(dir, 'model', name), bytes);
+      const S = 2 * packed.N;
+      const rows = (a: ArrayLike<number>) => Array.from({ length: S }, (_, i) => Array.from(a).slice(i * packed.T, (i + 1) * packed.T));
+      writeFileSync(join(dir, 'batch.json'), JSON.stringify({ input_ids: rows(packed.inputIds), completion_mask: rows(packed.completionMask) }));
+      await runPython('logps.py', ['--model', join(dir, 'model'), '--batch', join(dir, 'batch.json'), '--out', join(dir, 'out.json')]);
+      const hfOut = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as { token_logps: number[][]; missing_keys: string[]; unexpected_keys: string[] };
+      expect(hfOut.missing_keys).toEqual([]);
+      expect(hfOut.unexpected_keys).toEqual([]);
+      let hfWorst = 0;
+      for (let i = 0; i < S; i++) {
+        for (let t = 0; t + 1 < packed.T; t++) {
+          if (packed.completionMask[i * packed.T + t + 1] !== 1) continue;
+          const want = hfOut.token_logps[i][t];
+          hfWorst = Math.max(hfWorst, Math.abs(rl.policyTokenLogps![i * packed.T + t] - want) / Math.max(1, Math.abs(want)));
+        }
+      }
+      console.log(`${m.name}: merged export in transformers vs our LoRA model, worst token log-prob error ${hfWorst.toExponential(2)}`);
+      expect(hfWorst).toBeLessThan(1e-4);
 
       // PEFT's adapter folder: key names, shapes, config
       const adapterFiles = exportPeftAdapter(m.cfg, m.lora, await trainer.adapterWeights(), 'tiny');
@@ -284,6 +310,20 @@ describe('LoRA', { timeout: 600_000 }, () => {
       expect(conf).toMatchObject({ peft_type: 'LORA', r: m.lora.r, lora_alpha: m.lora.lora_alpha, fan_in_fan_out: m.cfg.arch === 'gpt2' });
       trainer.release();
     }
+  });
+
+  it('the TRL script of a LoRA run passes PEFT\'s LoraConfig as peft_config (and parses as Python)', async () => {
+    const lora: LoraConfig = { r: 16, lora_alpha: 32, target_modules: ['q_proj', 'v_proj'] };
+    const src = trlScript({ ...defaultTrainerArgs, lora, gradient_checkpointing: true }, { model: 'Qwen/Qwen3-0.6B', dataFile: 'pairs.jsonl', ref: '/elsewhere' });
+    expect(src).toContain('from peft import LoraConfig');
+    expect(src).toContain('peft_config = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")');
+    expect(src).toContain('processing_class=tokenizer, peft_config=peft_config)');
+    expect(src).toContain('ref_model = None');
+    expect(src).toContain('gradient_checkpointing=True,');
+    expect(trlScript(defaultTrainerArgs, { model: 'm', dataFile: 'd' })).not.toContain('peft');
+    const file = join(tempDir('lora-trl'), 'run.py');
+    writeFileSync(file, src);
+    await run(venvPython(), ['-c', 'import ast, sys; ast.parse(open(sys.argv[1]).read())', file]);
   });
 
   it('memory: Qwen3-0.6B at T=512, 2 pairs, LoRA r=16 on every projection', () => {
