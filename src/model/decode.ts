@@ -91,7 +91,15 @@ export class KvDecoder {
       targets: gpu.upload(new Uint32Array(T).fill(NO_TARGET)),
     };
     // train = true keeps each block's k/v (krot for RoPE models) so they can be copied into the caches
-    const state = this.model.forward(batch, true);
+    // (without gradient checkpointing, which would keep only each block's input)
+    const ckpt = this.model.gradientCheckpointing;
+    this.model.gradientCheckpointing = false;
+    let state;
+    try {
+      state = this.model.forward(batch, true);
+    } finally {
+      this.model.gradientCheckpointing = ckpt;
+    }
     const width = cfg.kvHeads * cfg.headDim;
     state.layers.forEach((s, l) => {
       gpu.copy(cfg.arch === 'gpt2' ? s.k : s.krot, this.kCache[l], 0, 0, T * width);

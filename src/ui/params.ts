@@ -1,6 +1,7 @@
 // The hyperparameter form's fields: TRL's names and defaults, the ranges the field recommends, and a
 // sentence on what each does. Pure data + validation, no React (tested in test/ui-params.test.tsx).
 import { defaultTrainerArgs, type TrainerArgs } from '../dpo/trainer';
+import { validateLoraConfig, type LoraConfig } from '../model/lora';
 
 export type FieldKind = 'float' | 'int' | 'select' | 'bool' | 'nullable-int' | 'nullable-float';
 
@@ -27,6 +28,7 @@ export const PARAM_FIELDS: readonly ParamField[] = [
   { name: 'gradient_accumulation_steps', kind: 'int', hint: '1 - 16', min: 1, step: 1, help: 'Micro-batches summed into one optimizer step: a larger effective batch without more memory.' },
   { name: 'max_length', kind: 'nullable-int', hint: '128 - 1024', min: 1, step: 1, help: 'Longest prompt + completion in tokens; longer sequences are truncated (TRL default 1024). Empty = no limit.' },
   { name: 'precompute_ref_log_probs', kind: 'bool', hint: 'saves memory', help: 'Compute the reference log-probs once before training and drop the reference model from the GPU.' },
+  { name: 'gradient_checkpointing', kind: 'bool', hint: 'saves memory', help: 'Keep only each block\'s input in the forward and recompute the block in backward: activations shrink to about one layer\'s, for ~1/3 more compute.' },
   { name: 'eval_steps', kind: 'int', hint: '5 - 50', min: 0, step: 1, help: 'Evaluate on the held-out pairs every N steps (0 = only at the end).' },
   { name: 'label_smoothing', kind: 'float', hint: '0 - 0.2 (cdpo, robust)', min: 0, max: 0.49, step: 0.05, advanced: true, help: 'Probability that a label is flipped; only cdpo and robust use it.' },
   { name: 'warmup_ratio', kind: 'float', hint: '0 - 0.1', min: 0, max: 1, step: 0.01, advanced: true, help: 'Fraction of the steps over which the learning rate ramps up from 0.' },
@@ -42,6 +44,43 @@ export const PARAM_FIELDS: readonly ParamField[] = [
   { name: 'adam_epsilon', kind: 'float', hint: '1e-8', min: 0, step: 1e-9, advanced: true, help: 'AdamW epsilon.' },
   { name: 'truncation_mode', kind: 'select', options: ['keep_start', 'keep_end'], hint: 'keep_start', advanced: true, help: 'Which end of a too-long sequence is kept.' },
 ];
+
+/** The LoRA part of the form, as typed (PEFT's LoraConfig names); `enabled` is 'true' or 'false'. */
+export interface LoraForm {
+  enabled: string;
+  r: string;
+  lora_alpha: string;
+  target_modules: string;
+}
+
+export const LORA_FORM_DEFAULT: LoraForm = { enabled: 'false', r: '16', lora_alpha: '32', target_modules: 'all-linear' };
+
+/** The form's text: what was typed (argText keys `lora.<field>`), else the current config, else the defaults. */
+export function loraFormOf(lora: LoraConfig | null, text: Record<string, string>): LoraForm {
+  const base: LoraForm = lora
+    ? { enabled: 'true', r: String(lora.r), lora_alpha: String(lora.lora_alpha), target_modules: Array.isArray(lora.target_modules) ? lora.target_modules.join(', ') : lora.target_modules }
+    : LORA_FORM_DEFAULT;
+  return {
+    enabled: text['lora.enabled'] ?? base.enabled,
+    r: text['lora.r'] ?? base.r,
+    lora_alpha: text['lora.lora_alpha'] ?? base.lora_alpha,
+    target_modules: text['lora.target_modules'] ?? base.target_modules,
+  };
+}
+
+/** The form -> PEFT's LoraConfig (null when off), or a sentence saying what is wrong. */
+export function parseLoraForm(f: LoraForm): { value: LoraConfig | null } | { error: string } {
+  if (f.enabled !== 'true') return { value: null };
+  const num = (s: string) => (s.trim() === '' ? NaN : Number(s));
+  const t = f.target_modules.trim();
+  const lora: LoraConfig = { r: num(f.r), lora_alpha: num(f.lora_alpha), target_modules: t === 'all-linear' ? t : t.split(/[\s,]+/).filter(Boolean) };
+  try {
+    validateLoraConfig(lora);
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+  return { value: lora };
+}
 
 /** The page's defaults: TRL's, plus an evaluation every 10 steps so the per-pair view fills in. */
 export const pageDefaultArgs: TrainerArgs = { ...defaultTrainerArgs, eval_steps: 10 };

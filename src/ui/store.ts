@@ -5,7 +5,7 @@ import type { LogRecord, PairRecord, TrainerArgs } from '../dpo/trainer';
 import type { DatasetInfo, DatasetSpec, FrontierMeasurement, FrontierSpec, GpuSummary, MemoryEstimate, ModelInfo, ModelSpec, RunEnd, SampleOptions, SampleResult, SplitSpec, WorkerEvent } from '../worker/protocol';
 import { TrainClient } from './client';
 import { historyCsv, historyJsonl } from './history';
-import { PARAM_FIELDS, pageDefaultArgs, parseField } from './params';
+import { loraFormOf, PARAM_FIELDS, pageDefaultArgs, parseField, parseLoraForm, type LoraForm } from './params';
 import { deleteRun, listRuns, loadState, newRunId, saveRun, type RunRecord } from './runs';
 
 export interface DemoManifest {
@@ -403,6 +403,24 @@ export function setArg(name: keyof TrainerArgs, raw: string | boolean): void {
     }
     delete argErrors[name];
     return { argText, argErrors, args: { ...s.args, [name]: r.value } };
+  });
+  scheduleEstimate();
+}
+
+/** One field of the LoRA form (PEFT's LoraConfig); a valid form sets args.lora (null = full fine-tuning). */
+export function setLoraField(key: keyof LoraForm, raw: string | boolean): void {
+  patch((s) => {
+    const form = { ...loraFormOf(s.args.lora, s.argText), [key]: String(raw) };
+    const argText = { ...s.argText };
+    for (const [k, v] of Object.entries(form)) argText[`lora.${k}`] = v;
+    const argErrors = { ...s.argErrors };
+    const r = parseLoraForm(form);
+    if ('error' in r) {
+      argErrors.lora = r.error;
+      return { argText, argErrors };
+    }
+    delete argErrors.lora;
+    return { argText, argErrors, args: { ...s.args, lora: r.value } };
   });
   scheduleEstimate();
 }

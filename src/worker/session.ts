@@ -11,6 +11,7 @@ import { trlScript } from '../dpo/trl-script';
 import { Gpu } from '../gpu/context';
 import { countParameters } from '../model/config';
 import { exportHfFolder } from '../model/export';
+import { exportPeftAdapter } from '../model/lora';
 import { loadTokenizer, type LoadedTokenizer } from '../model/tokenizer';
 import { loadCheckpoint, type LoadedCheckpoint } from '../model/weights';
 import { estimateMemory } from './memory';
@@ -545,6 +546,8 @@ export class Session {
       const folder = exportHfFolder(m.ck.config, weights, { extraFiles: m.extra });
       const files: Record<string, Uint8Array> = {};
       for (const [name, bytes] of folder) files[`model/${name}`] = bytes;
+      // a LoRA run: model/ holds the merged weights (W + scaling * B A); adapter/ the adapters alone, PEFT's format
+      if (t.lora) for (const [name, bytes] of exportPeftAdapter(m.ck.config, t.lora.config, await t.adapterWeights(), m.trlModel)) files[`adapter/${name}`] = bytes;
       files['train_trl.py'] = strToU8(trlScript(t.args, { model: m.trlModel, dataFile: 'train.jsonl' }));
       files['train.jsonl'] = strToU8(d.train.map((p) => JSON.stringify({ prompt: p.prompt, chosen: p.chosen, rejected: p.rejected })).join('\n') + '\n');
       if (d.eval.length) files['eval.jsonl'] = strToU8(d.eval.map((p) => JSON.stringify({ prompt: p.prompt, chosen: p.chosen, rejected: p.rejected })).join('\n') + '\n');
@@ -553,6 +556,7 @@ export class Session {
         [
           `DPO Playground export: ${m.info.label}, step ${t.step} of ${t.totalSteps}.`,
           'model/          the trained policy as a Hugging Face folder (AutoModelForCausalLM.from_pretrained("model"))',
+          ...(t.lora ? ['adapter/        the LoRA adapters alone (PeftModel.from_pretrained(base_model, "adapter")); model/ has them merged'] : []),
           'train_trl.py    the same run with TRL at scale (edit the model path at the top if needed)',
           'train.jsonl     the training pairs in TRL format; eval.jsonl the held-out pairs',
           ...Object.keys(extra).map((n) => `${n.padEnd(16)}the metric history`),

@@ -1,7 +1,7 @@
 // Hyperparameters with TRL's names, defaults and the recommended ranges next to them.
 import { defaultTrainerArgs } from '../../dpo/trainer';
-import { PARAM_FIELDS, formatValue, rangeWarning, type ParamField } from '../params';
-import { setArg, setSftSteps, useStore } from '../store';
+import { PARAM_FIELDS, formatValue, loraFormOf, rangeWarning, type ParamField } from '../params';
+import { setArg, setLoraField, setSftSteps, useStore } from '../store';
 
 function Field({ f, disabled }: { f: ParamField; disabled: boolean }) {
   const value = useStore((s) => s.args[f.name]);
@@ -49,6 +49,47 @@ function Field({ f, disabled }: { f: ParamField; disabled: boolean }) {
   );
 }
 
+/** PEFT's LoraConfig: train low-rank adapters on the frozen model; the reference is the model with them off. */
+function LoraFields({ disabled }: { disabled: boolean }) {
+  const lora = useStore((s) => s.args.lora);
+  const text = useStore((s) => s.argText);
+  const error = useStore((s) => s.argErrors.lora);
+  const f = loraFormOf(lora, text);
+  const on = f.enabled === 'true';
+  const input = (key: 'r' | 'lora_alpha' | 'target_modules', hint: string) => (
+    <div className={error ? 'field invalid' : 'field'}>
+      <label htmlFor={`arg-lora-${key}`}>
+        <code>{key}</code>
+      </label>
+      <input id={`arg-lora-${key}`} type="text" value={f[key]} disabled={disabled} onChange={(e) => setLoraField(key, e.target.value)} aria-invalid={Boolean(error)} aria-describedby={`arg-lora-${key}-hint`} />
+      <span id={`arg-lora-${key}-hint`} className="hint">
+        {hint}
+      </span>
+    </div>
+  );
+  return (
+    <>
+      <div className="field">
+        <label htmlFor="arg-lora">
+          <code>peft_config</code> (LoRA)
+        </label>
+        <input id="arg-lora" type="checkbox" checked={on} disabled={disabled} onChange={(e) => setLoraField('enabled', e.target.checked)} aria-describedby="arg-lora-hint" />
+        <span id="arg-lora-hint" className="hint" title="Only small adapter matrices train (W + lora_alpha/r * B A); the base weights stay frozen and serve as the reference, so there is no second copy of the model and no gradients or AdamW moments for it.">
+          saves memory · off = full fine-tuning
+        </span>
+      </div>
+      {on && input('r', '8 - 64 · PEFT default 8')}
+      {on && input('lora_alpha', 'often 2 r · PEFT default 8')}
+      {on && input('target_modules', 'all-linear, or e.g. q_proj, v_proj (Llama/Qwen), c_attn, c_proj, c_fc (GPT-2)')}
+      {on && error && (
+        <span className="error" role="alert">
+          {error}
+        </span>
+      )}
+    </>
+  );
+}
+
 export function HyperParams() {
   const busy = useStore((s) => s.run.phase !== 'idle' && s.run.phase !== 'finished' && s.run.phase !== 'stopped' && s.run.phase !== 'error');
   const sftSteps = useStore((s) => s.sftSteps);
@@ -62,6 +103,7 @@ export function HyperParams() {
         {main.map((f) => (
           <Field key={f.name} f={f} disabled={busy} />
         ))}
+        <LoraFields disabled={busy} />
         <div className="field">
           <label htmlFor="arg-sft">
             <code>sft_steps</code> (SFT first)
