@@ -13,10 +13,11 @@ export function isCpuAdapter(gpu: Gpu): boolean {
 }
 
 /**
- * How row reductions (norm statistics, attention softmax and its backward row-dot, log-softmax over a
- * vocabulary chunk, sequence sums, gradient norm) are computed:
+ * How row reductions (norm statistics, log-softmax over a vocabulary chunk, sequence sums, gradient
+ * norm) are computed:
  * - 'workgroup': one workgroup per row, threads stride over the row, tree reduction in workgroup memory;
  * - 'thread': one invocation per row looping over it, no workgroup memory and no barriers.
+ * Fused attention (flash-attention.ts) reads it too: 64 query/key rows per workgroup, or 16 on 'thread'.
  */
 export type ReduceVariant = 'workgroup' | 'thread';
 

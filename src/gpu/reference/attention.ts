@@ -1,5 +1,5 @@
-// CPU reference (float64) for causal grouped-query attention; layouts as in ops/attention.ts.
-import type { AttentionOptions } from '../ops/attention';
+// CPU reference (float64) for causal grouped-query attention; layouts as in ops/flash-attention.ts.
+import type { AttentionOptions } from '../ops/flash-attention';
 
 /** out [B*T, H*D] and probs [B,H,T,T] (0 for j > i). */
 export function attentionForwardCpu(
