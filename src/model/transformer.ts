@@ -2,7 +2,7 @@
 // op by op so the training step reads top to bottom (llm.c style). Activations a block needs for its
 // backward are kept in a `Saved` record; a no-grad forward releases them as it goes.
 import type { Gpu, Tensor } from '../gpu/context';
-import { attentionBackward, attentionForward } from '../gpu/ops/attention';
+import { flashAttentionBackward, flashAttentionForward } from '../gpu/ops/flash-attention';
 import { geluNewBackward, geluNewForward, swigluBackward, swigluForward } from '../gpu/ops/activation';
 import { embeddingBackward, embeddingForward } from '../gpu/ops/embedding';
 import { matmul } from '../gpu/ops/matmul';
@@ -156,8 +156,8 @@ export class Transformer {
       linearForward(gpu, s.ln1, this.p(n(`attn.${part}.weight`)), this.p(n(`attn.${part}.bias`)), s[part], sq);
     }
     s.a = gpu.tensor([R, C]);
-    s.probs = gpu.tensor([b.S, cfg.heads, b.T, b.T]);
-    attentionForward(gpu, s.q, s.k, s.v, s.a, s.probs, this.attnShape(b));
+    s.lse = gpu.tensor([b.S * cfg.heads * b.T]); // per-row logsumexp: the fused kernel keeps no [T, T] probabilities
+    flashAttentionForward(gpu, s.q, s.k, s.v, s.a, s.lse, this.attnShape(b));
     s.x2 = gpu.tensor([R, C]);
     gpu.copy(x, s.x2);
     linearForward(gpu, s.a, this.p(n('attn.c_proj.weight')), this.p(n('attn.c_proj.bias')), s.x2, sq, true);
@@ -217,8 +217,8 @@ export class Transformer {
       ropeForward(gpu, src, s[`${part}rot`], table, { rows: R, T: b.T, heads, D });
     }
     s.a = gpu.tensor([R, H * D]);
-    s.probs = gpu.tensor([b.S, H, b.T, b.T]);
-    attentionForward(gpu, s.qrot, s.krot, s.v, s.a, s.probs, this.attnShape(b));
+    s.lse = gpu.tensor([b.S * H * b.T]); // per-row logsumexp: the fused kernel keeps no [T, T] probabilities
+    flashAttentionForward(gpu, s.qrot, s.krot, s.v, s.a, s.lse, this.attnShape(b));
     s.x2 = gpu.tensor([R, C]);
     gpu.copy(x, s.x2);
     linearForward(gpu, s.a, this.p(n('self_attn.o_proj.weight')), this.opt(n('self_attn.o_proj.bias')), s.x2, { rows: R, inF: H * D, outF: C, layout: 'linear' }, true);
@@ -398,7 +398,7 @@ export class Transformer {
     const dq = gpu.tensor([R, C]);
     const dk = gpu.tensor([R, C]);
     const dv = gpu.tensor([R, C]);
-    attentionBackward(gpu, s.q, s.k, s.v, s.probs, da, dq, dk, dv, this.attnShape(b));
+    flashAttentionBackward(gpu, s.q, s.k, s.v, s.a, s.lse, da, dq, dk, dv, this.attnShape(b));
     gpu.release(da);
     const dln1 = gpu.tensor([R, C]);
     const parts: [string, Tensor][] = [['q', dq], ['k', dk], ['v', dv]];
@@ -438,7 +438,7 @@ export class Transformer {
     const da = gpu.tensor([R, H * D]);
     linearBackward(gpu, s.a, this.p(n('self_attn.o_proj.weight')), dx, da, gr('self_attn.o_proj.weight'), gr('self_attn.o_proj.bias'), { rows: R, inF: H * D, outF: C, layout: 'linear' });
     const d: Record<'q' | 'k' | 'v', Tensor> = { q: gpu.tensor([R, H * D]), k: gpu.tensor([R, KVH * D]), v: gpu.tensor([R, KVH * D]) };
-    attentionBackward(gpu, s.qrot, s.krot, s.v, s.probs, da, d.q, d.k, d.v, this.attnShape(b));
+    flashAttentionBackward(gpu, s.qrot, s.krot, s.v, s.a, s.lse, da, d.q, d.k, d.v, this.attnShape(b));
     gpu.release(da);
     const table = ropeTable(gpu, b.T, D, cfg.ropeTheta);
     for (const part of ['q', 'k'] as const) {
