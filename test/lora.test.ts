@@ -27,6 +27,7 @@ import { estimateMemory, fmtBytes } from '../src/worker/memory';
 import { maxRelErr, randn, testGpu } from './helpers/gpu';
 import { run, runPython, tempDir, venvPython } from './helpers/python';
 import { trlScript } from '../src/dpo/trl-script';
+import { generate } from '../src/dpo/generate';
 
 const MODELS: { name: string; cfg: ModelConfig; lora: LoraConfig }[] = [
   {
@@ -206,6 +207,38 @@ describe('LoRA', { timeout: 600_000 }, () => {
       s.release();
     });
   }
+
+  it('KV-cache generation uses the adapters (= the merged model) and, switched off, is the base model', async () => {
+    for (const m of MODELS) {
+      const hf = baseWeights(m.cfg, 61);
+      const adapter = initLoraWeights(m.cfg, m.lora, 3);
+      let seed = 500;
+      for (const t of loraTargets(m.cfg, m.lora)) for (const p of t.parts) adapter.set(p.bName, randn(p.rows * m.lora.r, seed++, 0.3));
+      const s = await setup(m.cfg, m.lora, hf, adapter, randomPairs(1, m.cfg.vocabSize, 1));
+      const o = { maxNewTokens: 6, temperature: 0, topK: 0, topP: 1, seed: 1, eosTokenIds: [] };
+      const run = async (model: Transformer) => {
+        const logits: Float32Array[] = [];
+        const ids = await generate(s.gpu, model, [3, 1, 4, 1, 5], o, { onLogits: (_, l) => logits.push(l.slice()) });
+        return { ids, logits };
+      };
+      const mergedParams = createParams(s.gpu, m.cfg, fromHf(m.cfg, mergeLora(m.cfg, m.lora, hf, loraToPeft(m.cfg, m.lora, adapter))));
+      const baseParams = createParams(s.gpu, m.cfg, fromHf(m.cfg, hf));
+      const withLora = await run(s.policy);
+      const merged = await run(new Transformer(s.gpu, m.cfg, mergedParams));
+      const off = await s.lora.withAdaptersOff(() => run(s.policy));
+      const base = await run(new Transformer(s.gpu, m.cfg, baseParams));
+      releaseParams(s.gpu, mergedParams);
+      releaseParams(s.gpu, baseParams);
+      expect(withLora.ids).toEqual(merged.ids);
+      const worst = Math.max(...withLora.logits.map((l, i) => maxRelErr(l, merged.logits[i])));
+      console.log(`${m.name}: KV-cache logits with adapters vs merged weights, worst ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(1e-5);
+      expect(off.ids).toEqual(base.ids);
+      off.logits.forEach((l, i) => expect(Array.from(l)).toEqual(Array.from(base.logits[i])));
+      expect(withLora.logits.some((l, i) => maxRelErr(l, base.logits[i]) > 1e-3)).toBe(true);
+      s.release();
+    }
+  });
 
   it('gradient checkpointing (recompute each block in backward) gives bit-identical gradients, full and LoRA', async () => {
     const gpu = await testGpu();
