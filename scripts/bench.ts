@@ -1,4 +1,4 @@
-// npm run bench [-- --configs tiny,10m,gpt2-124m-t128,gpt2-124m-t512 --steps 3 --json out.json --no-torch]
+// npm run bench [-- --configs tiny,10m,gpt2-124m-t128,gpt2-124m-t512 --steps 3 --json out.json --no-torch --peak-gflops N]
 // One full DPO step (policy forward+backward on 2N sequences, reference forward, loss, clip, AdamW) per
 // iteration, on random weights of named shapes; the same workload in PyTorch fp32 eager in the same run
 // (scripts/py/bench_torch.py) gives the baseline ratio. Prints ms/step, tokens/s, GFLOP/s, the top
@@ -26,16 +26,49 @@ const MEMORY_MODELS: [string, Record<string, unknown>][] = [
 ];
 
 function memoryTable(limits: { maxBindingBytes: number; maxBufferBytes: number }): void {
-  console.log('\nGPU memory for DPO at T=512, 2 pairs per micro-batch (policy + grads + AdamW moments + reference or precomputed log-probs + activations)');
-  console.log('model           params   with reference          precomputed ref        fits 4 GB / 8 GB');
+  console.log('\nGPU memory for DPO at T=512, 2 pairs per micro-batch (policy + grads + AdamW moments + reference or precomputed log-probs + activations);');
+  console.log('LoRA: r=16, alpha 32 on every attention/MLP projection (all-linear), base frozen, reference = adapters off; ckpt: gradient_checkpointing');
+  const cols: [string, Record<string, unknown>][] = [
+    ['full', {}],
+    ['precomputed ref', { precompute_ref_log_probs: true }],
+    ['full + ckpt', { gradient_checkpointing: true }],
+    ['LoRA', { lora: { r: 16, lora_alpha: 32, target_modules: 'all-linear' } }],
+    ['LoRA + ckpt', { lora: { r: 16, lora_alpha: 32, target_modules: 'all-linear' }, gradient_checkpointing: true }],
+  ];
+  console.log(`model           params ${cols.map(([c]) => c.padStart(16)).join('')}     (fits 4 GB / 8 GB)`);
   for (const [name, raw] of MEMORY_MODELS) {
     const cfg = parseConfig(raw);
     const args = { ...defaultTrainerArgs, per_device_train_batch_size: 2, max_length: 512 };
-    const withRef = estimateMemory(cfg, args, 512, limits, Infinity);
-    const pre = estimateMemory(cfg, { ...args, precompute_ref_log_probs: true }, 512, limits, Infinity);
-    const fits = (b: number) => `${b <= 4 * 2 ** 30 ? 'yes' : 'no'} / ${b <= 8 * 2 ** 30 ? 'yes' : 'no'}`;
-    console.log(`${name.padEnd(15)}${(countParameters(cfg) / 1e6).toFixed(0).padStart(5)}M   ${fmtBytes(withRef.totalBytes).padEnd(12)}${fits(withRef.totalBytes).padEnd(12)}${fmtBytes(pre.totalBytes).padEnd(12)}${fits(pre.totalBytes).padEnd(10)}${withRef.refusal ? '  (a micro-batch buffer exceeds the binding limit)' : ''}`);
+    const cell = (extra: Record<string, unknown>) => {
+      const b = estimateMemory(cfg, { ...args, ...extra }, 512, limits, Infinity).totalBytes;
+      return `${fmtBytes(b)} ${b <= 4 * 2 ** 30 ? '4' : '-'}${b <= 8 * 2 ** 30 ? '8' : '-'}`.padStart(16);
+    };
+    console.log(`${name.padEnd(15)}${(countParameters(cfg) / 1e6).toFixed(0).padStart(5)}M ${cols.map(([, extra]) => cell(extra)).join('')}`);
   }
+}
+
+/**
+ * Dense fp32 (non-tensor-core) peak of known adapters in GFLOP/s, from the vendors' data sheets; the
+ * bench reports achieved/peak where the adapter's name matches (or --peak-gflops N is given).
+ */
+const FP32_PEAK_GFLOPS: [RegExp, number][] = [
+  [/H100.*(SXM|HBM3)/i, 66_900],
+  [/H100.*(PCIe|HBM2e)/i, 51_200],
+  [/H100/i, 51_200],
+  [/H200/i, 66_900],
+  [/A100/i, 19_500],
+  [/L4\b/i, 30_300],
+  [/RTX 4090/i, 82_600],
+  [/RTX 4080/i, 48_700],
+  [/RTX 3090/i, 35_600],
+  [/RTX 3080/i, 29_800],
+  [/RTX 3060/i, 12_700],
+  [/T4\b/i, 8_100],
+];
+
+export function fp32Peak(adapterName: string, override?: number): number | null {
+  if (override !== undefined && Number.isFinite(override) && override > 0) return override;
+  return FP32_PEAK_GFLOPS.find(([re]) => re.test(adapterName))?.[1] ?? null;
 }
 
 interface BenchConfig {
@@ -77,7 +110,8 @@ async function main() {
   const gpu = await Gpu.create();
   const profiling = gpu.enableProfiling();
   gpu.profileShapes = argv.includes('--shapes');
-  console.log(`adapter: ${gpu.info.adapterName} (timestamp-query: ${profiling ? 'yes' : 'no'})`);
+  const peak = fp32Peak(gpu.info.adapterName, arg('peak-gflops') ? Number(arg('peak-gflops')) : undefined);
+  console.log(`adapter: ${gpu.info.adapterName} (timestamp-query: ${profiling ? 'yes' : 'no'}; fp32 peak: ${peak ? `${(peak / 1000).toFixed(1)} TFLOP/s` : 'unknown, give --peak-gflops N'})`);
   const results: Record<string, unknown>[] = [];
   for (const bc of BENCH_CONFIGS.filter((c) => names.includes(c.name))) {
     const cfg = parseConfig(bc.config);
@@ -118,12 +152,23 @@ async function main() {
       ms_per_step: ms,
       tokens_per_s: (tokens / ms) * 1000,
       gflops: flops / (ms / 1000) / 1e9,
+      fraction_of_peak: peak ? flops / (ms / 1000) / 1e9 / peak : null,
+      matmul_gflops: 0,
+      matmul_fraction_of_peak: null as number | null,
       gpu_ms_per_step: gpuMs,
       peak_pool_bytes: gpu.peakBytes,
       top_kernels: prof.slice(0, 5).map(([k, v]) => ({ kernel: k, ms_per_step: v.ns / 1e6 / steps, dispatches_per_step: v.count / steps })),
     };
+    // matmul FLOPs of the step: 2*M*N*K per matmul dispatch is not recorded, so use the model's dense
+    // FLOPs (6+2 per parameter per token) over the GPU time of the matmul kernels
+    const matmulNs = prof.filter(([k]) => k.startsWith('matmul')).reduce((a, [, v]) => a + v.ns, 0) / steps;
+    if (matmulNs > 0) {
+      row.matmul_gflops = flops / matmulNs;
+      row.matmul_fraction_of_peak = peak ? row.matmul_gflops / peak : null;
+    }
     results.push(row);
     console.log(`\n${bc.name}: ${(P / 1e6).toFixed(2)}M params, ${tokens} tokens/step: ${ms.toFixed(1)} ms/step, ${row.tokens_per_s.toFixed(0)} tokens/s, ${row.gflops.toFixed(2)} GFLOP/s, GPU time ${gpuMs.toFixed(1)} ms, peak pool ${(gpu.peakBytes / 2 ** 20).toFixed(0)} MiB`);
+    if (row.matmul_gflops) console.log(`   matmul kernels: ${row.matmul_gflops.toFixed(1)} GFLOP/s${row.matmul_fraction_of_peak !== null ? ` (${(100 * row.matmul_fraction_of_peak).toFixed(1)}% of fp32 peak)` : ''}${row.fraction_of_peak !== null ? `; whole step ${(100 * row.fraction_of_peak).toFixed(1)}% of peak` : ''}`);
     for (const k of row.top_kernels) console.log(`   ${k.kernel.padEnd(36)} ${k.ms_per_step.toFixed(1).padStart(9)} ms  ${k.dispatches_per_step} dispatches`);
     releasePairBatch(gpu, batch);
     opt.release();
