@@ -1,5 +1,6 @@
 // npm run train -- --model <hf-folder> --data <file> [--ref <hf-folder>] [--<trl_option> value ...]
 //                  [--log <file.jsonl>] [--export <dir>] [--eval-fraction 0.1] [--save-state f] [--resume f]
+//                  [--lora-r 16 --lora-alpha 32 --lora-target-modules all-linear|q_proj,v_proj] [--gradient_checkpointing]
 // Runs the playground's trainer in Node (SwiftShader or a real GPU), one JSON line per logged step.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -9,10 +10,11 @@ import { tokenizeDataset } from '../src/dpo/tokenize';
 import { trlScript } from '../src/dpo/trl-script';
 import { Gpu } from '../src/gpu/context';
 import { exportHfFolder } from '../src/model/export';
+import { exportPeftAdapter } from '../src/model/lora';
 import { loadTokenizer } from '../src/model/tokenizer';
 import { loadCheckpoint, nodeFolderSource } from '../src/model/weights';
 
-const OWN = ['model', 'data', 'ref', 'log', 'export', 'eval-fraction', 'save-state', 'resume', 'help', 'pause-after'];
+const OWN = ['model', 'data', 'ref', 'log', 'export', 'eval-fraction', 'save-state', 'resume', 'help', 'pause-after', 'lora-r', 'lora-alpha', 'lora-target-modules'];
 
 function parseArgs(argv: string[]): { own: Record<string, string>; trainer: Partial<TrainerArgs> } {
   const own: Record<string, string> = {};
@@ -22,8 +24,8 @@ function parseArgs(argv: string[]): { own: Record<string, string>; trainer: Part
     if (!a.startsWith('--')) throw new Error(`unexpected argument '${a}'`);
     const key = a.slice(2);
     const value = argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') ? argv[++i] : 'true';
-    if (OWN.includes(key)) {
-      own[key] = value;
+    if (OWN.includes(key) || OWN.includes(key.replace(/_/g, '-'))) {
+      own[key.replace(/_/g, '-')] = value;
       continue;
     }
     const name = key.replace(/-/g, '_') as keyof TrainerArgs;
@@ -58,6 +60,12 @@ async function main() {
   const tok = loadTokenizer({ tokenizerJson: tokJson, tokenizerConfig: readText(join(own.model, 'tokenizer_config.json')), chatTemplate: readText(join(own.model, 'chat_template.jinja')) });
   const ds = await loadPreferenceDataset(readFileSync(own.data));
   const args = { ...defaultTrainerArgs, ...trainer };
+  if (own['lora-r'] !== undefined) {
+    // PEFT's LoraConfig(r, lora_alpha, target_modules); validated (with a sentence) by the trainer
+    const r = Number(own['lora-r']);
+    const tm = own['lora-target-modules'] ?? 'all-linear';
+    args.lora = { r, lora_alpha: own['lora-alpha'] !== undefined ? Number(own['lora-alpha']) : 2 * r, target_modules: tm === 'all-linear' ? tm : tm.split(',') };
+  } else if (own['lora-alpha'] !== undefined || own['lora-target-modules'] !== undefined) throw new Error('--lora-alpha and --lora-target-modules need --lora-r');
   const split = splitTrainEval(ds.pairs, { evalFraction: own['eval-fraction'] !== undefined ? Number(own['eval-fraction']) : 0, seed: args.seed });
   const opts = { maxLength: args.max_length, truncationMode: args.truncation_mode };
   const train = tokenizeDataset(tok, split.train, opts);
@@ -105,7 +113,12 @@ async function main() {
     mkdirSync(own.export, { recursive: true });
     for (const [name, bytes] of files) writeFileSync(join(own.export, name), bytes);
     writeFileSync(join(own.export, 'train_trl.py'), trlScript(args, { model: resolve(own.model), dataFile: resolve(own.data), ref: own.ref ? resolve(own.ref) : undefined }));
-    console.error(`exported ${[...files.keys()].join(', ')}, train_trl.py to ${own.export}`);
+    if (args.lora) {
+      const adapter = exportPeftAdapter(ck.config, args.lora, await trainerObj.adapterWeights(), resolve(own.model));
+      mkdirSync(join(own.export, 'adapter'), { recursive: true });
+      for (const [name, bytes] of adapter) writeFileSync(join(own.export, 'adapter', name), bytes);
+    }
+    console.error(`exported ${[...files.keys()].join(', ')}, train_trl.py${args.lora ? ' (merged weights) and adapter/ (PEFT)' : ''} to ${own.export}`);
   }
   console.error(`${finished ? 'done' : 'paused'} at step ${trainerObj.step} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   process.exit(0);
