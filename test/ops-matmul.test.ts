@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { matmul, matmulVariant, setMatmulVariant, sumRows } from '../src/gpu/ops/matmul';
 import { matmulRef, sumRowsRef } from '../src/gpu/reference/matmul';
+import { geluNewBackwardRef, geluNewForwardRef } from '../src/gpu/reference/activation';
 import { maxRelErr, randn, testGpu } from './helpers/gpu';
 
 const shapes = [
@@ -48,6 +49,35 @@ describe('matmul', () => {
           expect(maxRelErr(out, ref), what).toBeLessThan(1e-5);
           gpu.release(ta, tb, tbias, tout);
         }
+      }
+    });
+  }
+
+  for (const variant of ['register', 'tiled'] as const) {
+    it(`${variant}: the gelu epilogues (bias + gelu_new forward, backward through gelu_new) match the float64 reference`, async () => {
+      const gpu = await testGpu();
+      setMatmulVariant(variant);
+      for (const [i, { M, N, K }] of [{ M: 37, N: 50, K: 13 }, { M: 70, N: 130, K: 67 }].entries()) {
+        const a = randn(M * K, 300 + i);
+        const b = randn(N * K, 310 + i);
+        const bias = randn(N, 320 + i);
+        const h = randn(M * N, 330 + i).map((x) => 3 * x); // pre-activations over gelu's curved range
+        const [ta, tb, tbias, th] = [a, b, bias, h].map((x) => gpu.upload(x));
+        // forward, transB (nn.Linear layout): out = a b^T + bias, act = gelu_new(out)
+        const out = gpu.upload(new Float32Array(M * N).fill(NaN));
+        const act = gpu.upload(new Float32Array(M * N).fill(NaN));
+        matmul(gpu, ta, tb, out, { M, N, K, transB: true, bias: tbias, geluOut: act });
+        const lin = matmulRef(a, b, { M, N, K, transB: true, bias });
+        const [o, g] = await gpu.read(out, act);
+        expect(maxRelErr(o, lin), `${variant} ${M}x${N}x${K} linear`).toBeLessThan(1e-5);
+        expect(maxRelErr(g, geluNewForwardRef(lin, M * N)), `${variant} ${M}x${N}x${K} gelu`).toBeLessThan(1e-5);
+        // backward: dh = (a b^T) * gelu_new'(h)
+        const dh = gpu.upload(new Float32Array(M * N).fill(NaN));
+        matmul(gpu, ta, tb, dh, { M, N, K, transB: true, geluGradOf: th });
+        const [d] = await gpu.read(dh);
+        expect(maxRelErr(d, geluNewBackwardRef(h, matmulRef(a, b, { M, N, K, transB: true }), M * N)), `${variant} ${M}x${N}x${K} gelu'`).toBeLessThan(1e-5);
+        expect(() => matmul(gpu, ta, tb, dh, { M, N, K, transB: true, geluGradOf: dh })).toThrow(/distinct|same|differ/i);
+        gpu.release(ta, tb, tbias, th, out, act, dh);
       }
     });
   }

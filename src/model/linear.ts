@@ -6,6 +6,7 @@
 // then adds scaling * (x A^T) B^T while the adapters' switch is on. The base W stays frozen: its
 // gradient is simply not asked for (dw = null).
 import type { Gpu, Tensor } from '../gpu/context';
+import { geluNewBackward, geluNewForward } from '../gpu/ops/activation';
 import { matmul, sumRows } from '../gpu/ops/matmul';
 
 export type LinearLayout = 'conv1d' | 'linear';
@@ -87,4 +88,33 @@ export function linearBackward(
   matmul(gpu, u, x, l.da, { M: l.r, N: s.inF, K: s.rows, transA: true, accumulate: true });
   if (dx) matmul(gpu, u, l.a, dx, { M: s.rows, N: s.inF, K: l.r, accumulate: true });
   gpu.release(t, u);
+}
+
+/**
+ * h = x W + b and act = gelu_new(h) (GPT-2's MLP up-projection). Without an active adapter the bias and
+ * the activation run in the matmul's epilogue (one dispatch); with one, after the adapter's update.
+ */
+export function linearGeluForward(gpu: Gpu, x: Tensor, w: Tensor, b: Tensor | undefined, h: Tensor, act: Tensor, s: LinearShape): void {
+  if (!activeLora(w)) {
+    matmul(gpu, x, w, h, { M: s.rows, N: s.outF, K: s.inF, transB: s.layout === 'linear', bias: b, geluOut: act });
+    return;
+  }
+  linearForward(gpu, x, w, b, h, s);
+  geluNewForward(gpu, h, act, s.rows * s.outF);
+}
+
+/**
+ * Backward of y = gelu_new(h) W + b with act = gelu_new(h) its saved input: dh = (dy W^T) * gelu_new'(h)
+ * (the activation's backward in the matmul's epilogue when no adapter is active), dW += act^T dy, db.
+ */
+export function linearBackwardThroughGelu(gpu: Gpu, act: Tensor, h: Tensor, w: Tensor, dy: Tensor, dh: Tensor, dw: Tensor | null, db: Tensor | null, s: LinearShape): void {
+  if (!activeLora(w)) {
+    matmul(gpu, dy, w, dh, { M: s.rows, N: s.inF, K: s.outF, transB: s.layout === 'conv1d', geluGradOf: h });
+    linearBackward(gpu, act, w, dy, null, dw, db, s);
+    return;
+  }
+  const dact = gpu.tensor([s.rows, s.inF]);
+  linearBackward(gpu, act, w, dy, dact, dw, db, s);
+  geluNewBackward(gpu, h, dact, dh, s.rows * s.inF);
+  gpu.release(dact);
 }

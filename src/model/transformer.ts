@@ -3,7 +3,7 @@
 // backward are kept in a `Saved` record; a no-grad forward releases them as it goes.
 import type { Gpu, Tensor } from '../gpu/context';
 import { flashAttentionBackward, flashAttentionForward } from '../gpu/ops/flash-attention';
-import { geluNewBackward, geluNewForward, swigluBackward, swigluForward } from '../gpu/ops/activation';
+import { swigluBackward, swigluForward } from '../gpu/ops/activation';
 import { embeddingBackward, embeddingForward } from '../gpu/ops/embedding';
 import { matmul } from '../gpu/ops/matmul';
 import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from '../gpu/ops/norm';
@@ -18,7 +18,7 @@ import {
   releaseLogprobState,
 } from '../gpu/ops/logprob';
 import type { ModelConfig } from './config';
-import { linearBackward, linearForward, type LinearShape } from './linear';
+import { linearBackward, linearBackwardThroughGelu, linearForward, linearGeluForward, type LinearShape } from './linear';
 import type { Param, ParamSet } from './params';
 
 /** Token ids of S right-padded sequences of length T, with next-token targets for the LM head. */
@@ -166,9 +166,8 @@ export class Transformer {
     s.r2 = gpu.tensor([R]);
     layerNormForward(gpu, s.x2, this.p(n('ln_2.weight')), this.p(n('ln_2.bias')), s.ln2, s.m2, s.r2, { rows: R, cols: C, eps: cfg.normEps });
     s.h = gpu.tensor([R, I]);
-    linearForward(gpu, s.ln2, this.p(n('mlp.c_fc.weight')), this.p(n('mlp.c_fc.bias')), s.h, { rows: R, inF: C, outF: I, layout: 'conv1d' });
     s.act = gpu.tensor([R, I]);
-    geluNewForward(gpu, s.h, s.act, R * I);
+    linearGeluForward(gpu, s.ln2, this.p(n('mlp.c_fc.weight')), this.p(n('mlp.c_fc.bias')), s.h, s.act, { rows: R, inF: C, outF: I, layout: 'conv1d' });
     s.out = gpu.tensor([R, C]);
     gpu.copy(s.x2, s.out);
     linearForward(gpu, s.act, this.p(n('mlp.c_proj.weight')), this.p(n('mlp.c_proj.bias')), s.out, { rows: R, inF: I, outF: C, layout: 'conv1d' }, true);
@@ -381,11 +380,8 @@ export class Transformer {
     const n = (x: string) => `h.${l}.${x}`;
     const gr = (x: string) => this.g(grads, n(x));
     // MLP
-    const dact = gpu.tensor([R, I]);
-    linearBackward(gpu, s.act, this.p(n('mlp.c_proj.weight')), dx, dact, gr('mlp.c_proj.weight'), gr('mlp.c_proj.bias'), { rows: R, inF: I, outF: C, layout: 'conv1d' });
     const dh = gpu.tensor([R, I]);
-    geluNewBackward(gpu, s.h, dact, dh, R * I);
-    gpu.release(dact);
+    linearBackwardThroughGelu(gpu, s.act, s.h, this.p(n('mlp.c_proj.weight')), dx, dh, gr('mlp.c_proj.weight'), gr('mlp.c_proj.bias'), { rows: R, inF: I, outF: C, layout: 'conv1d' });
     const dln2 = gpu.tensor([R, C]);
     linearBackward(gpu, s.ln2, this.p(n('mlp.c_fc.weight')), dh, dln2, gr('mlp.c_fc.weight'), gr('mlp.c_fc.bias'), { rows: R, inF: C, outF: I, layout: 'conv1d' });
     gpu.release(dh);

@@ -5,7 +5,9 @@
 //  - main_register: no workgroup memory and no barriers; each thread computes an RM x RN block
 //                   straight from global memory (caches do the reuse). ~10x faster on CPU
 //                   implementations (SwiftShader, llvmpipe), where barriers are expensive.
-// Plus a deterministic column sum (bias gradients): sum_partial + sum_final.
+// Plus a deterministic column sum (bias gradients): sum_partial + sum_final. The store epilogue adds
+// alpha, bias, accumulation (the residual stream) and optionally gelu_new forward or backward, so the
+// MLP's bias + activation cost no dispatch of their own.
 
 struct P { M: u32, N: u32, K: u32, alpha: f32, has_bias: u32, accumulate: u32 }
 @group(0) @binding(0) var<uniform> p: P;
@@ -13,9 +15,22 @@ struct P { M: u32, N: u32, K: u32, alpha: f32, has_bias: u32, accumulate: u32 }
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> C: array<f32>;
+// Epilogue operand (a 1-element stand-in when EPILOGUE = 0): the gelu output (EPILOGUE 1) or the
+// pre-activation whose gelu' scales the result (EPILOGUE 2).
+@group(0) @binding(5) var<storage, read_write> X: array<f32>;
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
+// 0: C (=|+=) r. 1 (GPT-2 MLP up-projection, bias + gelu fused): C = r, X = gelu_new(r).
+// 2 (its backward through gelu): C = r * gelu_new'(X).
+override EPILOGUE: u32 = 0u;
+
+const GELU_C = 0.7978845608028654; // sqrt(2/pi), as activation.wgsl
+const GELU_A = 0.044715;
+
+fn gelu_t(x: f32) -> f32 {
+  return tanh(clamp(GELU_C * (x + GELU_A * x * x * x), -15.0, 15.0));
+}
 
 // Element (row m, depth k) of opA and (depth k, column n) of opB.
 fn a_index(m: u32, k: u32) -> u32 {
@@ -32,8 +47,14 @@ fn store(m: u32, n: u32, v: f32) {
   var r = p.alpha * v;
   if (p.has_bias == 1u) { r += bias[n]; }
   let i = m * p.N + n;
+  if (EPILOGUE == 2u) {
+    let x = X[i];
+    let t = gelu_t(x);
+    r *= 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_C * (1.0 + 3.0 * GELU_A * x * x);
+  }
   if (p.accumulate == 1u) { r += C[i]; }
   C[i] = r;
+  if (EPILOGUE == 1u) { X[i] = 0.5 * r * (1.0 + gelu_t(r)); }
 }
 
 // ------------------------------------------------------------------ register-blocked, no barriers

@@ -26,15 +26,16 @@ export function matmulVariant(gpu: Gpu): MatmulVariant {
 const REG = { RM: 8, RN: 8, RWX: 8, RWY: 8 };
 const TILE = { TM: 4, TN: 4, WX: 16, WY: 16, BK: 16 };
 
-// A 1-element stand-in bound when there is no bias (layout 'auto' needs every binding bound).
-const dummies = new WeakMap<Gpu, Tensor>();
-function dummy(gpu: Gpu): Tensor {
+// 1-element stand-ins bound when there is no bias / no epilogue operand (layout 'auto' needs every
+// binding bound; the epilogue's is writable, so it cannot share the bias's stand-in).
+const dummies = new WeakMap<Gpu, [Tensor, Tensor]>();
+function dummy(gpu: Gpu, which: 0 | 1): Tensor {
   let t = dummies.get(gpu);
   if (!t) {
-    t = gpu.tensor([1], 'f32', true);
+    t = [gpu.tensor([1], 'f32', true), gpu.tensor([1], 'f32', true)];
     dummies.set(gpu, t);
   }
-  return t;
+  return t[which];
 }
 
 export interface MatmulOptions {
@@ -50,10 +51,15 @@ export interface MatmulOptions {
   /** out += result instead of out = result. */
   accumulate?: boolean;
   alpha?: number;
+  /** Also write geluOut[M,N] = gelu_new(out) (bias + activation in the matmul's epilogue). */
+  geluOut?: Tensor;
+  /** Scale the result by gelu_new'(geluGradOf[M,N]) before storing it (backward through the activation). */
+  geluGradOf?: Tensor;
 }
 
 /**
- * out[M,N] (=|+=) alpha * opA @ opB (+ bias). opA is [M,K]: A stored [M,K], or [K,M] with transA.
+ * out[M,N] (=|+=) alpha * opA @ opB (+ bias), optionally followed by gelu_new (geluOut) or scaled by
+ * gelu_new' (geluGradOf) in the same kernel. opA is [M,K]: A stored [M,K], or [K,M] with transA.
  * opB is [K,N]: B stored [K,N], or [N,K] with transB.
  */
 export function matmul(gpu: Gpu, a: Tensor, b: Tensor, out: Tensor, o: MatmulOptions): void {
@@ -67,11 +73,17 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, out: Tensor, o: MatmulOpt
   requireSize(op, 'out', out, M * N);
   if (o.bias) requireSize(op, 'bias', o.bias, N);
   requireDistinct(op, out, a, b, o.bias);
+  if (o.geluOut && o.geluGradOf) throw new RangeError('matmul: geluOut and geluGradOf are two different epilogues; give one.');
+  const ep = o.geluOut ?? o.geluGradOf;
+  if (ep) {
+    requireSize(op, o.geluOut ? 'geluOut' : 'geluGradOf', ep, M * N);
+    requireDistinct(op, ep, a, b, o.bias, out);
+  }
   const alpha = o.alpha ?? 1;
   if (!Number.isFinite(alpha)) throw new RangeError(`matmul: alpha must be a finite number, got ${alpha}.`);
   const params = [M, N, K, f32(alpha), o.bias ? 1 : 0, o.accumulate ? 1 : 0];
-  const tensors = [a, b, o.bias ?? dummy(gpu), out];
-  const trans = { TRANS_A: o.transA ? 1 : 0, TRANS_B: o.transB ? 1 : 0 };
+  const tensors = [a, b, o.bias ?? dummy(gpu, 0), out, ep ?? dummy(gpu, 1)];
+  const trans = { TRANS_A: o.transA ? 1 : 0, TRANS_B: o.transB ? 1 : 0, EPILOGUE: o.geluOut ? 1 : o.geluGradOf ? 2 : 0 };
   if (matmulVariant(gpu) === 'register') {
     const { RM, RN, RWX, RWY } = REG;
     gpu.dispatch({ name: 'matmul', code, entryPoint: 'main_register', constants: { ...trans, RWX, RWY } }, tensors, params, [
