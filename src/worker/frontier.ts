@@ -47,15 +47,5 @@ export class FrontierProbes {
 }
 
 export function toMeasurement(step: number, p: FrontierPoint, ms: number): FrontierMeasurement {
-  return {
-    step,
-    reward: p.reward,
-    rewardStderr: p.rewardStderr,
-    referenceReward: p.referenceReward,
-    kl: p.kl,
-    klSampled: p.klSampled,
-    n: p.n,
-    samples: p.samples.slice(0, FRONTIER_SAMPLES_SENT),
-    ms,
-  };
+  return { ...p, samples: p.samples.slice(0, FRONTIER_SAMPLES_SENT), step, ms };
 }

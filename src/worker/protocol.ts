@@ -3,6 +3,7 @@
 // (metrics in batches, progress, status lines) while it works. Everything here is structured-clonable.
 import type { TrainerArgs, LogRecord, PairRecord } from '../dpo/trainer';
 import type { ValidationReport, DatasetFormat } from '../data/types';
+import type { FrontierPoint } from '../demo/frontier';
 
 /** Where the model comes from. URLs are absolute (the worker's base URL is not the page's). */
 export type ModelSpec =
@@ -99,24 +100,12 @@ export interface FrontierSpec {
   seed: number;
 }
 
-/** One measurement of the policy on the held-out prompts: mean true reward r* and KL from the reference. */
-export interface FrontierMeasurement {
-  step: number;
-  /** mean r* of policy samples, its standard error */
-  reward: number;
-  rewardStderr: number;
-  /** mean r* of reference samples (same prompts, same seeds) */
-  referenceReward: number;
-  /** mean over policy samples of the exact sequence KL(policy || reference), nats */
-  kl: number;
-  /** the same from sampled log-ratios (noisier) */
-  klSampled: number;
-  n: number;
-  /** the first few samples, reference and policy side by side with their r* */
-  samples: { prompt: string; policy: string; reference: string; policyReward: number; referenceReward: number }[];
-  /** milliseconds the measurement took (CPU, in the worker) */
-  ms: number;
-}
+/**
+ * One measurement of the policy on the held-out prompts (the probe's FrontierPoint: mean true reward r*
+ * with its standard error, the reference's r*, exact and sampled KL from the reference, the first few
+ * samples side by side), with the step it was taken at and the milliseconds it took (CPU, in the worker).
+ */
+export type FrontierMeasurement = FrontierPoint & { step: number; ms: number };
 
 export interface SampleOptions {
   maxNewTokens: number;
