@@ -18,6 +18,17 @@ const RW: u32 = HD4 * 4u; // padded row width of a tile
 
 fn linearGroup(wid: vec3u, nwg: vec3u) -> u32 { return wid.x + wid.y * nwg.x; }
 
+// The (sequence b, query head h, its kv head kh, first query row) of a workgroup of `wg` query rows;
+// valid is false for the padding workgroups past the last (sequence, head). Uniform per workgroup.
+struct QueryBlock { b: u32, h: u32, kh: u32, row0: u32, valid: bool }
+fn queryBlock(wid: vec3u, nwg: vec3u, wg: u32) -> QueryBlock {
+  let nqb = (p.T + wg - 1u) / wg;
+  let g = linearGroup(wid, nwg);
+  let bh = g / nqb;
+  let h = bh % p.H;
+  return QueryBlock(bh / p.H, h, h / (p.H / p.KVH), (g % nqb) * wg, bh < p.B * p.H);
+}
+
 //#kernel fwd
 // One workgroup per (query block of WG rows, head, sequence), one invocation per query row. Key/value
 // tiles of BT rows go through workgroup memory; each row rescales its accumulator once per tile.
@@ -33,15 +44,13 @@ var<workgroup> vt: array<vec4f, BT * HD4>;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let T = p.T;
-  let nqb = (T + WG - 1u) / WG;
-  let g = linearGroup(wid, nwg);
-  let qb = g % nqb;
-  let bh = g / nqb;
-  if (bh >= p.B * p.H) { return; }
-  let h = bh % p.H;
-  let b = bh / p.H;
-  let kh = h / (p.H / p.KVH);
-  let i = qb * WG + li;
+  let blk = queryBlock(wid, nwg, WG);
+  if (!blk.valid) { return; }
+  let h = blk.h;
+  let b = blk.b;
+  let kh = blk.kh;
+  let bh = b * p.H + h;
+  let i = blk.row0 + li;
   let live = i < T;
   let qo = (b * T + min(i, T - 1u)) * p.H * HD + h * HD;
   var qr: array<vec4f, HD4>;
@@ -51,7 +60,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var sc: array<f32, BT>;
   var m = -3.0e38;
   var l = 0.0;
-  let jEnd = min(T, (qb + 1u) * WG); // the last row of this block sees keys up to jEnd - 1
+  let jEnd = min(T, blk.row0 + WG); // the last row of this block sees keys up to jEnd - 1
   for (var j0 = 0u; j0 < jEnd; j0 += BT) {
     let n = min(BT, jEnd - j0);
     for (var e = li; e < n * RW; e += WG) {
@@ -133,15 +142,13 @@ var<workgroup> vt: array<vec4f, BT * HD4>;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let T = p.T;
-  let nqb = (T + WG - 1u) / WG;
-  let g = linearGroup(wid, nwg);
-  let qb = g % nqb;
-  let bh = g / nqb;
-  if (bh >= p.B * p.H) { return; }
-  let h = bh % p.H;
-  let b = bh / p.H;
-  let kh = h / (p.H / p.KVH);
-  let i = qb * WG + li;
+  let blk = queryBlock(wid, nwg, WG);
+  if (!blk.valid) { return; }
+  let h = blk.h;
+  let b = blk.b;
+  let kh = blk.kh;
+  let bh = b * p.H + h;
+  let i = blk.row0 + li;
   let live = i < T;
   let ic = min(i, T - 1u);
   let qo = (b * T + ic) * p.H * HD + h * HD;
@@ -152,7 +159,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var d = 0u; d < HD; d++) { qr[d / 4u][d % 4u] = q[qo + d] * p.scale; gr[d / 4u][d % 4u] = dout[qo + d]; }
   let L = lse[bh * T + ic];
   let Di = dr[bh * T + ic];
-  let jEnd = min(T, (qb + 1u) * WG);
+  let jEnd = min(T, blk.row0 + WG);
   for (var j0 = 0u; j0 < jEnd; j0 += BT) {
     let n = min(BT, jEnd - j0);
     for (var e = li; e < n * RW; e += WG) {
