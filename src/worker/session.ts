@@ -3,17 +3,14 @@
 //
 // One GPU user at a time: evaluation, sampling and export asked for during training are queued; the
 // run loop pauses the trainer between two optimizer steps, runs them, and carries on.
-import { zipSync, strToU8 } from 'fflate';
 import { loadPreferenceDataset, splitTrainEval, DatasetError, type PreferencePair } from '../data/index';
 import { DpoTrainer, defaultTrainerArgs, TrainerConfigError, type LogRecord, type TrainerArgs } from '../dpo/trainer';
 import { tokenizeDataset, type TokenizedPair } from '../dpo/tokenize';
-import { trlScript } from '../dpo/trl-script';
 import { Gpu } from '../gpu/context';
 import { countParameters } from '../model/config';
-import { exportHfFolder } from '../model/export';
-import { exportPeftAdapter } from '../model/lora';
 import { loadTokenizer, type LoadedTokenizer } from '../model/tokenizer';
 import { loadCheckpoint, type LoadedCheckpoint } from '../model/weights';
+import { buildExportZip } from './export';
 import { estimateMemory } from './memory';
 import { FrontierProbes, toMeasurement } from './frontier';
 import type { FrontierProbe } from '../demo/frontier';
@@ -46,7 +43,7 @@ const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tok
 /** Metric batches go to the page at most this often (charts update >= 1/s, training is not slowed). */
 const FLUSH_MS = 250;
 
-interface LoadedModel {
+export interface LoadedModel {
   info: ModelInfo;
   ck: LoadedCheckpoint;
   tok: LoadedTokenizer;
@@ -56,7 +53,7 @@ interface LoadedModel {
   trlModel: string;
 }
 
-interface LoadedData {
+export interface LoadedData {
   info: DatasetInfo;
   train: PreferencePair[];
   eval: PreferencePair[];
@@ -536,35 +533,12 @@ export class Session {
     });
   }
 
-  /** The trained policy as a Hugging Face folder, the TRL script and the training pairs, in one zip. */
+  /** The trained policy, the TRL script and the data, in one zip (src/worker/export.ts). */
   exportZip(extra: Record<string, string>): Promise<ExportResult> {
     const t = this.needTrainer('Export');
     const m = this.needModel();
     const d = this.needData();
-    return this.exclusive(async () => {
-      const weights = await t.policyWeights();
-      const folder = exportHfFolder(m.ck.config, weights, { extraFiles: m.extra });
-      const files: Record<string, Uint8Array> = {};
-      for (const [name, bytes] of folder) files[`model/${name}`] = bytes;
-      // a LoRA run: model/ holds the merged weights (W + scaling * B A); adapter/ the adapters alone, PEFT's format
-      if (t.lora) for (const [name, bytes] of exportPeftAdapter(m.ck.config, t.lora.config, await t.adapterWeights(), m.trlModel)) files[`adapter/${name}`] = bytes;
-      files['train_trl.py'] = strToU8(trlScript(t.args, { model: m.trlModel, dataFile: 'train.jsonl' }));
-      files['train.jsonl'] = strToU8(d.train.map((p) => JSON.stringify({ prompt: p.prompt, chosen: p.chosen, rejected: p.rejected })).join('\n') + '\n');
-      if (d.eval.length) files['eval.jsonl'] = strToU8(d.eval.map((p) => JSON.stringify({ prompt: p.prompt, chosen: p.chosen, rejected: p.rejected })).join('\n') + '\n');
-      for (const [name, body] of Object.entries(extra)) files[name] = strToU8(body);
-      files['README.txt'] = strToU8(
-        [
-          `DPO Playground export: ${m.info.label}, step ${t.step} of ${t.totalSteps}.`,
-          'model/          the trained policy as a Hugging Face folder (AutoModelForCausalLM.from_pretrained("model"))',
-          ...(t.lora ? ['adapter/        the LoRA adapters alone (PeftModel.from_pretrained(base_model, "adapter")); model/ has them merged'] : []),
-          'train_trl.py    the same run with TRL at scale (edit the model path at the top if needed)',
-          'train.jsonl     the training pairs in TRL format; eval.jsonl the held-out pairs',
-          ...Object.keys(extra).map((n) => `${n.padEnd(16)}the metric history`),
-          '',
-        ].join('\n'),
-      );
-      return { zip: zipSync(files, { level: 1 }), files: Object.keys(files) };
-    });
+    return this.exclusive(() => buildExportZip({ trainer: t, model: m, data: d, extra }));
   }
 
   saveState(): Promise<Uint8Array | null> {
