@@ -1,0 +1,47 @@
+// e2e scenario "files": Bad files get sentences; HH-RLHF loads; a model loads from a Hub-like server.
+export const order = 20;
+import { join } from 'node:path';
+import { check, HH, shots, text } from '../lib.mjs';
+
+export async function run({ browser, base, fx }) {
+  const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await ctx.newPage();
+  await page.goto(`${base}/?demo=${fx.manifest}`);
+  await page.getByTestId('dataset-report').waitFor({ timeout: 90_000 });
+
+  await page.getByLabel('Dataset file').setInputFiles(fx.png);
+  await page.getByTestId('dataset-error').waitFor({ timeout: 30_000 });
+  const pngMsg = await text(page, 'dataset-error');
+  check('a PNG named .jsonl shows a sentence', /\w+ .*\./.test(pngMsg) && !/undefined|\[object/.test(pngMsg), pngMsg);
+
+  await page.getByLabel('Dataset file').setInputFiles(fx.broken);
+  await page.getByTestId('dataset-report').waitFor({ timeout: 30_000 });
+  const report = await text(page, 'dataset-report');
+  check('a JSONL with a broken line keeps the good pairs and reports the bad one', report.includes('2 usable of 3 records') && report.includes('1 skipped'), report);
+
+  await page.getByLabel('Dataset file').setInputFiles(HH);
+  await page.getByTestId('pair-count').waitFor({ timeout: 120_000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid=pair-count]')?.textContent?.includes('2,312'), null, { timeout: 120_000 });
+  check('HH-RLHF upload: preview and report show 2,312 pairs', (await text(page, 'pair-count')).includes('2,312 usable'), await text(page, 'pair-count'));
+  check('the preview table shows the pairs with differences marked', (await page.locator('table.preview mark.chosen').count()) > 0);
+  await page.screenshot({ path: join(shots, '04-hh-dataset.png'), fullPage: true });
+
+  await page.getByRole('radio', { name: 'Files from disk' }).check();
+  await page.getByLabel('Model files').setInputFiles(fx.badModelFiles);
+  await page.getByTestId('model-error').waitFor({ timeout: 30_000 });
+  const stMsg = await text(page, 'model-error');
+  check('a safetensors file with a bad header shows a sentence', /safetensors/i.test(stMsg), stMsg);
+
+  await page.getByRole('radio', { name: 'Hugging Face Hub' }).check();
+  await page.getByLabel('Repo id').fill(fx.hubRepo);
+  await page.getByLabel('Hub address').fill(`${base}/${fx.hubPath}`);
+  await page.getByRole('button', { name: 'Load from the Hub' }).click();
+  await page.waitForFunction((r) => document.querySelector('[data-testid=model-info]')?.textContent?.includes(r), fx.hubRepo, { timeout: 60_000 });
+  check('a model loads by repo id from a server that answers like the Hub', (await text(page, 'model-info')).includes('gpt2'), await text(page, 'param-count'));
+  await page.getByLabel('Repo id').fill('tiny/does-not-exist');
+  await page.getByRole('button', { name: 'Load from the Hub' }).click();
+  await page.getByTestId('model-error').waitFor({ timeout: 30_000 });
+  check('a missing repo shows a sentence', (await text(page, 'model-error')).includes("no config.json for 'tiny/does-not-exist'"), await text(page, 'model-error'));
+  await page.screenshot({ path: join(shots, '05-errors.png'), fullPage: true });
+  await ctx.close();
+}
