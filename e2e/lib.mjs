@@ -5,8 +5,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const dist = join(root, 'dist');
-export const shots = join(root, 'test-results', 'e2e');
+// One build folder per E2E_ONLY selection, so runs of different scenarios side by side do not overwrite
+// each other's page (the full run uses dist/, as `npm start` does).
+const selection = (process.env.E2E_ONLY ?? '').replace(/[^\w,-]/g, '').replace(/,/g, '+');
+export const dist = join(root, selection ? `dist-e2e-${selection}` : 'dist');
+export const shots = join(root, 'test-results', selection ? `e2e-${selection}` : 'e2e');
 export const uploads = join(tmpdir(), `dpo-e2e-${process.pid}`);
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const BASE_ARGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];

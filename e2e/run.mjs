@@ -49,11 +49,11 @@ async function main() {
   mkdirSync(shots, { recursive: true });
   if (!process.env.E2E_SKIP_BUILD) {
     console.log(`${secs()}s building the page`);
-    await build({ root, logLevel: 'warn' });
+    await build({ root, logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
   }
   const fx = writeFixtures(dist, uploads, join(root, 'public', 'demo'));
   const port = await freePort();
-  const server = await preview({ root, logLevel: 'warn', preview: { port, strictPort: true, host: '127.0.0.1', open: false } });
+  const server = await preview({ root, logLevel: 'warn', build: { outDir: dist }, preview: { port, strictPort: true, host: '127.0.0.1', open: false } });
   const base = `http://127.0.0.1:${port}`;
   console.log(`${secs()}s serving ${base}`);
   const failed = [];
