@@ -1,0 +1,169 @@
+// Run control: start, pause, stop, resume (also a saved run after a reload), and the worker's events
+// while a run trains.
+import type { TrainerArgs } from '../../dpo/trainer';
+import type { FrontierMeasurement, RunEnd, WorkerEvent } from '../../worker/protocol';
+import { newRunId, loadState } from '../runs';
+import { frontierSpec, loadDataset, loadModel } from './loading';
+import { autosaveTick, persistRun, resetAutosaveClock } from './persistence';
+import { client, get, message, patch, type FrontierRun, type RunPhase, type State } from './state';
+
+// ------------------------------------------------------------------ worker events
+
+export function onEvent(e: WorkerEvent): void {
+  switch (e.type) {
+    case 'logs':
+      patch((s) => ({ history: [...s.history, ...e.records] }));
+      autosaveTick();
+      break;
+    case 'eval':
+      patch((s) => ({ evalHistory: [...s.evalHistory, e.metrics], pairs: e.pairs, pairsBeta: s.args.beta }));
+      break;
+    case 'progress':
+      patch((s) => ({
+        run: {
+          ...s.run,
+          trainPhase: e.phase,
+          step: e.step,
+          totalSteps: e.totalSteps,
+          tokensPerSec: e.tokensPerSec,
+          elapsedSec: e.elapsedSec,
+        },
+      }));
+      break;
+    case 'status':
+      patch({ statusLine: e.message });
+      break;
+    case 'frontier':
+      patch((s) => ({ frontierRuns: addFrontierPoint(s, e.point) }));
+      break;
+    case 'download': {
+      const p = { file: e.file, loaded: e.loaded, total: e.total };
+      if (e.what === 'model') patch((s) => ({ model: { ...s.model, progress: p } }));
+      else patch((s) => ({ dataset: { ...s.dataset, progress: p } }));
+      break;
+    }
+  }
+}
+
+/** The frontier curves with `p` added to the current run's curve (created on its first point). */
+export function addFrontierPoint(s: State, p: FrontierMeasurement): FrontierRun[] {
+  const id = s.run.id ?? 'run';
+  const i = s.frontierRuns.findIndex((r) => r.id === id);
+  if (i < 0) return [...s.frontierRuns, { id, label: frontierLabel(s.args, s.frontierRuns.length), beta: s.args.beta, lossType: s.args.loss_type, points: [p] }];
+  const r = s.frontierRuns[i];
+  const points = [...r.points.filter((q) => q.step !== p.step), p].sort((a, b) => a.step - b.step);
+  return s.frontierRuns.map((x, j) => (j === i ? { ...r, points } : x));
+}
+
+export const frontierLabel = (a: TrainerArgs, n: number) => `#${n + 1} beta ${a.beta} ${a.loss_type}`;
+
+// ------------------------------------------------------------------ runs
+
+function endRun(end: RunEnd, step: number, state: Uint8Array | null): void {
+  const phase: RunPhase = end;
+  patch((s) => ({ run: { ...s.run, phase, step }, statusLine: end === 'paused' ? `Paused at step ${step}.` : end === 'finished' ? `Finished ${step} steps.` : `Stopped at step ${step}.` }));
+  void persistRun(end, state);
+}
+
+function failRun(e: unknown): void {
+  const msg = message(e);
+  patch((s) => ({ run: { ...s.run, phase: 'error', error: msg }, statusLine: msg }));
+  void persistRun('error');
+}
+
+export function canTrain(s: State): string | null {
+  if (s.gpu.status !== 'ready') return 'WebGPU is not ready.';
+  if (s.model.status !== 'ready') return 'Load a model first.';
+  if (s.dataset.status !== 'ready') return 'Load a dataset first.';
+  if (Object.keys(s.argErrors).length) return `Fix the hyperparameters first: ${Object.values(s.argErrors)[0]}`;
+  if (s.estimate?.refusal) return s.estimate.refusal;
+  return null;
+}
+
+export async function train(): Promise<void> {
+  const s = get();
+  const why = canTrain(s);
+  if (why) {
+    patch({ statusLine: why });
+    return;
+  }
+  const id = newRunId();
+  resetAutosaveClock();
+  patch({
+    run: { id, phase: 'starting', trainPhase: 'dpo', step: 0, totalSteps: 0, tokensPerSec: 0, elapsedSec: 0, startStep: 0 },
+    history: [],
+    evalHistory: [],
+    pairs: [],
+    selectedPair: null,
+    samples: [],
+    statusLine: 'Starting: copying the weights to the GPU...',
+  });
+  await persistRun('training');
+  const frontier = frontierSpec(get());
+  await runWith(() => client().call({ type: 'start', options: { args: get().args, sftSteps: get().sftSteps, frontier } }));
+}
+
+async function runWith(call: () => Promise<{ end: RunEnd; step: number; state: Uint8Array | null }>): Promise<void> {
+  patch((s) => ({ run: { ...s.run, phase: 'training' } }));
+  try {
+    const r = await call();
+    endRun(r.end, r.step, r.state);
+  } catch (e) {
+    failRun(e);
+  }
+}
+
+export function pause(): void {
+  if (get().run.phase !== 'training') return;
+  patch((s) => ({ run: { ...s.run, phase: 'pausing' }, statusLine: 'Pausing after the current step...' }));
+  void client().call({ type: 'pause' });
+}
+
+export function stop(): void {
+  const ph = get().run.phase;
+  if (ph !== 'training' && ph !== 'pausing' && ph !== 'paused') return;
+  if (ph === 'paused') {
+    void client().call({ type: 'stop' });
+    endRun('stopped', get().run.step, null);
+    return;
+  }
+  patch((s) => ({ run: { ...s.run, phase: 'pausing' }, statusLine: 'Stopping after the current step...' }));
+  void client().call({ type: 'stop' });
+}
+
+export async function resume(): Promise<void> {
+  if (get().run.phase !== 'paused') return;
+  patch((s) => ({ run: { ...s.run, startStep: s.run.step, elapsedSec: 0 }, statusLine: `Resuming from step ${s.run.step}.` }));
+  await runWith(() => client().call({ type: 'resume' }));
+}
+
+/** Continues a run saved in IndexedDB (after a reload): reloads its model and data, then its state. */
+export async function resumeSaved(id: string): Promise<void> {
+  const r = get().runs.find((x) => x.id === id);
+  if (!r) return;
+  const busy = get().run.phase;
+  if (busy === 'training' || busy === 'pausing' || busy === 'starting') {
+    patch({ statusLine: 'Pause or stop the current run first.' });
+    return;
+  }
+  const state = r.hasState ? await loadState(id) : undefined;
+  if (!state) {
+    patch({ statusLine: `The run "${r.name}" has no saved state (it was not paused before the page closed), so it cannot continue.` });
+    return;
+  }
+  patch({ split: r.dataset.split, args: r.args, sftSteps: r.sftSteps, argErrors: {}, argText: {}, statusLine: `Reloading the model and data of "${r.name}"...` });
+  if (!(await loadModel(r.model.spec))) return;
+  if (!(await loadDataset(r.dataset.spec))) return;
+  patch({
+    run: { id: r.id, phase: 'starting', trainPhase: 'dpo', step: r.step, totalSteps: r.totalSteps, tokensPerSec: 0, elapsedSec: 0, startStep: r.step },
+    history: r.history,
+    evalHistory: r.evalHistory,
+    pairs: r.lastPairs,
+    pairsBeta: r.args.beta,
+    selectedPair: null,
+    samples: [],
+    frontierRuns: r.frontier?.length && !get().frontierRuns.some((f) => f.id === r.id) ? [...get().frontierRuns, { id: r.id, label: frontierLabel(r.args, get().frontierRuns.length), beta: r.args.beta, lossType: r.args.loss_type, points: r.frontier }] : get().frontierRuns,
+  });
+  const frontier = frontierSpec(get());
+  await runWith(() => client().call({ type: 'start', options: { args: r.args, sftSteps: r.sftSteps, state, frontier } }));
+}

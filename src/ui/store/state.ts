@@ -1,0 +1,179 @@
+// The page's state: its type, the initial state, and the zustand store every action reads and patches.
+import { createStore, useStore as useZustand, type StoreApi } from 'zustand';
+import type { LogRecord, PairRecord, TrainerArgs } from '../../dpo/trainer';
+import type { DatasetInfo, DatasetSpec, FrontierMeasurement, GpuSummary, MemoryEstimate, ModelInfo, ModelSpec, SampleResult, SplitSpec } from '../../worker/protocol';
+import type { TrainClient } from '../client';
+import { pageDefaultArgs } from '../params';
+import type { RunRecord } from '../runs';
+
+export interface DemoManifest {
+  model: string;
+  train: string;
+  eval?: string;
+  prompts?: string;
+  name?: string;
+  description?: string;
+  /** Trainer arguments tuned for the demo (override TRL's defaults). */
+  args?: Partial<TrainerArgs>;
+  /** The same as written by scripts/demo/build-demo.ts (TRL names, plus the frontier probe's settings). */
+  recommended?: Partial<TrainerArgs> & { frontier?: ManifestFrontier };
+  sftSteps?: number;
+  /** The reward-vs-KL probe's settings (normalized from recommended.frontier); only the built-in demo has them. */
+  frontier?: DemoFrontierSettings;
+}
+
+/** recommended.frontier in public/demo/manifest.json (snake case, as the build script writes it). */
+export interface ManifestFrontier {
+  prompts?: number;
+  every_steps?: number;
+  max_new_tokens?: number;
+  temperature?: number;
+  seed?: number;
+  samples_per_prompt?: number;
+}
+
+export interface DemoFrontierSettings {
+  /** how many held-out prompts to measure on */
+  prompts: number;
+  everySteps: number;
+  maxNewTokens: number;
+  temperature: number;
+  seed: number;
+  samplesPerPrompt: number;
+}
+
+/** One run's reward-vs-KL curve (the DPO paper's Figure 2 has one per beta / method). */
+export interface FrontierRun {
+  id: string;
+  label: string;
+  beta: number;
+  lossType: string;
+  points: FrontierMeasurement[];
+}
+
+export interface SweepState {
+  betas: number[];
+  stepsPerRun: number;
+  /** index of the run being trained */
+  index: number;
+  active: boolean;
+  cancelled: boolean;
+}
+
+export type LoadStatus = 'none' | 'loading' | 'ready' | 'error';
+export type RunPhase = 'idle' | 'starting' | 'training' | 'pausing' | 'paused' | 'finished' | 'stopped' | 'error';
+
+interface Progress {
+  file: string;
+  loaded: number;
+  total: number | null;
+}
+
+export interface State {
+  client: TrainClient | null;
+  gpu: { status: 'checking' | 'ready' | 'unavailable'; info?: GpuSummary; error?: string };
+  manifest: DemoManifest | null;
+  manifestError: string | null;
+  heldoutPrompts: string[];
+  hubUrl: string;
+  model: { status: LoadStatus; info?: ModelInfo; spec?: ModelSpec; error?: string; progress?: Progress };
+  dataset: { status: LoadStatus; info?: DatasetInfo; spec?: DatasetSpec; error?: string; progress?: Progress };
+  split: SplitSpec;
+  args: TrainerArgs;
+  argText: Record<string, string>;
+  argErrors: Record<string, string>;
+  sftSteps: number;
+  estimate: MemoryEstimate | null;
+  run: {
+    id: string | null;
+    phase: RunPhase;
+    trainPhase: 'sft' | 'dpo';
+    step: number;
+    totalSteps: number;
+    tokensPerSec: number;
+    elapsedSec: number;
+    startStep: number;
+    error?: string;
+  };
+  statusLine: string;
+  history: LogRecord[];
+  evalHistory: LogRecord[];
+  pairs: PairRecord[];
+  selectedPair: number | null;
+  samples: SampleResult[];
+  sampling: boolean;
+  sampleError: string | null;
+  exportError: string | null;
+  exporting: boolean;
+  runs: RunRecord[];
+  compare: string[];
+  /** Reward-vs-KL curves of this page's demo runs (and of saved runs that have one). */
+  frontierRuns: FrontierRun[];
+  /** beta of the run that produced `pairs` (their margins are beta * h under it) */
+  pairsBeta: number;
+  sweep: SweepState | null;
+}
+
+export const DEFAULT_HUB = 'https://huggingface.co';
+
+const initialArgs = pageDefaultArgs;
+
+export const initialState = (): State => ({
+  client: null,
+  gpu: { status: 'checking' },
+  manifest: null,
+  manifestError: null,
+  heldoutPrompts: [],
+  hubUrl: DEFAULT_HUB,
+  model: { status: 'none' },
+  dataset: { status: 'none' },
+  split: { evalFraction: 0.1, seed: 42, maxEval: 64 },
+  args: initialArgs,
+  argText: {},
+  argErrors: {},
+  sftSteps: 0,
+  estimate: null,
+  run: { id: null, phase: 'idle', trainPhase: 'dpo', step: 0, totalSteps: 0, tokensPerSec: 0, elapsedSec: 0, startStep: 0 },
+  statusLine: '',
+  history: [],
+  evalHistory: [],
+  pairs: [],
+  selectedPair: null,
+  samples: [],
+  sampling: false,
+  sampleError: null,
+  exportError: null,
+  exporting: false,
+  runs: [],
+  compare: [],
+  frontierRuns: [],
+  pairsBeta: initialArgs.beta,
+  sweep: null,
+});
+
+/** The store itself (vanilla zustand), so tests can render from any state. */
+export const storeApi: StoreApi<State> = createStore<State>()(initialState);
+
+interface UseStore {
+  (): State;
+  <T>(selector: (s: State) => T): T;
+  getState: StoreApi<State>['getState'];
+  setState: StoreApi<State>['setState'];
+}
+
+/** The React hook: `useStore((s) => s.run.phase)`; selectors return primitives or stored objects. */
+export const useStore = Object.assign(<T,>(selector?: (s: State) => T) => useZustand(storeApi, selector ?? ((s: State) => s as unknown as T)), {
+  getState: storeApi.getState,
+  setState: storeApi.setState,
+}) as UseStore;
+
+export const get = (): State => storeApi.getState();
+export const patch = (p: Partial<State> | ((s: State) => Partial<State>)): void => storeApi.setState(p);
+
+export function client(): TrainClient {
+  const c = get().client;
+  if (!c) throw new Error('The training worker is not running.');
+  return c;
+}
+
+export const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
