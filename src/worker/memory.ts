@@ -61,3 +61,47 @@ export function estimateMemory(cfg: ModelConfig, a: TrainerArgs, seqLen: number,
   }
   return { weightsBytes, optimizerBytes, activationBytes, totalBytes, refusal };
 }
+
+/** A change of settings that would make a run fit, with what it would then need. */
+export interface FitOption {
+  /** What changes, in the page's / TRL's words ("LoRA r=16 on all-linear + gradient_checkpointing"). */
+  label: string;
+  /** The TrainerArgs fields to set. */
+  patch: Partial<TrainerArgs>;
+  totalBytes: number;
+}
+
+/** LoRA as the page offers it by default (PEFT's common choice for small models). */
+export const DEFAULT_LORA = { r: 16, lora_alpha: 32, target_modules: 'all-linear' } as const;
+
+/**
+ * The settings that would fit, cheapest change first: the current ones if they fit, else
+ * precompute_ref_log_probs, gradient_checkpointing, LoRA and their combinations, then LoRA +
+ * checkpointing with a shorter max_length (down to 128). At most `max` options.
+ */
+export function fitOptions(cfg: ModelConfig, a: TrainerArgs, seqLen: number, limits: AdapterLimits, budgetBytes = DEFAULT_BUDGET_BYTES, max = 3): FitOption[] {
+  const lora = { ...DEFAULT_LORA };
+  const candidates: { label: string; patch: Partial<TrainerArgs> }[] = [
+    { label: 'the current settings', patch: {} },
+    { label: 'precompute_ref_log_probs', patch: { precompute_ref_log_probs: true } },
+    { label: 'gradient_checkpointing', patch: { gradient_checkpointing: true } },
+    { label: 'precompute_ref_log_probs + gradient_checkpointing', patch: { precompute_ref_log_probs: true, gradient_checkpointing: true } },
+    { label: `LoRA r=${lora.r} on ${lora.target_modules}`, patch: { lora } },
+    { label: `LoRA r=${lora.r} on ${lora.target_modules} + gradient_checkpointing`, patch: { lora, gradient_checkpointing: true } },
+  ];
+  const T = Math.min(seqLen, a.max_length ?? seqLen, cfg.maxPositions);
+  for (let L = 512; L >= 128; L /= 2) {
+    if (L < T) candidates.push({ label: `LoRA r=${lora.r} + gradient_checkpointing + max_length ${L}`, patch: { lora, gradient_checkpointing: true, max_length: L } });
+  }
+  if (a.per_device_train_batch_size > 1) {
+    candidates.push({ label: 'LoRA + gradient_checkpointing + max_length 128 + per_device_train_batch_size 1', patch: { lora, gradient_checkpointing: true, max_length: Math.min(128, T), per_device_train_batch_size: 1 } });
+  }
+  const out: FitOption[] = [];
+  for (const c of candidates) {
+    const e = estimateMemory(cfg, { ...a, ...c.patch }, seqLen, limits, budgetBytes);
+    if (e.refusal) continue;
+    out.push({ label: c.label, patch: c.patch, totalBytes: e.totalBytes });
+    if (Object.keys(c.patch).length === 0 || out.length >= max) break; // the current settings fit: nothing to suggest
+  }
+  return out;
+}

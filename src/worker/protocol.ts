@@ -4,11 +4,13 @@
 import type { TrainerArgs, LogRecord, PairRecord } from '../dpo/trainer';
 import type { ValidationReport, DatasetFormat } from '../data/types';
 import type { FrontierPoint } from '../demo/frontier';
+import type { HubModelPlan } from './hub-plan';
 
 /** Where the model comes from. URLs are absolute (the worker's base URL is not the page's). */
 export type ModelSpec =
   | { kind: 'url'; baseUrl: string; label: string }
-  | { kind: 'hub'; hubUrl: string; repo: string; revision?: string }
+  /** The access token is not part of the spec (it is sent once with setHubToken and never saved); args: for the fit check before download. */
+  | { kind: 'hub'; hubUrl: string; repo: string; revision?: string; args?: Partial<TrainerArgs> }
   | { kind: 'files'; files: File[] };
 
 export type DatasetSpec =
@@ -140,7 +142,9 @@ export type Request =
   | { type: 'evaluate' }
   | { type: 'sample'; prompts: string[]; options: SampleOptions }
   | { type: 'export'; extra: Record<string, string> }
-  | { type: 'saveState' };
+  | { type: 'saveState' }
+  | { type: 'planHub'; spec: Extract<ModelSpec, { kind: 'hub' }>; args: Partial<TrainerArgs> }
+  | { type: 'setHubToken'; token: string | null };
 
 export type RunEnd = 'finished' | 'paused' | 'stopped';
 
@@ -157,6 +161,8 @@ export interface ResultMap {
   sample: SampleResult[];
   export: ExportResult;
   saveState: Uint8Array | null;
+  planHub: HubModelPlan;
+  setHubToken: null;
 }
 
 export type WorkerEvent =
@@ -165,7 +171,19 @@ export type WorkerEvent =
   | { type: 'progress'; phase: 'sft' | 'dpo'; step: number; totalSteps: number; tokensPerSec: number; elapsedSec: number }
   | { type: 'status'; message: string }
   | { type: 'frontier'; point: FrontierMeasurement }
-  | { type: 'download'; what: 'model' | 'dataset'; loaded: number; total: number | null; file: string };
+  | {
+      type: 'download';
+      what: 'model' | 'dataset';
+      loaded: number;
+      total: number | null;
+      file: string;
+      /** Hub downloads: which file of how many, speed, seconds left, bytes that came from the cache of an interrupted download. */
+      fileIndex?: number;
+      fileCount?: number;
+      bytesPerSec?: number;
+      etaSec?: number | null;
+      resumedFrom?: number;
+    };
 
 export interface ErrorInfo {
   name: string;
@@ -177,4 +195,4 @@ export type WorkerMessage =
   | { kind: 'reply'; id: number; ok: false; error: ErrorInfo }
   | { kind: 'event'; event: WorkerEvent };
 
-export type { TrainerArgs, LogRecord, PairRecord };
+export type { TrainerArgs, LogRecord, PairRecord, HubModelPlan };

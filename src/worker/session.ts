@@ -31,7 +31,10 @@ import type {
   FrontierSpec,
   WorkerEvent,
 } from './protocol';
-import { filesSource, hubSource, recording, urlSource, ModelSourceError, type DownloadProgress } from './sources';
+import { filesSource, recording, urlSource, ModelSourceError, type DownloadProgress } from './sources';
+import { openHubModel, planHub, type HubModelSpec } from './hub-model';
+import type { AdapterLimits } from './memory';
+import type { HubModelPlan } from './hub-plan';
 
 /** A request the user cannot make right now (no model yet, run already going...). */
 export class SessionError extends Error {
@@ -139,7 +142,7 @@ export class Session {
       label = spec.label;
       trlModel = './base-model  # the folder of the model you started from';
     } else if (spec.kind === 'hub') {
-      base = hubSource(spec.hubUrl, spec.repo, spec.revision, progress);
+      base = await openHubModel(spec, this.limits(), this.emit); // plans and refuses before any weight is fetched
       label = spec.repo.trim();
       trlModel = spec.repo.trim();
     } else {
@@ -191,6 +194,17 @@ export class Session {
     this.model = { info, ck, tok, extra, trlModel };
     this.tokenized = null;
     return info;
+  }
+
+  /** The adapter's buffer limits (WebGPU's defaults until the device is up). */
+  private limits(): AdapterLimits {
+    const l = this.gpu?.info.limits;
+    return { maxBindingBytes: l?.maxStorageBufferBindingSize ?? 2 ** 27, maxBufferBytes: l?.maxBufferSize ?? 2 ** 28 };
+  }
+
+  /** A Hub model's size, memory estimate and the settings that fit, before any weight is downloaded. */
+  planHub(spec: HubModelSpec, args: Partial<TrainerArgs>): Promise<HubModelPlan> {
+    return planHub(spec, args, this.limits());
   }
 
   async loadDataset(spec: DatasetSpec, split: SplitSpec, maxLength: number | null): Promise<DatasetInfo> {

@@ -2,14 +2,15 @@
 // (`${hubUrl}/${repo}/resolve/${revision}/${path}`, cached in Cache Storage so a reload does not download
 // again), or files the user picked from disk. Each is a FileSource for loadCheckpoint.
 import type { FileSource } from '../model/weights';
+import { checkRef, type HubRef } from './hub';
+import { cacheStorageStore, downloadHubFile, type ByteStore, type FileProgress } from './hub-download';
+import type { HubModelPlan } from './hub-plan';
 
 export class ModelSourceError extends Error {
   override name = 'ModelSourceError';
 }
 
 export type DownloadProgress = (file: string, loaded: number, total: number | null) => void;
-
-const HUB_CACHE = 'dpo-playground-hub-v1';
 
 async function readBody(res: Response, file: string, onProgress?: DownloadProgress): Promise<Uint8Array> {
   const lenHeader = res.headers.get('content-length');
@@ -41,20 +42,8 @@ async function readBody(res: Response, file: string, onProgress?: DownloadProgre
   return out;
 }
 
-async function openCache(): Promise<Cache | null> {
-  try {
-    return typeof caches !== 'undefined' ? await caches.open(HUB_CACHE) : null;
-  } catch {
-    return null; // opaque origins, private mode
-  }
-}
-
 /** Fetches `${base}${path}`; 404 means "no such file" (null). Other failures are sentences. */
-async function fetchFile(url: string, path: string, what: string, onProgress?: DownloadProgress, cache?: Cache | null): Promise<Uint8Array | null> {
-  if (cache) {
-    const hit = await cache.match(url);
-    if (hit) return new Uint8Array(await hit.arrayBuffer());
-  }
+async function fetchFile(url: string, path: string, what: string, onProgress?: DownloadProgress): Promise<Uint8Array | null> {
   let res: Response;
   try {
     res = await fetch(url);
@@ -62,22 +51,11 @@ async function fetchFile(url: string, path: string, what: string, onProgress?: D
     throw new ModelSourceError(`Could not reach ${url} (${(e as Error).message}). Check the address and your connection.`);
   }
   if (res.status === 404) return null;
-  if (res.status === 401 || res.status === 403) {
-    throw new ModelSourceError(`${what} answered ${res.status} for ${path}: the repository is private or gated. Download it yourself and pick the files from disk.`);
-  }
   if (!res.ok) throw new ModelSourceError(`${what} answered ${res.status} ${res.statusText} for ${path}.`);
   // Vite's dev server answers unknown paths with index.html: that is "not found", not a model file.
   const type = res.headers.get('content-type') ?? '';
   if (type.startsWith('text/html') && !path.endsWith('.html')) return null;
-  const bytes = await readBody(res, path, onProgress);
-  if (cache) {
-    try {
-      await cache.put(url, new Response(bytes.slice().buffer, { headers: { 'content-type': 'application/octet-stream' } }));
-    } catch {
-      // quota exceeded: still usable, just not cached
-    }
-  }
-  return bytes;
+  return readBody(res, path, onProgress);
 }
 
 /** A folder served over HTTP; `baseUrl` ends with '/'. */
@@ -86,23 +64,30 @@ export function urlSource(baseUrl: string, onProgress?: DownloadProgress): FileS
   return (path) => fetchFile(base + path, path, base, onProgress);
 }
 
-const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
-
-/** A Hugging Face Hub repository (or anything that answers like one), cached in the browser. */
-export function hubSource(hubUrl: string, repo: string, revision = 'main', onProgress?: DownloadProgress): FileSource {
-  const id = repo.trim();
-  if (!REPO_ID.test(id)) {
-    throw new ModelSourceError(`'${repo}' is not a Hugging Face repo id; it looks like "owner/name", e.g. "openai-community/gpt2".`);
-  }
-  let hub: URL;
-  try {
-    hub = new URL(hubUrl);
-  } catch {
-    throw new ModelSourceError(`The Hub address '${hubUrl}' is not a URL (e.g. https://huggingface.co).`);
-  }
-  const base = `${hub.href.replace(/\/$/, '')}/${id}/resolve/${encodeURIComponent(revision)}/`;
-  let cache: Promise<Cache | null> | undefined;
-  return async (path) => fetchFile(base + path, path, `The Hub (${hub.host})`, onProgress, await (cache ??= openCache()));
+/**
+ * A Hugging Face Hub repository (or anything that answers like one). Weight files go through
+ * hub-download.ts (Cache Storage, resumable, per-file progress with time left); the small files too,
+ * so a reload reads everything from the cache. `plan` (hub-plan.ts) gives the weight files' sizes and
+ * ETags; without it sizes come from the responses.
+ */
+export function hubSource(ref: HubRef, opts: { plan?: HubModelPlan; onProgress?: (p: FileProgress) => void; store?: Promise<ByteStore | null> } = {}): FileSource {
+  const r = checkRef(ref);
+  const store = opts.store ?? cacheStorageStore();
+  const weights = opts.plan?.files ?? [];
+  return async (path) => {
+    // weights the plan knows are not there are not asked for (and a .bin is never downloaded)
+    if (path.endsWith('.bin') || (opts.plan && path.endsWith('.safetensors') && !weights.some((f) => f.path === path))) return null;
+    const i = weights.findIndex((f) => f.path === path);
+    const f = i >= 0 ? weights[i] : undefined;
+    return downloadHubFile(r, path, {
+      store: await store,
+      onProgress: opts.onProgress,
+      fileIndex: i >= 0 ? i + 1 : 1,
+      fileCount: i >= 0 ? weights.length : 1,
+      bytes: f?.bytes ?? null,
+      etag: f?.etag ?? null,
+    });
+  };
 }
 
 /** Files picked from disk (a folder or several files): matched by base name. */

@@ -3,6 +3,7 @@
 // start is still running), every failure goes back as {name, message}: a sentence for the page.
 /// <reference lib="webworker" />
 import { Session } from './session';
+import { setHubToken } from './hub-model';
 import type { Request, WorkerEvent, WorkerMessage } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -36,6 +37,10 @@ function handle(req: Request): Promise<unknown> | unknown {
       return session.exportZip(req.extra);
     case 'saveState':
       return session.saveState();
+    case 'planHub':
+      return session.planHub(req.spec, req.args);
+    case 'setHubToken':
+      return setHubToken(req.token);
   }
 }
 
