@@ -1,9 +1,19 @@
-// Runs saved in IndexedDB: list, continue a paused one, compare several on one chart, delete.
+// Runs saved in IndexedDB: list with their sizes and the storage used and left, continue a paused one
+// (or one from a downloaded state file), compare several on one chart, delete (after a confirm).
 import { useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { downsample, fmtNum, fmtTick, latest } from '../history';
-import { exportSavedRun, removeRun, resumeSaved, toggleCompare, useStore } from '../store';
-import { fmtBytes } from '../../worker/memory';
+import { fmtSize, type RunRecord } from '../runs';
+import { exportSavedRun, loadStateFile, removeRun, resumeSaved, toggleCompare, useStore } from '../store';
+
+/** Bytes a saved run takes in IndexedDB: its record and its trainer state. */
+export const runBytes = (r: RunRecord) => (r.recordBytes ?? 0) + (r.hasState ? r.stateBytes : 0);
+
+/** "Storage: 1.2 MiB used of 512.0 MiB (510.8 MiB left)", from navigator.storage.estimate. */
+export function storageLine(u: { usage: number; quota: number } | null): string {
+  if (!u) return 'This browser does not say how much storage the page may use.';
+  return `Storage: ${fmtSize(u.usage)} used of ${fmtSize(u.quota)} (${fmtSize(Math.max(0, u.quota - u.usage))} left).`;
+}
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#7c3aed', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
 const METRICS = ['rewards/margins', 'loss', 'rewards/accuracies', 'kl/token_mean_exact', 'logps/chosen', 'logps/rejected', 'rewards/chosen', 'rewards/rejected', 'grad_norm'];
@@ -13,11 +23,38 @@ export function Runs() {
   const compare = useStore((s) => s.compare);
   const current = useStore((s) => s.run.id);
   const busy = useStore((s) => ['starting', 'training', 'pausing'].includes(s.run.phase));
+  const storage = useStore((s) => s.storage);
+  const storageError = useStore((s) => s.storageError);
   const [metric, setMetric] = useState('rewards/margins');
+  const [confirming, setConfirming] = useState<string | null>(null);
   const chosen = runs.filter((r) => compare.includes(r.id));
   return (
     <section className="panel" aria-labelledby="runs-title">
       <h2 id="runs-title">Saved runs</h2>
+      <p className="muted small" data-testid="storage-use">
+        {storageLine(storage)}
+      </p>
+      {storageError && (
+        <p className="error" role="alert" data-testid="storage-error">
+          {storageError}
+        </p>
+      )}
+      <p>
+        <label>
+          Continue from a downloaded state file{' '}
+          <input
+            type="file"
+            accept=".dpostate"
+            disabled={busy}
+            aria-label="Load a downloaded state file"
+            onChange={(e) => {
+              const f = e.target.files?.[0];
+              e.target.value = '';
+              if (f) void loadStateFile(f);
+            }}
+          />
+        </label>
+      </p>
       {runs.length === 0 ? (
         <p className="muted">Runs are saved in this browser (IndexedDB) as they train; they are listed here after a reload.</p>
       ) : (
@@ -29,6 +66,7 @@ export function Runs() {
                 <th scope="col">Run</th>
                 <th scope="col">Status</th>
                 <th scope="col">Step</th>
+                <th scope="col">Size</th>
                 <th scope="col">margin</th>
                 <th scope="col">accuracy</th>
                 <th scope="col">Actions</th>
@@ -46,27 +84,48 @@ export function Runs() {
                       {r.name}
                       <div className="muted small">
                         {new Date(r.createdAt).toLocaleString()} · {r.dataset.label}
-                        {r.hasState ? ` · checkpoint ${fmtBytes(r.stateBytes)}` : ''}
+                        {r.hasState ? ` · state of step ${r.stateStep ?? r.step}` : ' · no saved state'}
                       </div>
                     </td>
                     <td>{r.id === current ? r.status : r.status === 'training' ? 'interrupted' : r.status}</td>
                     <td>
                       {r.step} / {r.totalSteps}
                     </td>
+                    <td data-testid="run-size">{fmtSize(runBytes(r))}</td>
                     <td>{last('rewards/margins')}</td>
                     <td>{last('rewards/accuracies')}</td>
                     <td className="actions">
-                      {r.id !== current && r.hasState && r.step < r.totalSteps && (r.status === 'paused' || r.status === 'training') && (
-                        <button type="button" onClick={() => void resumeSaved(r.id)} disabled={busy} aria-label={`Continue ${r.name} from step ${r.step}`}>
+                      {r.id !== current && r.hasState && (r.stateStep ?? r.step) < r.totalSteps && r.status !== 'finished' && (
+                        <button type="button" onClick={() => void resumeSaved(r.id)} disabled={busy} aria-label={`Continue ${r.name} from step ${r.stateStep ?? r.step}`}>
                           Continue
                         </button>
                       )}
                       <button type="button" className="secondary" onClick={() => exportSavedRun(r)} aria-label={`Download the metrics of ${r.name}`}>
                         Metrics
                       </button>
-                      <button type="button" className="danger" onClick={() => void removeRun(r.id)} disabled={r.id === current && busy} aria-label={`Delete ${r.name}`}>
-                        Delete
-                      </button>
+                      {confirming === r.id ? (
+                        <span className="confirm" role="group" aria-label={`Delete ${r.name}?`} data-testid="delete-confirm" onKeyDown={(e) => e.key === 'Escape' && setConfirming(null)}>
+                          Delete its metrics and saved state ({fmtSize(runBytes(r))})?{' '}
+                          <button
+                            type="button"
+                            className="danger"
+                            autoFocus
+                            onClick={() => {
+                              setConfirming(null);
+                              void removeRun(r.id);
+                            }}
+                          >
+                            Yes, delete
+                          </button>{' '}
+                          <button type="button" className="secondary" onClick={() => setConfirming(null)}>
+                            Keep
+                          </button>
+                        </span>
+                      ) : (
+                        <button type="button" className="danger" onClick={() => setConfirming(r.id)} disabled={r.id === current && busy} aria-label={`Delete ${r.name}`}>
+                          Delete
+                        </button>
+                      )}
                     </td>
                   </tr>
                 );

@@ -1,6 +1,23 @@
-// Train / pause / resume / stop / export, and the run's progress.
+// Train / pause / resume / stop / export, the run's progress, and the notice when its state could not be
+// kept in this browser (with the state offered as a download). Leaving the page mid-run asks first.
+import { useEffect } from 'react';
 import { fmtDuration, secondsLeft } from '../history';
-import { canTrain, exportMetrics, exportRun, pause, resume, stop, train, useStore } from '../store';
+import { fmtSize } from '../runs';
+import { canTrain, downloadState, exportMetrics, exportRun, leaveWarning, pause, resume, stop, train, useStore } from '../store';
+
+/** Asks before the tab closes or reloads while `warning` is set (the browser shows its own text). */
+function useLeaveGuard(warning: string | null) {
+  useEffect(() => {
+    if (!warning) return;
+    const onLeave = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = warning; // older Chromium needs returnValue set
+      return warning;
+    };
+    window.addEventListener('beforeunload', onLeave);
+    return () => window.removeEventListener('beforeunload', onLeave);
+  }, [warning]);
+}
 
 export function TrainBar() {
   const s = useStore();
@@ -10,6 +27,7 @@ export function TrainBar() {
   const pct = r.totalSteps ? (100 * r.step) / r.totalSteps : 0;
   const left = secondsLeft(r.step, r.totalSteps, r.elapsedSec, r.startStep);
   const hasRun = r.phase !== 'idle' && r.phase !== 'starting';
+  useLeaveGuard(leaveWarning(s));
   return (
     <section className="panel trainbar" aria-labelledby="train-title">
       <h2 id="train-title" className="sr-only">
@@ -24,11 +42,11 @@ export function TrainBar() {
             Resume
           </button>
         ) : (
-          <button type="button" onClick={pause} disabled={r.phase !== 'training'}>
+          <button type="button" onClick={pause} disabled={!(r.phase === 'training' || r.phase === 'starting')}>
             Pause
           </button>
         )}
-        <button type="button" onClick={stop} disabled={!(r.phase === 'training' || r.phase === 'paused')}>
+        <button type="button" onClick={stop} disabled={!(active || r.phase === 'paused')}>
           Stop
         </button>
         <button type="button" onClick={() => void exportRun()} disabled={!hasRun || s.exporting || r.phase === 'error'} title="Hugging Face folder, TRL script, pairs and metrics in a zip">
@@ -60,6 +78,14 @@ export function TrainBar() {
         <p className="error" role="alert" data-testid="run-error">
           {r.error}
         </p>
+      )}
+      {s.unsaved && (
+        <div className="error storage-notice" role="alert" data-testid="storage-notice">
+          <p>{s.unsaved.message}</p>
+          <button type="button" onClick={() => void downloadState()}>
+            Download the state{s.unsaved.bytes ? ` (${fmtSize(s.unsaved.bytes)})` : ''}
+          </button>
+        </div>
       )}
       {s.exportError && (
         <p className="error" role="alert">

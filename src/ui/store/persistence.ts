@@ -1,17 +1,27 @@
-// Keeping runs in this browser: the run record and trainer state saved as a run trains (autosave),
-// the saved-runs list, and deleting a saved run.
-import { deleteRun, listRuns, saveRun, type RunRecord } from '../runs';
-import { get, patch } from './state';
+// Keeping runs in this browser: the run record and trainer state saved at every pause, stop, error and
+// every few minutes (autosave) when the storage quota has room, the saved-runs list with the storage
+// used and left, and deleting a saved run. A state that does not fit, or any IndexedDB failure, is a
+// sentence on the page and the state is offered as a download instead (store/state-download.ts).
+import { deleteRun, fits, fmtSize, listRuns, saveRun, storageSentence, storageUse, type RunRecord, type RunStatus, type StorageUse } from '../runs';
+import { get, message, patch, type State } from './state';
 
 let lastSave = 0;
 let lastStateSave = 0;
-/** Small models also save their trainer state every 2 minutes, so a closed tab can continue. */
+/** The trainer state is also saved every 2 minutes while training, so a closed tab or a crash can continue. */
 const AUTOSAVE_STATE_MS = 120_000;
-const AUTOSAVE_MAX_PARAMS = 50e6;
+
+/** A state that the browser's storage could not take, kept in memory for "Download the state". */
+let held: { runId: string; step: number; state: Uint8Array } | null = null;
+
+export function heldState(): { runId: string; step: number; state: Uint8Array } | null {
+  return held && held.runId === get().run.id ? held : null;
+}
 
 /** A new run starts its autosave clock now (its state was just handed to the worker). */
 export function resetAutosaveClock(): void {
   lastStateSave = performance.now();
+  held = null;
+  patch({ unsaved: null });
 }
 
 /** Called on every batch of metrics: saves the record every 10 s and the trainer state every 2 minutes. */
@@ -23,15 +33,33 @@ export function autosaveTick(): void {
   }
 }
 
+/** The sentence for a state of `bytes` at `step` that the quota has no room for. */
+export function noRoomSentence(step: number, bytes: number | null, use: StorageUse | null): string {
+  const size = bytes === null ? '' : ` (${fmtSize(bytes)})`;
+  const left = use ? ` (${fmtSize(Math.max(0, use.quota - use.usage))} left of ${fmtSize(use.quota)})` : '';
+  return `The run's state at step ${step}${size} does not fit in this browser's storage for the page${left}, so it is not saved here. Download the state to keep the run: loading that file back continues from step ${step}.`;
+}
+
 async function autosaveState(): Promise<void> {
   const s = get();
-  if (!s.client || s.run.phase !== 'training' || (s.model.info?.parameters ?? Infinity) > AUTOSAVE_MAX_PARAMS) return;
+  if (!s.client || s.run.phase !== 'training') return;
   lastStateSave = performance.now();
+  // a state known not to fit is not read back from the GPU for nothing (a large model's state is GBs)
+  const prev = s.runs.find((r) => r.id === s.run.id);
+  const known = prev?.hasState ? prev.stateBytes : (heldState()?.state.byteLength ?? s.unsaved?.bytes ?? null);
+  if (known) {
+    const use = await storageUse();
+    if (!fits(use, known, prev?.hasState ? prev.stateBytes : 0)) {
+      patch({ unsaved: { step: s.run.step, bytes: known, message: noRoomSentence(s.run.step, known, use) } });
+      void persistRun('training');
+      return;
+    }
+  }
   try {
     const state = await s.client.call({ type: 'saveState' });
     if (state && get().run.phase === 'training') await persistRun('training', state);
-  } catch {
-    // the next pause saves it anyway
+  } catch (e) {
+    patch({ storageError: `The autosave could not read the run's state from the worker (${message(e)}); the next pause saves it.` });
   }
 }
 
@@ -57,27 +85,90 @@ function runRecord(status: RunRecord['status']): RunRecord | null {
     frontier: s.frontierRuns.find((f) => f.id === s.run.id)?.points,
     hasState: prev?.hasState ?? false,
     stateBytes: prev?.stateBytes ?? 0,
+    stateStep: prev?.stateStep,
     error: s.run.error,
   };
 }
 
+/** The current run as a record (for a state file when IndexedDB holds none). */
+export const currentRunRecord = (status: RunStatus): RunRecord | null => runRecord(status);
+
+/**
+ * Saves the current run's record, and `state` when the quota has room for it. A state that does not fit
+ * or fails to be written is kept in memory and offered as a download, with a sentence saying why.
+ */
 export async function persistRun(status: RunRecord['status'], state?: Uint8Array | null): Promise<void> {
   const r = runRecord(status);
   if (!r) return;
-  await saveRun(r, state);
+  const prev = get().runs.find((x) => x.id === r.id);
+  try {
+    const out = await saveRun(r, state, prev);
+    if (out.state === 'saved') {
+      held = null;
+      patch({ unsaved: null, storageError: null });
+    } else if (out.state === 'no-room' && state) {
+      held = { runId: r.id, step: r.step, state };
+      patch({ unsaved: { step: r.step, bytes: state.byteLength, message: noRoomSentence(r.step, state.byteLength, out.use) }, storageError: null });
+    } else patch({ storageError: null });
+  } catch (e) {
+    const err = storageSentence(e, state ? 'saving the run state' : 'saving the run');
+    if (state) {
+      held = { runId: r.id, step: r.step, state };
+      patch({ unsaved: { step: r.step, bytes: state.byteLength, message: err.message } });
+    }
+    patch({ storageError: err.message });
+  }
   await refreshRuns();
 }
 
+/**
+ * Saves the run as it ends: a pause or finish hands its state over; a stop or an error asks the worker
+ * for the state it still holds (unless the saved one is already of this step).
+ */
+export async function saveRunEnd(end: RunStatus, state: Uint8Array | null): Promise<void> {
+  const s = get();
+  const prev = s.runs.find((r) => r.id === s.run.id);
+  if (!state && (end === 'stopped' || end === 'error') && s.client && !(prev?.hasState && prev.stateStep === s.run.step)) {
+    try {
+      state = await s.client.call({ type: 'saveState' });
+    } catch {
+      state = null; // after a lost device the worker keeps its last saved state (the fault notice offers it)
+    }
+  }
+  await persistRun(end, state);
+}
+
 export async function refreshRuns(): Promise<void> {
-  patch({ runs: await listRuns() });
+  const storage = await storageUse();
+  try {
+    patch({ runs: await listRuns(), storage });
+  } catch (e) {
+    patch({ storage, storageError: storageSentence(e, 'listing the saved runs').message });
+  }
 }
 
 export async function removeRun(id: string): Promise<void> {
-  await deleteRun(id);
+  try {
+    await deleteRun(id);
+  } catch (e) {
+    patch({ storageError: storageSentence(e, 'deleting the run').message });
+    return;
+  }
   patch((s) => ({ compare: s.compare.filter((x) => x !== id) }));
   await refreshRuns();
 }
 
 export function toggleCompare(id: string): void {
   patch((s) => ({ compare: s.compare.includes(id) ? s.compare.filter((x) => x !== id) : [...s.compare, id] }));
+}
+
+/**
+ * Why closing or reloading the tab now would lose work (the page then asks first), or null: a run is
+ * starting or training, or its last state is held only in memory.
+ */
+export function leaveWarning(s: State): string | null {
+  const ph = s.run.phase;
+  if (ph === 'starting' || ph === 'training' || ph === 'pausing') return 'A run is training: leaving the page ends it.';
+  if (s.unsaved) return 'The run state is not saved in this browser: download it before leaving.';
+  return null;
 }

@@ -2,9 +2,9 @@
 // while a run trains.
 import type { TrainerArgs } from '../../dpo/trainer';
 import type { FrontierMeasurement, RunEnd, WorkerEvent } from '../../worker/protocol';
-import { newRunId, loadState } from '../runs';
+import { newRunId, loadState, storageSentence, type RunRecord } from '../runs';
 import { frontierSpec, loadDataset, loadModel } from './loading';
-import { autosaveTick, persistRun, resetAutosaveClock } from './persistence';
+import { autosaveTick, persistRun, resetAutosaveClock, saveRunEnd } from './persistence';
 import { client, get, message, patch, type FrontierRun, type RunPhase, type State } from './state';
 
 // ------------------------------------------------------------------ worker events
@@ -22,6 +22,8 @@ export function onEvent(e: WorkerEvent): void {
       patch((s) => ({
         run: {
           ...s.run,
+          // the first step's progress ends 'starting' (a pause or stop asked meanwhile stays 'pausing')
+          phase: s.run.phase === 'starting' ? 'training' : s.run.phase,
           trainPhase: e.phase,
           step: e.step,
           totalSteps: e.totalSteps,
@@ -62,13 +64,13 @@ export const frontierLabel = (a: TrainerArgs, n: number) => `#${n + 1} beta ${a.
 function endRun(end: RunEnd, step: number, state: Uint8Array | null): void {
   const phase: RunPhase = end;
   patch((s) => ({ run: { ...s.run, phase, step }, statusLine: end === 'paused' ? `Paused at step ${step}.` : end === 'finished' ? `Finished ${step} steps.` : `Stopped at step ${step}.` }));
-  void persistRun(end, state);
+  void saveRunEnd(end, state);
 }
 
 function failRun(e: unknown): void {
   const msg = message(e);
   patch((s) => ({ run: { ...s.run, phase: 'error', error: msg }, statusLine: msg }));
-  void persistRun('error');
+  void saveRunEnd('error', null);
 }
 
 export function canTrain(s: State): string | null {
@@ -98,13 +100,18 @@ export async function train(): Promise<void> {
     samples: [],
     statusLine: 'Starting: copying the weights to the GPU...',
   });
-  await persistRun('training');
   const frontier = frontierSpec(get());
-  await runWith(() => client().call({ type: 'start', options: { args: get().args, sftSteps: get().sftSteps, frontier } }));
+  // the start request goes first, so a pause or stop pressed while starting reaches the worker after it
+  await runWith(() => {
+    const run = client().call({ type: 'start', options: { args: get().args, sftSteps: get().sftSteps, frontier } });
+    void persistRun('training');
+    return run;
+  });
 }
 
 async function runWith(call: () => Promise<{ end: RunEnd; step: number; state: Uint8Array | null }>): Promise<void> {
-  patch((s) => ({ run: { ...s.run, phase: 'training' } }));
+  // a new run stays 'starting' (weights copied, reference log-probs, SFT) until its first progress
+  patch((s) => ({ run: { ...s.run, phase: s.run.phase === 'starting' ? 'starting' : 'training' } }));
   try {
     const r = await call();
     endRun(r.end, r.step, r.state);
@@ -114,14 +121,15 @@ async function runWith(call: () => Promise<{ end: RunEnd; step: number; state: U
 }
 
 export function pause(): void {
-  if (get().run.phase !== 'training') return;
+  const ph = get().run.phase;
+  if (ph !== 'training' && ph !== 'starting') return;
   patch((s) => ({ run: { ...s.run, phase: 'pausing' }, statusLine: 'Pausing after the current step...' }));
   void client().call({ type: 'pause' });
 }
 
 export function stop(): void {
   const ph = get().run.phase;
-  if (ph !== 'training' && ph !== 'pausing' && ph !== 'paused') return;
+  if (ph !== 'training' && ph !== 'starting' && ph !== 'pausing' && ph !== 'paused') return;
   if (ph === 'paused') {
     void client().call({ type: 'stop' });
     endRun('stopped', get().run.step, null);
@@ -146,11 +154,32 @@ export async function resumeSaved(id: string): Promise<void> {
     patch({ statusLine: 'Pause or stop the current run first.' });
     return;
   }
-  const state = r.hasState ? await loadState(id) : undefined;
+  let state: Uint8Array | undefined;
+  try {
+    state = r.hasState ? await loadState(id) : undefined;
+  } catch (e) {
+    patch({ statusLine: storageSentence(e, 'reading the saved state').message });
+    return;
+  }
   if (!state) {
     patch({ statusLine: `The run "${r.name}" has no saved state (it was not paused before the page closed), so it cannot continue.` });
     return;
   }
+  await continueRun(r, state);
+}
+
+/** Continues `r` from its saved `state` (IndexedDB or a state file): reloads its model and data, then trains on. */
+export async function continueRun(r: RunRecord, state: Uint8Array): Promise<void> {
+  const busy = get().run.phase;
+  if (busy === 'training' || busy === 'pausing' || busy === 'starting') {
+    patch({ statusLine: 'Pause or stop the current run first.' });
+    return;
+  }
+  // a state older than the record (a later one did not fit) continues from its own step
+  const at = r.stateStep ?? r.step;
+  const upTo = (h: RunRecord['history']) => h.filter((x) => x.step <= at);
+  r = { ...r, step: at, history: upTo(r.history), evalHistory: upTo(r.evalHistory), frontier: r.frontier?.filter((p) => p.step <= at) };
+  resetAutosaveClock();
   patch({ split: r.dataset.split, args: r.args, sftSteps: r.sftSteps, argErrors: {}, argText: {}, statusLine: `Reloading the model and data of "${r.name}"...` });
   if (!(await loadModel(r.model.spec))) return;
   if (!(await loadDataset(r.dataset.spec))) return;

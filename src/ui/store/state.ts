@@ -4,7 +4,7 @@ import type { LogRecord, PairRecord, TrainerArgs } from '../../dpo/trainer';
 import type { DatasetInfo, DatasetSpec, FrontierMeasurement, GpuSummary, MemoryEstimate, ModelInfo, ModelSpec, SampleResult, SplitSpec } from '../../worker/protocol';
 import type { TrainClient } from '../client';
 import { pageDefaultArgs } from '../params';
-import type { RunRecord } from '../runs';
+import type { RunRecord, StorageUse } from '../runs';
 
 export interface DemoManifest {
   model: string;
@@ -60,6 +60,14 @@ export interface SweepState {
   cancelled: boolean;
 }
 
+export interface UnsavedState {
+  /** the step of the state not saved */
+  step: number;
+  /** its size, when known (null: the worker is asked for it on download) */
+  bytes: number | null;
+  message: string;
+}
+
 export type LoadStatus = 'none' | 'loading' | 'ready' | 'error';
 export type RunPhase = 'idle' | 'starting' | 'training' | 'pausing' | 'paused' | 'finished' | 'stopped' | 'error';
 
@@ -107,6 +115,12 @@ export interface State {
   exporting: boolean;
   runs: RunRecord[];
   compare: string[];
+  /** The origin's storage use and quota (navigator.storage.estimate), null where the browser does not say. */
+  storage: StorageUse | null;
+  /** The last IndexedDB failure, as a sentence (cleared by the next save that works). */
+  storageError: string | null;
+  /** A state the browser's storage could not keep: the sentence saying so, offered as a download instead. */
+  unsaved: UnsavedState | null;
   /** Reward-vs-KL curves of this page's demo runs (and of saved runs that have one). */
   frontierRuns: FrontierRun[];
   /** beta of the run that produced `pairs` (their margins are beta * h under it) */
@@ -146,6 +160,9 @@ export const initialState = (): State => ({
   exporting: false,
   runs: [],
   compare: [],
+  storage: null,
+  storageError: null,
+  unsaved: null,
   frontierRuns: [],
   pairsBeta: initialArgs.beta,
   sweep: null,
