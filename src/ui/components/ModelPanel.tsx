@@ -1,8 +1,10 @@
 // Model picker: the built-in demo, a Hugging Face repo id (Hub address configurable), or files from disk.
 import { useState } from 'react';
 import { fmtBytes } from '../../worker/memory';
-import { loadDemo, loadModel, setHubUrl, useStore } from '../store';
+import { loadDemo, loadModel, useStore } from '../store';
+import { useHub } from '../store/hub';
 import { DownloadBar } from './Progress';
+import { HubForm, HubFiles } from './HubModelForm';
 
 const fmtCount = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
 
@@ -10,12 +12,11 @@ export function ModelPanel() {
   const model = useStore((s) => s.model);
   const manifest = useStore((s) => s.manifest);
   const manifestError = useStore((s) => s.manifestError);
-  const hubUrl = useStore((s) => s.hubUrl);
   const estimate = useStore((s) => s.estimate);
   const busy = useStore((s) => ['starting', 'training', 'pausing'].includes(s.run.phase));
   const [source, setSource] = useState<'demo' | 'hub' | 'files'>('demo');
-  const [repo, setRepo] = useState('openai-community/gpt2');
   const loading = model.status === 'loading';
+  const hubFileCount = useHub((h) => Object.keys(h.files).length);
   const info = model.info;
 
   return (
@@ -48,28 +49,7 @@ export function ModelPanel() {
         </div>
       )}
 
-      {source === 'hub' && (
-        <form
-          className="source"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void loadModel({ kind: 'hub', hubUrl, repo });
-          }}
-        >
-          <label>
-            Repo id
-            <input name="repo" value={repo} onChange={(e) => setRepo(e.target.value)} placeholder="owner/name" spellCheck={false} />
-          </label>
-          <label>
-            Hub address
-            <input name="hub-url" value={hubUrl} onChange={(e) => setHubUrl(e.target.value)} spellCheck={false} />
-          </label>
-          <button type="submit" disabled={busy || loading}>
-            Load from the Hub
-          </button>
-          <p className="hint">GPT-2, Llama, Qwen2 and Qwen3 checkpoints in safetensors. Downloads are cached in the browser.</p>
-        </form>
-      )}
+      {source === 'hub' && <HubForm busy={busy || loading} />}
 
       {source === 'files' && (
         <div className="source">
@@ -99,7 +79,7 @@ export function ModelPanel() {
         </div>
       )}
 
-      {loading && <DownloadBar progress={model.progress} label="Loading the model" />}
+      {loading && (model.spec?.kind === 'hub' && hubFileCount > 0 ? <HubFiles /> : <DownloadBar progress={model.progress} label="Loading the model" />)}
       {model.status === 'error' && (
         <p className="error" role="alert" data-testid="model-error">
           {model.error}

@@ -5,6 +5,7 @@ import { TrainClient } from '../client';
 import { pageDefaultArgs } from '../params';
 import { refreshEstimate } from './args';
 import { refreshRuns } from './persistence';
+import { onHubEvent } from './hub';
 import { client, get, message, patch, type DemoFrontierSettings, type DemoManifest, type State } from './state';
 
 /** True when the selected model is the built-in demo (the page then shows the demo's panels). */
@@ -71,6 +72,7 @@ export async function startPage(onEvent: (e: WorkerEvent) => void): Promise<void
   }
   const c = TrainClient.create();
   c.on(onEvent);
+  c.on(onHubEvent);
   patch({ client: c });
   try {
     const info = await c.call({ type: 'init' });

@@ -1,0 +1,176 @@
+// The Hugging Face Hub part of the model panel: repo id, revision, Hub address and an access token
+// (kept for this tab only), a check that shows the size and memory estimate before any weight is
+// downloaded (with the settings that would fit, one click each), the known-good small models, and the
+// per-file download progress with time left.
+import { useMemo, useState } from 'react';
+import { estimateMemory, fitOptions, fmtBytes } from '../../worker/memory';
+import { KNOWN_MODELS, knownConfig, knownSize } from '../../worker/hub-catalog';
+import { setHubUrl, useStore } from '../store';
+import { applyFit, checkHubModel, loadHubModel, setHubToken, useHub } from '../store/hub';
+
+const fmtParams = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : `${Math.round(n / 1e6)}M`);
+const fmtTime = (s: number | null) => (s === null || !isFinite(s) ? '…' : s < 60 ? `${Math.ceil(s)} s` : s < 3600 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${(s / 3600).toFixed(1)} h`);
+
+export function HubForm({ busy }: { busy: boolean }) {
+  const hubUrl = useStore((s) => s.hubUrl);
+  const args = useStore((s) => s.args);
+  const gpu = useStore((s) => s.gpu.info);
+  const plan = useHub((h) => h.plan);
+  const token = useHub((h) => h.token);
+  const [repo, setRepo] = useState('HuggingFaceTB/SmolLM2-135M-Instruct');
+  const [revision, setRevision] = useState('main');
+  const limits = useMemo(() => ({ maxBindingBytes: gpu?.maxBindingBytes ?? 2 ** 27, maxBufferBytes: gpu?.maxBufferBytes ?? 2 ** 28 }), [gpu]);
+  const p = plan.status === 'ready' ? plan.plan : undefined;
+
+  /** One click: check, and load when the current settings fit; otherwise the plan shows what would. */
+  const pick = async (id: string) => {
+    setRepo(id);
+    setRevision('main');
+    const r = await checkHubModel(id, 'main');
+    if (r && !r.refusal && !r.estimate.refusal) await loadHubModel(id, 'main');
+  };
+
+  return (
+    <form
+      className="source"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void loadHubModel(repo, revision);
+      }}
+    >
+      <label>
+        Repo id
+        <input name="repo" value={repo} onChange={(e) => setRepo(e.target.value)} placeholder="owner/name" spellCheck={false} />
+      </label>
+      <label>
+        Revision
+        <input name="revision" value={revision} onChange={(e) => setRevision(e.target.value)} placeholder="main" spellCheck={false} />
+      </label>
+      <label>
+        Hub address
+        <input name="hub-url" value={hubUrl} onChange={(e) => setHubUrl(e.target.value)} spellCheck={false} />
+      </label>
+      <label>
+        Access token (gated or private repos; kept in this tab only, never saved or exported)
+        <input name="hub-token" type="password" autoComplete="off" value={token} onChange={(e) => void setHubToken(e.target.value)} placeholder="hf_…" spellCheck={false} />
+      </label>
+      <div className="row">
+        <button type="button" disabled={busy || plan.status === 'checking'} onClick={() => void checkHubModel(repo, revision)}>
+          Check size and memory
+        </button>
+        <button type="submit" disabled={busy || Boolean(p?.refusal)}>
+          Load from the Hub
+        </button>
+      </div>
+      {plan.status === 'checking' && <p className="muted">Reading config.json and the weight index…</p>}
+      {plan.status === 'error' && (
+        <p className="error" role="alert" data-testid="hub-plan-error">
+          {plan.error}
+        </p>
+      )}
+      {p && (
+        <div className="card" data-testid="hub-plan">
+          <p>
+            <strong>{p.repo}</strong>@{p.revision}: {p.modelType}, {fmtParams(p.parameters)} parameters, {p.files.length} weight file{p.files.length > 1 ? 's' : ''}
+            {p.downloadBytes !== null ? `, ${fmtBytes(p.downloadBytes)}` : ''} ({p.dtype}) to download.
+          </p>
+          <p data-testid="hub-estimate">
+            With the current settings: about {fmtBytes(p.estimate.totalBytes)} of GPU memory
+            {p.estimate.refusal ? <span className="error"> — does not fit: {p.estimate.refusal}</span> : ' — fits.'}
+          </p>
+          {p.refusal ? (
+            <p className="error" role="alert">
+              {p.refusal}
+            </p>
+          ) : (
+            p.estimate.refusal &&
+            p.fits.length > 0 && (
+              <ul className="fits" data-testid="hub-fits" aria-label="Settings that fit">
+                {p.fits.map((f) => (
+                  <li key={f.label}>
+                    <button
+                      type="button"
+                      disabled={busy}
+                      onClick={async () => {
+                        applyFit(f);
+                        const r = await checkHubModel(p.repo, p.revision);
+                        if (r && !r.estimate.refusal) await loadHubModel(p.repo, p.revision);
+                      }}
+                    >
+                      Use {f.label} ({fmtBytes(f.totalBytes)}) and load
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            )
+          )}
+        </div>
+      )}
+      <details open>
+        <summary>Known-good small models</summary>
+        <table className="known-models" data-testid="known-models">
+          <thead>
+            <tr>
+              <th>Model</th>
+              <th>Parameters</th>
+              <th>Download</th>
+              <th>GPU memory (current settings)</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {KNOWN_MODELS.map((m) => {
+              const size = knownSize(m);
+              const cfg = knownConfig(m);
+              const seq = args.max_length ?? cfg.maxPositions;
+              const est = estimateMemory(cfg, args, seq, limits);
+              const fit = est.refusal ? fitOptions(cfg, args, seq, limits)[0] : undefined;
+              return (
+                <tr key={m.repo}>
+                  <td title={m.note}>{m.repo}</td>
+                  <td>{fmtParams(size.parameters)}</td>
+                  <td>{fmtBytes(size.downloadBytes)} BF16</td>
+                  <td>{est.refusal ? `${fmtBytes(est.totalBytes)}: too much${fit ? `; ${fmtBytes(fit.totalBytes)} with ${fit.label}` : ''}` : fmtBytes(est.totalBytes)}</td>
+                  <td>
+                    <button type="button" disabled={busy} onClick={() => void pick(m.repo)} aria-label={`Load ${m.repo}`}>
+                      Load
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </details>
+      <p className="hint">GPT-2, Llama, Qwen2 and Qwen3 checkpoints in safetensors (one file or sharded, F32/BF16/F16). Downloads are kept in the browser and resume after a reload.</p>
+    </form>
+  );
+}
+
+/** Per-file progress of a Hub download: bytes, speed, time left; resumed files say from where. */
+export function HubFiles() {
+  const files = useHub((h) => h.files);
+  const list = Object.values(files).sort((a, b) => a.fileIndex - b.fileIndex);
+  const count = list[0]?.fileCount ?? 0;
+  const weights = list.filter((f) => f.fileCount === count && count > 0);
+  return (
+    <div className="download" data-testid="hub-files">
+      <p>
+        Downloading {weights.filter((f) => f.total !== null && f.loaded >= f.total).length} of {count} weight files done
+      </p>
+      <ul>
+        {weights.map((f) => (
+          <li key={f.file}>
+            <label>
+              {f.file}: {fmtBytes(f.loaded)}
+              {f.total !== null ? ` of ${fmtBytes(f.total)}` : ''}
+              {f.total !== null && f.loaded >= f.total ? ' — done' : f.bytesPerSec > 0 ? ` — ${fmtBytes(f.bytesPerSec)}/s, ${fmtTime(f.etaSec)} left` : ''}
+              {f.resumedFrom > 0 ? ` (resumed at ${fmtBytes(f.resumedFrom)})` : ''}
+              <progress max={f.total ?? 1} value={f.total ? f.loaded : undefined} aria-label={`${f.file} progress`} />
+            </label>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
