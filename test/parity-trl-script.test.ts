@@ -44,7 +44,19 @@ describe('the exported TRL script (train_trl.py) against real TRL', () => {
     expect(odd).not.toMatch(/reference_free=|rpo_alpha=/);
     expect(odd).toContain('SHUFFLE = True');
     expect(trlScript({ ...defaultTrainerArgs, shuffle: false }, o)).toContain('SHUFFLE = False');
-    expect(trlScript(defaultTrainerArgs, { ...o, ref: '/r' })).toContain('ref_model = load_model("/r")');
+    expect(trlScript(defaultTrainerArgs, { ...o, ref: '/r' })).toContain('ref_model = load_model(os.path.join(HERE, "/r"))');
+    // local paths resolve against the script's folder; a Hub repo id stays an id, at its revision
+    const local = trlScript(defaultTrainerArgs, { model: './base-model', dataFile: 'train.jsonl' });
+    expect(local).toContain('MODEL = os.path.join(HERE, "base-model")');
+    expect(local).toContain('REVISION = None');
+    expect(local).toContain('DATA = os.path.join(HERE, "train.jsonl")');
+    const hub = trlScript(defaultTrainerArgs, { model: 'HuggingFaceTB/SmolLM2-135M', revision: 'abc123', dataFile: 'train.jsonl' });
+    expect(hub).toContain('MODEL = "HuggingFaceTB/SmolLM2-135M"');
+    expect(hub).toContain('REVISION = "abc123"');
+    expect(hub).toContain('tokenizer = AutoTokenizer.from_pretrained(MODEL, revision=REVISION)');
+    // the page's batch is global: 8 pairs x 1 accumulation, divided by WORLD_SIZE in the script
+    expect(hub).toContain('PAGE_BATCH, PAGE_ACCUM = 8, 1');
+    expect(hub).toContain('per_device_train_batch_size=PER_DEVICE_BATCH,');
   });
 
   it('runs 2 steps with TRL on CPU and its metrics equal ours', async () => {
@@ -74,11 +86,12 @@ describe('the exported TRL script (train_trl.py) against real TRL', () => {
     expect(src).toContain('warmup_steps=0,');
     expect(src).toContain('report_to="none"');
 
+    // run from another folder: the output goes beside the script
     const cwd = tempDir('trl-script-run');
     await runScript(script, cwd);
-    const histFile = join(cwd, 'dpo-playground-run', 'log_history.jsonl');
+    const histFile = join(exportDir, 'dpo-playground-run', 'log_history.jsonl');
     expect(existsSync(histFile)).toBe(true);
-    expect(existsSync(join(cwd, 'dpo-playground-run', 'model.safetensors'))).toBe(true);
+    expect(existsSync(join(exportDir, 'dpo-playground-run', 'model.safetensors'))).toBe(true);
     const trl = readJsonl(histFile).filter((r) => r.loss !== undefined);
     const mine = readJsonl(ours).filter((r) => r.loss !== undefined);
     expect(trl.map((r) => r.step)).toEqual([1, 2]);

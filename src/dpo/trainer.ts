@@ -226,6 +226,11 @@ export class DpoTrainer {
     return t;
   }
 
+  /** The host weights this run started from (the loaded model, or the SFT result): the export's base-model/. */
+  get startWeights(): Map<string, Float32Array> {
+    return this.init.policy;
+  }
+
   get step(): number {
     return this.progress.step;
   }

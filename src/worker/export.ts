@@ -1,10 +1,14 @@
-// The export zip: the trained policy as a Hugging Face folder (plus PEFT adapters for a LoRA run), the
-// TRL script that repeats the run, the training pairs and the metric history.
+// The export zip: the trained policy as a Hugging Face folder (plus PEFT adapters for a LoRA run), and
+// everything the TRL script that repeats the run needs, so that `python train_trl.py` runs from the
+// unzipped folder as it is: the model the run started from (base-model/, or the Hub repo id and
+// revision), the training pairs, a DeepSpeed ZeRO-2 config, and a README saying how to launch it on
+// one process or several.
 import { zipSync, strToU8 } from 'fflate';
 import type { DpoTrainer } from '../dpo/trainer';
 import { trlScript } from '../dpo/trl-script';
 import { exportHfFolder } from '../model/export';
 import { exportPeftAdapter } from '../model/lora';
+import type { WriteDtype } from '../model/safetensors';
 import type { ExportResult } from './protocol';
 import type { LoadedData, LoadedModel } from './session';
 
@@ -16,25 +20,91 @@ export interface ExportInput {
   extra: Record<string, string>;
 }
 
+/**
+ * DeepSpeed ZeRO-2 for the HF Trainer: "auto" values are filled in from the script's DPOConfig (batch
+ * sizes, accumulation, clipping, precision), so the run keeps the playground's hyperparameters.
+ */
+export const DS_ZERO2 = {
+  zero_optimization: { stage: 2, overlap_comm: true, contiguous_gradients: true, reduce_scatter: true, allgather_partitions: true, reduce_bucket_size: 'auto' },
+  bf16: { enabled: 'auto' },
+  fp16: { enabled: 'auto' },
+  gradient_clipping: 'auto',
+  train_batch_size: 'auto',
+  train_micro_batch_size_per_gpu: 'auto',
+  gradient_accumulation_steps: 'auto',
+  wall_clock_breakdown: false,
+};
+
+const WRITABLE: WriteDtype[] = ['F32', 'F16', 'BF16'];
+
+/** Rows "name   description" with the descriptions in one column. */
+function table(rows: [string, string][], indent = '  '): string[] {
+  const w = Math.max(...rows.map(([k]) => k.length)) + 2;
+  return rows.map(([k, v]) => `${indent}${k.padEnd(w)}${v}`);
+}
+
 export async function buildExportZip({ trainer: t, model: m, data: d, extra }: ExportInput): Promise<ExportResult> {
   const weights = await t.policyWeights();
   const folder = exportHfFolder(m.ck.config, weights, { extraFiles: m.extra });
   const files: Record<string, Uint8Array> = {};
   for (const [name, bytes] of folder) files[`model/${name}`] = bytes;
+
+  // The model DPO started from: the loaded one, or the SFT result when the run began with SFT (then
+  // also the reference). A Hub model the run did not change is named by repo id and revision; anything
+  // else goes into base-model/ (in the file's own dtype when the weights are the loaded ones: lossless).
+  const start = t.startWeights;
+  const fromLoaded = start === m.ck.tensors;
+  const hub = fromLoaded && m.revision !== undefined;
+  const baseRef = hub ? m.trlModel : 'base-model';
+  if (!hub) {
+    const dtype = fromLoaded && (WRITABLE as string[]).includes(m.ck.dtype) ? (m.ck.dtype as WriteDtype) : 'F32';
+    for (const [name, bytes] of exportHfFolder(m.ck.config, start, { extraFiles: m.extra, dtype })) files[`base-model/${name}`] = bytes;
+  }
   // a LoRA run: model/ holds the merged weights (W + scaling * B A); adapter/ the adapters alone, PEFT's format
-  if (t.lora) for (const [name, bytes] of exportPeftAdapter(m.ck.config, t.lora.config, await t.adapterWeights(), m.trlModel)) files[`adapter/${name}`] = bytes;
-  files['train_trl.py'] = strToU8(trlScript(t.args, { model: m.trlModel, dataFile: 'train.jsonl' }));
+  if (t.lora) for (const [name, bytes] of exportPeftAdapter(m.ck.config, t.lora.config, await t.adapterWeights(), baseRef)) files[`adapter/${name}`] = bytes;
+  files['train_trl.py'] = strToU8(trlScript(t.args, { model: hub ? m.trlModel : './base-model', revision: hub ? m.revision : undefined, dataFile: 'train.jsonl' }));
+  files['ds_zero2.json'] = strToU8(JSON.stringify(DS_ZERO2, null, 2) + '\n');
   files['train.jsonl'] = strToU8(d.train.map((p) => JSON.stringify({ prompt: p.prompt, chosen: p.chosen, rejected: p.rejected })).join('\n') + '\n');
   if (d.eval.length) files['eval.jsonl'] = strToU8(d.eval.map((p) => JSON.stringify({ prompt: p.prompt, chosen: p.chosen, rejected: p.rejected })).join('\n') + '\n');
   for (const [name, body] of Object.entries(extra)) files[name] = strToU8(body);
+
+  const a = t.args;
+  const batch = a.per_device_train_batch_size * a.gradient_accumulation_steps;
+  const listing: [string, string][] = [
+    ['model/', 'the trained policy as a Hugging Face folder (AutoModelForCausalLM.from_pretrained("model"))'],
+    ...(t.lora ? [['adapter/', 'the LoRA adapters alone (PeftModel.from_pretrained(base, "adapter")); model/ has them merged'] as [string, string]] : []),
+    hub
+      ? ['(base model)', `${m.trlModel} at revision ${m.revision} on the Hub: train_trl.py downloads it`]
+      : ['base-model/', fromLoaded ? 'the model the run started from (and its reference): train_trl.py starts here' : 'the SFT model DPO started from (and its reference): train_trl.py starts here'],
+    ['train_trl.py', 'the same run with TRL (pip install "trl>=1,<2" "transformers>=5" datasets torch)'],
+    ['train.jsonl', 'the training pairs in TRL\'s format, in the order the run used them'],
+    ...(d.eval.length ? [['eval.jsonl', 'the held-out pairs'] as [string, string]] : []),
+    ['ds_zero2.json', 'a DeepSpeed ZeRO-2 config for train_trl.py --deepspeed (batch and precision come from the script)'],
+    ...Object.keys(extra).map((n) => [n, 'the metric history of the run in the playground'] as [string, string]),
+  ];
+  const launch: [string, string][] = [
+    ['one process', 'python train_trl.py'],
+    ['N GPUs, torchrun', 'torchrun --nproc_per_node N train_trl.py'],
+    ['N GPUs, accelerate', 'accelerate launch --num_processes N train_trl.py'],
+    ['DeepSpeed ZeRO-2', 'pip install deepspeed && torchrun --nproc_per_node N train_trl.py --deepspeed ds_zero2.json'],
+    ['first steps only', 'python train_trl.py --stop_after_steps 2   (same learning-rate schedule as the full run)'],
+    ['elsewhere', 'python train_trl.py --output_dir /path/to/run'],
+  ];
   files['README.txt'] = strToU8(
     [
       `DPO Playground export: ${m.info.label}, step ${t.step} of ${t.totalSteps}.`,
-      'model/          the trained policy as a Hugging Face folder (AutoModelForCausalLM.from_pretrained("model"))',
-      ...(t.lora ? ['adapter/        the LoRA adapters alone (PeftModel.from_pretrained(base_model, "adapter")); model/ has them merged'] : []),
-      'train_trl.py    the same run with TRL at scale (edit the model path at the top if needed)',
-      'train.jsonl     the training pairs in TRL format; eval.jsonl the held-out pairs',
-      ...Object.keys(extra).map((n) => `${n.padEnd(16)}the metric history`),
+      '',
+      'Files',
+      ...table(listing),
+      '',
+      'Run it (from any folder: the script finds its files beside itself)',
+      ...table(launch),
+      '',
+      `Each optimizer step sees ${batch} pairs, as in the playground (per_device_train_batch_size ${a.per_device_train_batch_size} x`,
+      `gradient_accumulation_steps ${a.gradient_accumulation_steps}). With N processes the script divides the per-device batch (or else the`,
+      'accumulation) by N, so the global batch and the logged loss stay the same; it stops with a sentence when',
+      `N does not divide ${batch}. The trained model and log_history.jsonl (TRL's metric names, one line per`,
+      'logged step) go to dpo-playground-run/ beside the script.',
       '',
     ].join('\n'),
   );

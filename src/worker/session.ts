@@ -52,8 +52,10 @@ export interface LoadedModel {
   tok: LoadedTokenizer;
   /** Tokenizer and config files passed through to the export. */
   extra: Map<string, Uint8Array>;
-  /** The id the TRL script starts from (a Hub repo id, or a placeholder path). */
+  /** What the TRL script starts from: a Hub repo id, or './base-model' (the export zip writes that folder). */
   trlModel: string;
+  /** The Hub revision of trlModel (Hub models only). */
+  revision?: string;
 }
 
 export interface LoadedData {
@@ -137,20 +139,22 @@ export class Session {
     let base;
     let label: string;
     let trlModel: string;
+    let revision: string | undefined;
     if (spec.kind === 'url') {
       base = urlSource(spec.baseUrl, progress);
       label = spec.label;
-      trlModel = './base-model  # the folder of the model you started from';
+      trlModel = './base-model';
     } else if (spec.kind === 'hub') {
       base = await openHubModel(spec, this.limits(), this.emit); // plans and refuses before any weight is fetched
       label = spec.repo.trim();
       trlModel = spec.repo.trim();
+      revision = spec.revision?.trim() || 'main';
     } else {
       if (spec.files.length === 0) throw new ModelSourceError('No files were picked: choose config.json, model.safetensors and tokenizer.json (or their folder).');
       base = (await filesSource(spec.files)).source;
       const dir = spec.files[0].webkitRelativePath?.split('/')[0];
       label = dir || 'files from disk';
-      trlModel = './base-model  # the folder of the model you started from';
+      trlModel = './base-model';
     }
     const rec = recording(base);
     if (spec.kind === 'hub' && !(await rec.source('config.json'))) {
@@ -191,7 +195,7 @@ export class Session {
     };
     this.releaseTrainers();
     this.probes.clear();
-    this.model = { info, ck, tok, extra, trlModel };
+    this.model = { info, ck, tok, extra, trlModel, revision };
     this.tokenized = null;
     return info;
   }
