@@ -8,6 +8,8 @@ export interface HubRepo {
   token?: string;
   type?: 'model' | 'dataset';
   parquet?: Record<string, Record<string, string[]>>;
+  /** No /api/datasets listing (the loader then tries refs/convert/parquet/{config}/{split}/0000.parquet). */
+  noListing?: boolean;
 }
 export interface HubServer {
   url: string;

@@ -251,7 +251,7 @@ export function startHubServer(repos, { port = 0 } = {}) {
     let m = /^\/api\/datasets\/(.+?)\/parquet\/([^/]+)\/([^/]+)$/.exec(path);
     if (m) {
       const repo = repos[m[1]];
-      if (!repo || repo.type !== 'dataset') return fail(404, 'Repository not found');
+      if (!repo || repo.type !== 'dataset' || repo.noListing) return fail(404, 'Repository not found');
       if (repo.token && req.headers.authorization !== `Bearer ${repo.token}`) return fail(401, 'Unauthorized');
       const files = repo.parquet?.[m[2]]?.[m[3]];
       if (!files) return fail(404, `config/split not found`);
@@ -259,7 +259,7 @@ export function startHubServer(repos, { port = 0 } = {}) {
       res.writeHead(200, { ...cors, 'content-type': 'application/json' });
       return res.end(JSON.stringify(files.map((f) => `${base}/datasets/${m[1]}/resolve/refs%2Fconvert%2Fparquet/${f}`)));
     }
-    m = /^\/(datasets\/)?(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(path);
+    m = /^\/(datasets\/)?(.+?)\/resolve\/(refs\/convert\/parquet|refs\/pr\/\d+|[^/]+)\/(.+)$/.exec(path);
     if (!m) return fail(404, 'Not found');
     const repo = repos[m[2]];
     if (!repo || (repo.type === 'dataset') !== Boolean(m[1])) return fail(404, 'Repository not found');

@@ -16,7 +16,9 @@ export type ModelSpec =
 export type DatasetSpec =
   | { kind: 'url'; url: string; label: string; evalUrl?: string }
   | { kind: 'file'; file: File }
-  | { kind: 'bytes'; name: string; bytes: Uint8Array };
+  | { kind: 'bytes'; name: string; bytes: Uint8Array }
+  /** The Hub's Parquet files of one config and split (the dataset viewer's conversion); the token is the session's (setHubToken). */
+  | { kind: 'hub'; hubUrl: string; repo: string; config: string; split: string; revision?: string };
 
 export interface GpuSummary {
   adapterName: string;

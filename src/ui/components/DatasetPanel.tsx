@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { diffParts } from '../diff';
 import { loadDataset, loadDemo, setSplit, useStore } from '../store';
 import { DownloadBar } from './Progress';
+import { HubDatasetForm } from './HubDatasetForm';
 
 const FORMAT_TEXT: Record<string, string> = {
   standard: 'TRL standard (prompt / chosen / rejected text)',
@@ -64,6 +65,7 @@ export function DatasetPanel() {
           </button>
         )}
       </div>
+      <HubDatasetForm disabled={disabled} />
       <div className="row">
         <label>
           Eval fraction
