@@ -32,7 +32,8 @@ import type {
   WorkerEvent,
 } from './protocol';
 import { filesSource, recording, urlSource, ModelSourceError, type DownloadProgress } from './sources';
-import { openHubModel, planHub, type HubModelSpec } from './hub-model';
+import { hubRef, openHubModel, planHub, type HubModelSpec } from './hub-model';
+import { loadHubDataset } from './hub-dataset';
 import type { AdapterLimits } from './memory';
 import type { HubModelPlan } from './hub-plan';
 
@@ -229,6 +230,12 @@ export class Session {
       } else {
         ({ train, eval: evalPairs } = this.split(ds.pairs, split));
       }
+    } else if (spec.kind === 'hub') {
+      label = `${spec.repo.trim()} (${spec.config}/${spec.split})`;
+      ds = await loadHubDataset({ ...hubRef(spec, 'dataset'), config: spec.config, split: spec.split }, (p) =>
+        this.emit({ type: 'download', what: 'dataset', file: p.file, loaded: p.loaded, total: p.total, fileIndex: p.fileIndex, fileCount: p.fileCount }),
+      );
+      ({ train, eval: evalPairs } = this.split(ds.pairs, split));
     } else {
       const name = spec.kind === 'file' ? spec.file.name : spec.name;
       label = name;
