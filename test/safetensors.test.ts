@@ -240,17 +240,20 @@ describe('safetensors hostile headers', () => {
   });
 
   it('overlapping tensors and bad metadata', () => {
-    const two = (b: number) =>
+    const two = (b: number, dataBytes = 16) =>
       rawFile(
         {
           a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
           b: { dtype: 'F32', shape: [1], data_offsets: [b, b + 4] },
         },
-        new Uint8Array(16),
+        new Uint8Array(dataBytes),
       );
     expectStError(two(4), /'a'.*'b'.*overlap/);
     expectStError(two(0), /overlap/);
-    expect(parseSafetensorsHeader(two(8)).tensors.size).toBe(2);
+    expect(parseSafetensorsHeader(two(8, 12)).tensors.size).toBe(2);
+    // packed back to back or refused, as the reference library does: no hole, nothing after the last tensor
+    expectStError(two(8), /the last tensor 'b' ends at byte 12 but the data section has 16 bytes/);
+    expectStError(two(12), /4 bytes between tensors 'a' \(ends at 8\) and 'b' \(begins at 12\) belong to no tensor/);
     expectStError(rawFile({ ...good, __metadata__: { x: 1 } }, data8), /metadata value 'x'/);
     expectStError(rawFile({ ...good, __metadata__: [1] }, data8), /__metadata__/);
   });

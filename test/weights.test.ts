@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parameterSpecs, parseConfig, UnsupportedModelError } from '../src/model/config';
 import { exportHfFolder } from '../src/model/export';
 import { parseSafetensorsHeader, readSafetensors, writeSafetensors } from '../src/model/safetensors';
 import { CheckpointError, loadCheckpoint, mapSource, nodeFolderSource } from '../src/model/weights';
+import { run, tempDir, venvPython } from './helpers/python';
 
 const FIX = '/work/shared/fixtures';
 const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
@@ -193,5 +195,84 @@ describe('exportHfFolder', () => {
     expect(() => exportHfFolder(ck.config, t, {})).toThrow(/no tensor 'model.norm.weight'/);
     t.set('model.norm.weight', new Float32Array(31));
     expect(() => exportHfFolder(ck.config, t, {})).toThrow(/'model.norm.weight' has 31 values.*needs 32/);
+  });
+});
+
+// Issue 13 item 4: real files whose bytes lie. A checkpoint written by the Python safetensors library
+// with a float parameter cast to int32 (it used to load and train with grad_norm ~1e4) is refused by
+// the tensor's name; a real checkpoint whose header's offsets or length no longer describe its bytes
+// is refused with a sentence.
+describe('loadCheckpoint refuses checkpoints that lie', () => {
+  it('a float parameter stored as I32 (written by the Python safetensors library) is refused by name', async () => {
+    const dir = tempDir('int-weights');
+    const src = `${FIX}/gpt2-tiny/policy/model.safetensors`;
+    const py = [
+      'import sys, torch',
+      'from safetensors.torch import load_file, save_file',
+      'w = load_file(sys.argv[1])',
+      'name = next(k for k in w if k.endswith("mlp.c_fc.weight"))',
+      'w[name] = (w[name] * 1000).round().to(torch.int32)',
+      'save_file(w, sys.argv[2], metadata={"format": "pt"})',
+      'print(name)',
+    ].join('\n');
+    const r = await run(venvPython(), ['-c', py, src, join(dir, 'model.safetensors')]);
+    const name = r.stdout.trim();
+    const files = folder('gpt2-tiny');
+    files.set('model.safetensors', new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
+    const e = await loadError(files);
+    expect(e).toBeInstanceOf(CheckpointError);
+    expect(e.message).toBe(
+      `model.safetensors: the parameter tensor '${name}' is stored as I32, which is not a floating-point type: model weights must be F32, F16 or BF16. The file is damaged or was written with the wrong dtype; save the model again (save_pretrained).`,
+    );
+    console.log(`I32 parameter: ${e.message}`);
+  });
+
+  it('a header whose offsets, or whose length, do not describe the bytes is refused with a sentence', async () => {
+    const real = folder('gpt2-tiny').get('model.safetensors')!;
+    const n = Number(new DataView(real.buffer, real.byteOffset).getBigUint64(0, true));
+    const header = dec(real.subarray(8, 8 + n));
+    /** The real file with its header rewritten (padded with spaces to the same length, as the format allows). */
+    const withHeader = (h: unknown, lengthField = n) => {
+      const text = JSON.stringify(h);
+      expect(text.length).toBeLessThanOrEqual(n);
+      const out = real.slice();
+      out.set(new TextEncoder().encode(text.padEnd(n, ' ')), 8);
+      new DataView(out.buffer).setBigUint64(0, BigInt(lengthField), true);
+      return out;
+    };
+    const names = Object.keys(header).filter((k) => k !== '__metadata__').sort((a, b) => header[a].data_offsets[0] - header[b].data_offsets[0]);
+    const cases: [string, Uint8Array, RegExp][] = [];
+    // every tensor shifted 4 bytes further into the data: the first 4 bytes belong to no tensor, the last runs out
+    const shifted = structuredClone(header);
+    for (const k of names) shifted[k].data_offsets = shifted[k].data_offsets.map((o: number) => o + 4);
+    cases.push(['shifted offsets', withHeader(shifted), /lies outside the file/]);
+    // one tensor moved 4 bytes later (its size still right): a hole before it and an overlap after it
+    const moved = structuredClone(header);
+    const mid = names[Math.floor(names.length / 2)];
+    moved[mid].data_offsets = moved[mid].data_offsets.map((o: number) => o + 4);
+    cases.push(['one tensor moved', withHeader(moved), /4 bytes between tensors .* belong to no tensor/]);
+    // the last tensor claims 4 bytes fewer (and a shape to match): the file's last bytes belong to no tensor
+    const short = structuredClone(header);
+    const lastName = names.at(-1)!;
+    const lastT = short[lastName];
+    const elems = lastT.shape.reduce((a: number, b: number) => a * b, 1);
+    short[lastName] = { ...lastT, shape: [elems - 1], data_offsets: [lastT.data_offsets[0], lastT.data_offsets[1] - 4] };
+    cases.push(['data after the last tensor', withHeader(short), new RegExp(`the last tensor '${lastName.replace(/\./g, '\\.')}' ends at byte \\d+ but the data section has \\d+ bytes`)]);
+    // the first tensor starts 4 bytes in, the rest unchanged (and one shorter): a hole at the start
+    const first = structuredClone(header);
+    const f0 = first[names[0]];
+    const e0 = f0.shape.reduce((a: number, b: number) => a * b, 1);
+    first[names[0]] = { ...f0, shape: [e0 - 1], data_offsets: [4, f0.data_offsets[1]] };
+    cases.push(['hole at the start', withHeader(first), /begins at byte 4 of the data, not 0/]);
+    // the header length field says more than the header holds: the JSON runs into the tensor bytes
+    cases.push(['header length too large', withHeader(header, n + 16), /not a safetensors file: its header is not (valid UTF-8|valid JSON)/]);
+    for (const [what, bytes, re] of cases) {
+      const files = folder('gpt2-tiny');
+      files.set('model.safetensors', bytes);
+      const e = await loadError(files);
+      expect(e, what).toBeInstanceOf(CheckpointError);
+      expect(e.message, what).toMatch(re);
+      console.log(`${what}: ${e.message}`);
+    }
   });
 });

@@ -120,6 +120,24 @@ export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
         `The safetensors file is corrupt: tensors '${pn}' (bytes ${p.begin}..${p.end}) and '${cn}' (bytes ${c.begin}..${c.end}) overlap.`,
       );
     }
+    // The format packs tensors back to back (the reference library refuses gaps, "InvalidOffset"):
+    // a hole means the header's offsets do not describe the bytes that follow it.
+    if (c.begin > p.end) {
+      throw new SafetensorsError(
+        `The safetensors header does not describe its data: ${c.begin - p.end} bytes between tensors '${pn}' (ends at ${p.end}) and '${cn}' (begins at ${c.begin}) belong to no tensor. The file is damaged; download or save it again.`,
+      );
+    }
+  }
+  const last = sorted.at(-1);
+  if (last && last[1].end !== dataBytes) {
+    throw new SafetensorsError(
+      `The safetensors header does not describe its data: the last tensor '${last[0]}' ends at byte ${last[1].end} but the data section has ${dataBytes} bytes. The file is damaged; download or save it again.`,
+    );
+  }
+  if (sorted.length && sorted[0][1].begin !== 0) {
+    throw new SafetensorsError(
+      `The safetensors header does not describe its data: the first tensor '${sorted[0][0]}' begins at byte ${sorted[0][1].begin} of the data, not 0. The file is damaged; download or save it again.`,
+    );
   }
   return { tensors, metadata, dataOffset };
 }

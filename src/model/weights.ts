@@ -59,6 +59,9 @@ function safeShardPath(p: unknown): string {
   return p;
 }
 
+/** The dtypes a model parameter may be stored in (F64 is read too, converted to float32). */
+const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
+
 /** Read config.json and the weights; checks every parameter of the config is present with its shape. */
 export async function loadCheckpoint(source: FileSource): Promise<LoadedCheckpoint> {
   const cfgBytes = await source('config.json');
@@ -131,6 +134,18 @@ export async function loadCheckpoint(source: FileSource): Promise<LoadedCheckpoi
     if (wrong.length) parts.push(`wrong shape: ${listShort(wrong, 5)}`);
     throw new CheckpointError(
       `The weights do not match config.json (${config.modelType}, ${config.layers} layers, hidden ${config.hidden}): ${parts.join('; ')}.`,
+    );
+  }
+
+  // A parameter stored in an integer (or bool) dtype is a damaged or mis-cast file: converting it would
+  // train on integers (grad_norm ~1e4) as if they were weights.
+  const notFloat = specs.map((s) => ({ s, w: where.get(s.name)! })).filter(({ w }) => !FLOAT_DTYPES.has(w.entry.dtype));
+  if (notFloat.length) {
+    const { w } = notFloat[0];
+    const more = notFloat.length > 1 ? ` (and ${notFloat.length - 1} more parameter tensor${notFloat.length > 2 ? 's' : ''})` : '';
+    throw new CheckpointError(
+      `${w.file}: the parameter tensor '${w.original}' is stored as ${w.entry.dtype}${more}, which is not a floating-point type: ` +
+        'model weights must be F32, F16 or BF16. The file is damaged or was written with the wrong dtype; save the model again (save_pretrained).',
     );
   }
 
