@@ -43,6 +43,8 @@ export class StorageError extends Error {
   constructor(
     readonly kind: StorageErrorKind,
     message: string,
+    /** the browser's own words ("QuotaExceededError: ...") */
+    readonly detail = '',
   ) {
     super(message);
   }
@@ -65,14 +67,15 @@ export function fmtSize(b: number): string {
 export function storageSentence(e: unknown, what: string): StorageError {
   if (e instanceof StorageError) return e;
   const name = e instanceof Error || (typeof DOMException !== 'undefined' && e instanceof DOMException) ? (e as Error).name : '';
-  const detail = e instanceof Error ? e.message : String(e);
-  if (name === 'QuotaExceededError' || /quota/i.test(detail)) {
-    return new StorageError('quota', `The browser's storage for this page is full, so ${what} failed (${detail}). Delete saved runs you no longer need, or download the state to keep this run.`);
+  const msg = e instanceof Error ? e.message : String(e);
+  const detail = !msg ? name || 'no reason given' : name && !msg.startsWith(name) ? `${name}: ${msg}` : msg;
+  if (name === 'QuotaExceededError' || /quota/i.test(msg)) {
+    return new StorageError('quota', `The browser's storage for this page is full, so ${what} failed (${detail}). Delete saved runs you no longer need, or download the state to keep this run.`, detail);
   }
   if (typeof indexedDB === 'undefined' || name === 'InvalidStateError' || name === 'SecurityError' || name === 'ReferenceError') {
-    return new StorageError('unavailable', `This browser does not let the page use IndexedDB (a private window, or site storage blocked), so ${what} failed and runs are not kept after a reload (${detail}). Download the state to keep a run.`);
+    return new StorageError('unavailable', `This browser does not let the page use IndexedDB (a private window, or site storage blocked), so ${what} failed and runs are not kept after a reload (${detail}). Download the state to keep a run.`, detail);
   }
-  return new StorageError('failed', `The browser's IndexedDB refused ${what} (${name ? `${name}: ` : ''}${detail}). Download the state to keep this run.`);
+  return new StorageError('failed', `The browser's IndexedDB refused ${what} (${detail}). Download the state to keep this run.`, detail);
 }
 
 let store: UseStore | null = null;
@@ -134,31 +137,42 @@ export async function listRuns(): Promise<RunRecord[]> {
 
 export interface SaveOutcome {
   record: RunRecord;
-  /** 'saved': `state` was written; 'none': no state was given; 'no-room': it does not fit the quota. */
-  state: 'saved' | 'none' | 'no-room';
+  /**
+   * 'saved': `state` was written; 'none': no state was given; 'no-room': the quota's estimate has no room
+   * for it; 'refused': IndexedDB refused it (`refusal`; the record was still written).
+   */
+  state: 'saved' | 'none' | 'no-room' | 'refused';
   use: StorageUse | null;
+  refusal?: StorageError;
 }
 
 /**
  * Saves the run record, and `state` when the quota has room for it (a state that does not fit is not
- * written; the record keeps the older state it had, if any). Throws a StorageError on any failure.
+ * written; the record keeps the older state it had, if any). Throws a StorageError when the record
+ * cannot be written.
  */
 export async function saveRun(r: RunRecord, state?: Uint8Array | null, prev?: RunRecord): Promise<SaveOutcome> {
   let outcome: SaveOutcome['state'] = 'none';
   let use: StorageUse | null = null;
+  let refusal: StorageError | undefined;
   if (state) {
     use = await storageUse();
     if (fits(use, state.byteLength, prev?.stateBytes ?? 0)) {
       void askPersist();
-      await guarded('saving the run state', (d) => set(`state:${r.id}`, state, d));
-      r = { ...r, hasState: true, stateBytes: state.byteLength, stateStep: r.step };
-      outcome = 'saved';
+      try {
+        await guarded('saving the run state', (d) => set(`state:${r.id}`, state, d));
+        r = { ...r, hasState: true, stateBytes: state.byteLength, stateStep: r.step };
+        outcome = 'saved';
+      } catch (e) {
+        refusal = e as StorageError; // an aborted write keeps the older state, which the record still names
+        outcome = 'refused';
+      }
     } else outcome = 'no-room';
   }
   const record: RunRecord = { ...r, updatedAt: Date.now() };
   record.recordBytes = recordSize(record);
   await guarded('saving the run', (d) => set(`run:${r.id}`, record, d));
-  return { record, state: outcome, use };
+  return { record, state: outcome, use, refusal };
 }
 
 /** About the bytes a record takes (its JSON; files picked from disk are counted by size). */

@@ -2,7 +2,7 @@
 // every few minutes (autosave) when the storage quota has room, the saved-runs list with the storage
 // used and left, and deleting a saved run. A state that does not fit, or any IndexedDB failure, is a
 // sentence on the page and the state is offered as a download instead (store/state-download.ts).
-import { deleteRun, fits, fmtSize, listRuns, saveRun, storageSentence, storageUse, type RunRecord, type RunStatus, type StorageUse } from '../runs';
+import { deleteRun, fits, fmtSize, listRuns, saveRun, storageSentence, storageUse, type RunRecord, type RunStatus, type StorageError, type StorageUse } from '../runs';
 import { get, message, patch, type State } from './state';
 
 let lastSave = 0;
@@ -33,11 +33,19 @@ export function autosaveTick(): void {
   }
 }
 
-/** The sentence for a state of `bytes` at `step` that the quota has no room for. */
-export function noRoomSentence(step: number, bytes: number | null, use: StorageUse | null): string {
+/**
+ * The sentence for a state of `bytes` at `step` that has no room: by the quota's estimate (`use`), or
+ * refused by IndexedDB itself (`refused`: the browser's words; its estimate can be above what it allows).
+ */
+export function noRoomSentence(step: number, bytes: number | null, use: StorageUse | null, refused?: string): string {
   const size = bytes === null ? '' : ` (${fmtSize(bytes)})`;
-  const left = use ? ` (${fmtSize(Math.max(0, use.quota - use.usage))} left of ${fmtSize(use.quota)})` : '';
-  return `The run's state at step ${step}${size} does not fit in this browser's storage for the page${left}, so it is not saved here. Download the state to keep the run: loading that file back continues from step ${step}.`;
+  const why = refused ? ` (the browser refused the write: ${refused})` : use ? ` (${fmtSize(Math.max(0, use.quota - use.usage))} left of ${fmtSize(use.quota)})` : '';
+  return `The run's state at step ${step}${size} does not fit in this browser's storage for the page${why}, so it is not saved here. Download the state to keep the run: loading that file back continues from step ${step}.`;
+}
+
+/** The notice's sentence for a state IndexedDB refused (a full quota reads like one foreseen). */
+function stateRefused(step: number, bytes: number, e: StorageError): string {
+  return e.kind === 'quota' ? noRoomSentence(step, bytes, null, e.detail) : `The run's state at step ${step} (${fmtSize(bytes)}) could not be saved in this browser: ${e.message}`;
 }
 
 async function autosaveState(): Promise<void> {
@@ -106,15 +114,16 @@ export async function persistRun(status: RunRecord['status'], state?: Uint8Array
     if (out.state === 'saved') {
       held = null;
       patch({ unsaved: null, storageError: null });
-    } else if (out.state === 'no-room' && state) {
+    } else if ((out.state === 'no-room' || out.state === 'refused') && state) {
       held = { runId: r.id, step: r.step, state };
-      patch({ unsaved: { step: r.step, bytes: state.byteLength, message: noRoomSentence(r.step, state.byteLength, out.use) }, storageError: null });
+      patch({ unsaved: { step: r.step, bytes: state.byteLength, message: out.refusal ? stateRefused(r.step, state.byteLength, out.refusal) : noRoomSentence(r.step, state.byteLength, out.use) }, storageError: null });
     } else patch({ storageError: null });
   } catch (e) {
-    const err = storageSentence(e, state ? 'saving the run state' : 'saving the run');
+    const err = storageSentence(e, 'saving the run');
     if (state) {
+      // the record that names the state was not written, so the state is not kept either way
       held = { runId: r.id, step: r.step, state };
-      patch({ unsaved: { step: r.step, bytes: state.byteLength, message: err.message } });
+      patch({ unsaved: { step: r.step, bytes: state.byteLength, message: stateRefused(r.step, state.byteLength, err) } });
     }
     patch({ storageError: err.message });
   }
@@ -169,6 +178,6 @@ export function toggleCompare(id: string): void {
 export function leaveWarning(s: State): string | null {
   const ph = s.run.phase;
   if (ph === 'starting' || ph === 'training' || ph === 'pausing') return 'A run is training: leaving the page ends it.';
-  if (s.unsaved) return 'The run state is not saved in this browser: download it before leaving.';
+  if (s.unsaved && !s.unsaved.downloaded) return 'The run state is not saved in this browser: download it before leaving.';
   return null;
 }

@@ -32,7 +32,7 @@ export async function downloadState(): Promise<void> {
     if (!state) throw new Error('the worker holds no trained state');
     const step = h?.step ?? s.run.step;
     saveBlob(stateFileName(slug(r.name), step), stateFileBlob({ ...r, step, hasState: true, stateBytes: state.byteLength, stateStep: step }, state));
-    patch({ statusLine: `Downloaded the run's state at step ${step}; load it under "Saved runs" to continue.` });
+    patch((x) => ({ unsaved: x.unsaved && { ...x.unsaved, downloaded: true }, statusLine: `Downloaded the run's state at step ${step}; load it under "Saved runs" to continue.` }));
   } catch (e) {
     patch({ statusLine: `The state could not be downloaded: ${message(e)}.` });
   }

@@ -66,6 +66,8 @@ export interface UnsavedState {
   /** its size, when known (null: the worker is asked for it on download) */
   bytes: number | null;
   message: string;
+  /** the user downloaded it (leaving the page no longer loses it) */
+  downloaded?: boolean;
 }
 
 export type LoadStatus = 'none' | 'loading' | 'ready' | 'error';
