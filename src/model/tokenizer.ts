@@ -3,7 +3,7 @@
 // transformers' apply_chat_template renders them (messages, add_generation_prompt, the special-token
 // strings; trim_blocks/lstrip_blocks are on in both).
 import { Tokenizer } from '@huggingface/tokenizers';
-import { Template } from '@huggingface/jinja';
+import { compileChatTemplate, type CompiledTemplate } from './chat-template';
 
 export class TokenizerError extends Error {
   override name = 'TokenizerError';
@@ -133,7 +133,7 @@ export function loadTokenizer(files: TokenizerFiles): LoadedTokenizer {
   for (const id of vocab.values()) if (id > maxId) maxId = id;
 
   const chatTemplate = files.chatTemplate ?? pickTemplate(config.chat_template);
-  let compiled: Template | null = null;
+  let compiled: CompiledTemplate | null = null;
   // transformers passes special_tokens_map to the template: only the tokens that are set.
   const specialVars: Record<string, string> = {};
   if (bosToken !== null) specialVars.bos_token = bosToken;
@@ -148,7 +148,7 @@ export function loadTokenizer(files: TokenizerFiles): LoadedTokenizer {
     }
     if (!compiled) {
       try {
-        compiled = new Template(chatTemplate);
+        compiled = compileChatTemplate(chatTemplate);
       } catch (e) {
         throw new TokenizerError(`The chat template could not be parsed (${(e as Error).message}).`);
       }
