@@ -1,6 +1,8 @@
 // npm run train -- --model <hf-folder> --data <file> [--ref <hf-folder>] [--<trl_option> value ...]
 //                  [--log <file.jsonl>] [--export <dir>] [--eval-fraction 0.1] [--save-state f] [--resume f]
 //                  [--lora-r 16 --lora-alpha 32 --lora-target-modules all-linear|q_proj,v_proj] [--gradient_checkpointing]
+//                  [--loss_type sigmoid,bco_pair,sft --loss_weights 0.8,0.2,1.0 --f_divergence_type js_divergence
+//                   --use_weighting true --ld_alpha 0.5 --discopop_tau 0.05 --sync_ref_model true]  (TRL's names)
 // Runs the playground's trainer in Node (SwiftShader or a real GPU), one JSON line per logged step.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,6 +17,10 @@ import { loadTokenizer } from '../src/model/tokenizer';
 import { loadCheckpoint, nodeFolderSource } from '../src/model/weights';
 
 const OWN = ['model', 'data', 'ref', 'log', 'export', 'eval-fraction', 'save-state', 'resume', 'help', 'pause-after', 'lora-r', 'lora-alpha', 'lora-target-modules'];
+
+// options whose default is None in TRL but take a number, and TRL's list-of-numbers options
+const NULLABLE_NUMBERS = ['rpo_alpha', 'ld_alpha', 'precompute_ref_batch_size'];
+const NUMBER_LISTS = ['loss_weights'];
 
 function parseArgs(argv: string[]): { own: Record<string, string>; trainer: Partial<TrainerArgs> } {
   const own: Record<string, string> = {};
@@ -33,7 +39,12 @@ function parseArgs(argv: string[]): { own: Record<string, string>; trainer: Part
     const def = defaultTrainerArgs[name];
     if (value === 'null' || value === 'None') trainer[name] = null;
     else if (typeof def === 'boolean') trainer[name] = value === 'true' || value === '1';
-    else if (typeof def === 'number' || (def === null && name === 'rpo_alpha')) {
+    else if (NUMBER_LISTS.includes(name)) {
+      // TRL's list options, comma-separated: --loss_weights 0.8,0.2,1.0
+      const xs = value.split(',').map(Number);
+      if (!xs.every(Number.isFinite)) throw new Error(`--${key} needs comma-separated numbers, got '${value}'`);
+      trainer[name] = xs;
+    } else if (typeof def === 'number' || (def === null && NULLABLE_NUMBERS.includes(name))) {
       const n = Number(value);
       if (!Number.isFinite(n)) throw new Error(`--${key} needs a number, got '${value}'`);
       trainer[name] = n;

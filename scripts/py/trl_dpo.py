@@ -7,6 +7,11 @@
       [--num_train_epochs 3] [--warmup_ratio 0] [--warmup_steps 0] [--lr_scheduler_type linear] \
       [--max_grad_norm 1] [--weight_decay 0] [--max_length 1024] [--truncation_mode keep_start] \
       [--precompute_ref_log_probs false] [--seed 42] [--shuffle false] [--ref DIR]
+      [--loss_type sigmoid,bco_pair,sft] [--loss_weights 0.8,0.2,1.0] [--f_divergence_type reverse_kl]
+      [--f_alpha_divergence_coef 0.5] [--use_weighting false] [--ld_alpha None] [--discopop_tau 0.05]
+      [--sync_ref_model false] [--ref_model_mixup_alpha 0.6] [--ref_model_sync_steps 512]
+      [--precompute_ref_batch_size None]
+  .venv/bin/python scripts/py/trl_dpo.py --batch runs.json   # runs.json: a list of such argument lists
 
 Same names and defaults as src/dpo/trainer.ts (TRL's). What makes the run comparable with ours:
   - batches in file order: the train sampler is a SequentialSampler (unless --shuffle true);
@@ -161,52 +166,95 @@ def sequential(trainer_cls, shuffle):
     return InOrder
 
 
-def main():
+def dpo_args(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(ap)
     ap.add_argument("--ref")
     ap.add_argument("--beta", type=float, default=0.1)
-    ap.add_argument("--loss_type", default="sigmoid")
+    ap.add_argument("--loss_type", default="sigmoid", help="one name or a comma-separated list (TRL's list)")
+    ap.add_argument("--loss_weights", default=None, help="comma-separated numbers, one per loss type")
     ap.add_argument("--label_smoothing", type=float, default=0.0)
     ap.add_argument("--truncation_mode", default="keep_start")
     ap.add_argument("--precompute_ref_log_probs", type=str2bool, default=False)
+    ap.add_argument("--precompute_ref_batch_size", type=opt_int, default=None)
     ap.add_argument("--reference_free", type=str2bool, default=False)
     ap.add_argument("--rpo_alpha", type=float, default=None)
-    a = ap.parse_args()
-    if a.reference_free:
-        sys.exit("TRL 1.13's DPOConfig has no reference_free option; this run cannot be compared with TRL.")
+    ap.add_argument("--f_divergence_type", default="reverse_kl")
+    ap.add_argument("--f_alpha_divergence_coef", type=float, default=0.5)
+    ap.add_argument("--use_weighting", type=str2bool, default=False)
+    ap.add_argument("--ld_alpha", type=lambda v: None if v.lower() in ("none", "null") else float(v), default=None)
+    ap.add_argument("--discopop_tau", type=float, default=0.05)
+    ap.add_argument("--sync_ref_model", type=str2bool, default=False)
+    ap.add_argument("--ref_model_mixup_alpha", type=float, default=0.6)
+    ap.add_argument("--ref_model_sync_steps", type=int, default=512)
+    a = ap.parse_args(argv)
     if a.learning_rate is None:
         a.learning_rate = 1e-6
-    hf_logging.set_verbosity_error()
+    return a
 
+
+def run_dpo(a):
+    """One DPOTrainer run; its per-step log goes to a.log."""
+    if a.reference_free:
+        raise SystemExit("TRL 1.13's DPOConfig has no reference_free option; this run cannot be compared with TRL.")
     from trl import DPOConfig, DPOTrainer
 
     torch.manual_seed(a.seed)
     tok = load_tokenizer(a.model, None)
     model = load_model(a.model)
-    ref = None if a.precompute_ref_log_probs or a.reference_free else load_model(a.ref or a.model)
+    ref = None if a.precompute_ref_log_probs else load_model(a.ref or a.model)
     if a.precompute_ref_log_probs and a.ref:
         ref = load_model(a.ref)
     rows = load_rows(a.data)
-    loss_type = "sigmoid" if a.loss_type == "cdpo" else a.loss_type  # cdpo = sigmoid with label smoothing (ours)
+    # cdpo = sigmoid with label smoothing (ours; TRL 1.13 ignores label_smoothing for sigmoid)
+    loss_type = ["sigmoid" if t == "cdpo" else t for t in a.loss_type.split(",")]
+    weights = [float(w) for w in a.loss_weights.split(",")] if a.loss_weights else None
+    if a.rpo_alpha is not None:
+        # RPO in TRL 1.x: an sft term weighted rpo_alpha (TRL 1.x's DPOConfig has no rpo_alpha)
+        weights = (weights or [1.0] * len(loss_type)) + [a.rpo_alpha]
+        loss_type = loss_type + ["sft"]
     with tempfile.TemporaryDirectory() as outdir:
-        extra = {"rpo_alpha": a.rpo_alpha} if a.rpo_alpha is not None else {}
         cfg = DPOConfig(
             **hf_training_kwargs(a, outdir),
             learning_rate=a.learning_rate,
             beta=a.beta,
             loss_type=loss_type,
+            loss_weights=weights,
             label_smoothing=a.label_smoothing,
             max_length=a.max_length,
             truncation_mode=a.truncation_mode,
             precompute_ref_log_probs=a.precompute_ref_log_probs,
+            precompute_ref_batch_size=a.precompute_ref_batch_size,
+            f_divergence_type=a.f_divergence_type,
+            f_alpha_divergence_coef=a.f_alpha_divergence_coef,
+            use_weighting=a.use_weighting,
+            ld_alpha=a.ld_alpha,
+            discopop_tau=a.discopop_tau,
+            sync_ref_model=a.sync_ref_model,
+            ref_model_mixup_alpha=a.ref_model_mixup_alpha,
+            ref_model_sync_steps=a.ref_model_sync_steps,
             disable_dropout=True,
-            **extra,
         )
         trainer = sequential(DPOTrainer, a.shuffle)(
             model=model, ref_model=ref, args=cfg, train_dataset=rows, processing_class=tok, callbacks=[JsonlLog(a.log)]
         )
         trainer.train()
+
+
+def main():
+    hf_logging.set_verbosity_error()
+    if len(sys.argv) == 3 and sys.argv[1] == "--batch":
+        # ONE process for many runs (the parity tests' cases): a JSON list of argument lists; a run that
+        # TRL refuses writes {"error": "..."} as its log instead of stopping the others
+        for argv in json.load(open(sys.argv[2])):
+            a = dpo_args(argv)
+            try:
+                run_dpo(a)
+            except Exception as e:  # noqa: BLE001 - reported to the test, which decides
+                with open(a.log, "w") as f:
+                    f.write(json.dumps({"error": f"{type(e).__name__}: {e}"}) + "\n")
+        return
+    run_dpo(dpo_args(sys.argv[1:]))
 
 
 if __name__ == "__main__":

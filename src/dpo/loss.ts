@@ -6,6 +6,7 @@ import { needElems, needNoAlias } from '../gpu/ops/reduce';
 import {
   checkDpoLossOptions,
   DPO_LOSS_KINDS,
+  F_DIVERGENCE_KINDS,
   F_DIVERGENCES,
   lossTerms,
   TRL_LOSS_TYPES,
@@ -17,7 +18,7 @@ import {
 import code from '../shaders/dpo_loss.wgsl?raw';
 
 export type { DpoLossKind, DpoLossOptions, DpoLossTerm, FDivergence };
-export { DPO_LOSS_KINDS, F_DIVERGENCES, lossTerms, TRL_LOSS_TYPES };
+export { DPO_LOSS_KINDS, F_DIVERGENCE_KINDS, F_DIVERGENCES, lossTerms, TRL_LOSS_TYPES };
 
 const KIND_ID: Record<DpoLossKind, number> = {
   sigmoid: 0,

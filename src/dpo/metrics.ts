@@ -8,10 +8,23 @@ export type Metrics = Record<string, number>;
  * mean to a list and `log` averages the list, so an optimizer step whose micro-batches differ in size
  * (the last one of an epoch) reports the mean of the micro-batch means, not the mean over pairs; the
  * Trainer's `loss` is likewise the sum of loss / micro-batches. logits/* are token means per micro-batch
- * (TRL), kl/token_mean_exact and nll_loss_chosen_per_token (ours) are pooled over all tokens.
+ * (TRL), kl/token_mean_exact and nll_loss_chosen_per_token (ours) are pooled over all tokens. num_tokens
+ * (TRL's running count of attended tokens) is the trainer's.
  */
 export function dpoMetrics(results: MicroStepResult[], vocabSize: number): Metrics {
-  const keys = ['loss', 'rewards/chosen', 'rewards/rejected', 'rewards/accuracies', 'rewards/margins', 'logps/chosen', 'logps/rejected', 'logits/chosen', 'logits/rejected'] as const;
+  const keys = [
+    'loss',
+    'entropy',
+    'mean_token_accuracy',
+    'rewards/chosen',
+    'rewards/rejected',
+    'rewards/accuracies',
+    'rewards/margins',
+    'logps/chosen',
+    'logps/rejected',
+    'logits/chosen',
+    'logits/rejected',
+  ] as const;
   const out: Metrics = Object.fromEntries(keys.map((k) => [k, 0]));
   let lcAll = 0;
   let klSum = 0;
@@ -35,6 +48,9 @@ export function dpoMetrics(results: MicroStepResult[], vocabSize: number): Metri
     }
     const m: Record<(typeof keys)[number], number> = {
       loss: loss / N,
+      // TRL 1.13: entropy over every completion token of the micro-batch, accuracy of argmax on the chosen ones
+      entropy: r.scoredTokens > 0 ? r.entropySum / r.scoredTokens : 0,
+      mean_token_accuracy: r.chosenTokens > 0 ? r.chosenHits / r.chosenTokens : 0,
       'rewards/chosen': rc / N,
       'rewards/rejected': rr / N,
       'rewards/accuracies': acc / N,
@@ -55,10 +71,14 @@ export function dpoMetrics(results: MicroStepResult[], vocabSize: number): Metri
   return out;
 }
 
-/** sigma(r_l - r_w): DPO's per-pair gradient weight (large where the pair is ordered wrongly). */
-export function gradientWeights(r: MicroStepResult): Float32Array {
+/**
+ * The weight the run's loss gives each pair: minus the gradient of the pair's loss with respect to its margin
+ * of log-ratios, per unit beta, -(dL/dlc - dL/dlr) / (2 beta). For sigmoid (DPO) this is sigma(r_l - r_w), large
+ * where the pair is ordered wrongly; for every other kind (and combination, WPO) it is what the kernel applied.
+ */
+export function gradientWeights(r: MicroStepResult, beta: number, gradScale = 1): Float32Array {
   const N = r.losses.length;
   const w = new Float32Array(N);
-  for (let i = 0; i < N; i++) w[i] = 1 / (1 + Math.exp(-(r.rewards[N + i] - r.rewards[i])));
+  for (let i = 0; i < N; i++) w[i] = (-(r.dlogp[i] - r.dlogp[N + i]) * N) / (2 * beta * gradScale);
   return w;
 }

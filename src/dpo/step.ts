@@ -8,17 +8,61 @@ import { maskedSum, sequenceLogps, sequenceLogpsBackward } from '../gpu/ops/redu
 import type { ParamSet } from '../model/params';
 import type { Transformer } from '../model/transformer';
 import type { GpuPairBatch } from './gpu-batch';
-import { dpoLoss, type DpoLossKind } from './loss';
+import { dpoLoss, type DpoLossKind, type DpoLossTerm, type FDivergence } from './loss';
 
 export interface DpoLossOptions {
   beta: number;
-  kind: DpoLossKind;
+  /** One loss kind; ignored when `terms` is given. */
+  kind?: DpoLossKind;
+  /** TRL's loss_type list with loss_weights. */
+  terms?: readonly DpoLossTerm[];
   labelSmoothing: number;
   referenceFree?: boolean;
   /** Multiplies the gradient (1 / gradient_accumulation_steps). */
   gradScale?: number;
-  /** RPO: adds rpo_alpha * (mean NLL over the batch's chosen tokens) to the loss. */
+  /** RPO: adds rpo_alpha * (mean NLL over the batch's chosen tokens) to the loss, i.e. an sft term. */
   rpoAlpha?: number;
+  fDivergence?: FDivergence;
+  fAlphaCoef?: number;
+  discopopTau?: number;
+  /** WPO (TRL's use_weighting). */
+  useWeighting?: boolean;
+  /** LD-DPO (TRL's ld_alpha): tokens past the shorter completion's length count ld_alpha times. */
+  ldAlpha?: number | null;
+}
+
+/** The loss terms of the options: `terms` or `kind`, plus RPO's sft term. */
+export function stepTerms(o: DpoLossOptions): DpoLossTerm[] {
+  const t: DpoLossTerm[] = [...(o.terms ?? [{ kind: o.kind ?? 'sigmoid', weight: 1 }])];
+  if (o.rpoAlpha) t.push({ kind: 'sft', weight: o.rpoAlpha });
+  return t;
+}
+
+/**
+ * LD-DPO's per-token weights (TRL 1.13 _compute_loss): along each completion, the first min(chosen, rejected)
+ * scored tokens weigh 1, the rest ld_alpha; rows that are not scored weigh 0.
+ */
+export function ldTokenWeights(scored: Float32Array, N: number, T: number, alpha: number): Float32Array {
+  const w = new Float32Array(scored.length);
+  const len = (s: number) => {
+    let c = 0;
+    for (let t = 0; t < T; t++) c += scored[s * T + t];
+    return c;
+  };
+  for (let i = 0; i < N; i++) {
+    const shared = Math.min(len(i), len(N + i));
+    for (const s of [i, N + i]) {
+      let pos = 0;
+      for (let t = 0; t < T; t++) {
+        const r = s * T + t;
+        if (scored[r] > 0) {
+          pos++;
+          w[r] = pos <= shared ? 1 : alpha;
+        }
+      }
+    }
+  }
+  return w;
 }
 
 export interface MicroStepResult {
@@ -33,6 +77,12 @@ export interface MicroStepResult {
   scoredTokens: number;
   chosenTokens: number;
   rejectedTokens: number;
+  /** Sum over scored rows of the next-token entropy (TRL's entropy = entropySum / scoredTokens). */
+  entropySum: number;
+  /** Chosen scored rows whose argmax is the target (TRL's mean_token_accuracy = / chosenTokens). */
+  chosenHits: number;
+  /** [2N] d(gradScale * mean loss) / d policy logp, as the loss kernel computed it (the per-pair gradient weight). */
+  dlogp: Float32Array;
   /** Per-token log-probs [2N*T] (row s*T+t holds log p(ids[t+1])), when asked for. */
   policyTokenLogps?: Float32Array;
   referenceTokenLogps?: Float32Array;
@@ -68,6 +118,14 @@ export async function dpoMicroStep(
     tmp.push(x);
     return x;
   };
+  const up = (x: Float32Array) => {
+    const y = gpu.upload(x);
+    tmp.push(y);
+    return y;
+  };
+  const terms = stepTerms(o);
+  // the mask the sequence log-probs sum with: the scored rows, or LD-DPO's weights on them
+  const seqMask = o.ldAlpha != null ? up(ldTokenWeights(batch.host.scored, batch.N, batch.T, o.ldAlpha)) : batch.scored;
 
   // reference
   const refSeq = t([S]);
@@ -82,33 +140,55 @@ export async function dpoMicroStep(
     } finally {
       if (ref.adapters) ref.adapters.enabled = was!;
     }
-    sequenceLogps(gpu, refLp.logp, batch.scored, refSeq, { S, T: batch.T });
+    sequenceLogps(gpu, refLp.logp, seqMask, refSeq, { S, T: batch.T });
   } else {
     if (ref.logps.length !== S) throw new Error(`precomputed reference log-probs: expected ${S}, got ${ref.logps.length}`);
     gpu.write(refSeq, ref.logps);
   }
 
-  // policy
+  // policy (with the per-token entropy / argmax / WPO statistics TRL logs)
   const train = o.grads !== null;
   const state = policy.forward(batch.seq, train);
-  const lp = policy.tokenLogprobs(state);
+  const lp = policy.tokenLogprobs(state, true);
   const polSeq = t([S]);
-  sequenceLogps(gpu, lp.logp, batch.scored, polSeq, { S, T: batch.T });
+  sequenceLogps(gpu, lp.logp, seqMask, polSeq, { S, T: batch.T });
+  const plain = o.ldAlpha != null ? t([S]) : polSeq;
+  if (plain !== polSeq) sequenceLogps(gpu, lp.logp, batch.scored, plain, { S, T: batch.T });
+  const stat = (k: number) => {
+    const x = t([R]);
+    gpu.copy(lp.stats!, x, k * R, 0, R);
+    return x;
+  };
+  let wpoSum: Tensor | undefined;
+  let wpoLen: Tensor | undefined;
+  if (o.useWeighting) {
+    wpoSum = t([S]);
+    sequenceLogps(gpu, stat(2), batch.scored, wpoSum, { S, T: batch.T });
+    const len = new Float32Array(S);
+    for (let r = 0; r < R; r++) len[Math.floor(r / batch.T)] += batch.host.scored[r];
+    wpoLen = up(len);
+  }
 
   const losses = t([batch.N]);
   const rewards = t([S]);
   const dlogp = t([S]);
-  dpoLoss(gpu, { policy: polSeq, reference: refSeq, lengths: batch.lengths }, { losses, rewards, dlogp }, {
+  const dplain = t([S]);
+  dpoLoss(gpu, { policy: polSeq, reference: refSeq, lengths: batch.lengths, plain, wpoSum, wpoLen }, { losses, rewards, dlogp, dplain }, {
     N: batch.N,
     beta: o.beta,
-    kind: o.kind,
+    terms,
     labelSmoothing: o.labelSmoothing,
     referenceFree: o.referenceFree,
     gradScale: o.gradScale ?? 1,
+    fDivergence: o.fDivergence,
+    fAlphaCoef: o.fAlphaCoef,
+    discopopTau: o.discopopTau,
+    useWeighting: o.useWeighting,
+    chosenTokens: batch.host.chosenTokens,
   });
 
-  // metrics: [kl, logits chosen, logits rejected]
-  const sums = t([3]);
+  // metrics: [kl, logits chosen, logits rejected, entropy, chosen argmax hits]
+  const sums = t([5]);
   gpu.zero(sums);
   if (o.kl && refState && refLp && 'model' in ref) {
     const kl = policy.tokenKl(state, lp, ref.model, refState, refLp);
@@ -117,20 +197,21 @@ export async function dpoMicroStep(
   }
   maskedSum(gpu, lp.logitSum, batch.scoredChosen, sums, { R, outIndex: 1 });
   maskedSum(gpu, lp.logitSum, batch.scoredRejected, sums, { R, outIndex: 2 });
+  maskedSum(gpu, lp.stats!, batch.scored, sums, { R, outIndex: 3 }); // entropy is stats[0, R)
+  maskedSum(gpu, stat(1), batch.scoredChosen, sums, { R, outIndex: 4 });
 
-  const toRead: Tensor[] = [polSeq, refSeq, losses, rewards, sums];
+  const toRead: Tensor[] = [polSeq, refSeq, losses, rewards, sums, dlogp];
   if (o.tokenLogps) toRead.push(lp.logp);
   if (o.tokenLogps && refLp) toRead.push(refLp.logp);
 
   if (train) {
     const g = t([R]);
-    sequenceLogpsBackward(gpu, dlogp, batch.scored, g, { S, T: batch.T });
-    if (o.rpoAlpha) {
-      // d/d logp_token of rpo_alpha * (-sum chosen logps / chosen tokens), times the accumulation scale
-      const rpo = t([R]);
-      const k = (-o.rpoAlpha * (o.gradScale ?? 1)) / Math.max(1, batch.host.chosenTokens);
-      scale(gpu, batch.scoredChosen, rpo, R, k);
-      addInPlace(gpu, g, rpo, R);
+    sequenceLogpsBackward(gpu, dlogp, seqMask, g, { S, T: batch.T });
+    if (terms.some((x) => x.kind === 'sft')) {
+      // the sft term's gradient reaches every chosen completion token, unweighted by ld_alpha
+      const gs = t([R]);
+      sequenceLogpsBackward(gpu, dplain, batch.scored, gs, { S, T: batch.T });
+      addInPlace(gpu, g, gs, R);
     }
     // the token log-probs are read back before backward releases what it no longer needs
     policy.backward(state, lp, g, o.grads!);
@@ -144,7 +225,7 @@ export async function dpoMicroStep(
     ref.model.releaseLogprobs(refLp);
   }
   gpu.release(...tmp);
-  const [pol, refl, loss, rew, s] = out;
+  const [pol, refl, loss, rew, s, dl] = out;
   return {
     policyLogps: pol.slice(0, S),
     referenceLogps: refl.slice(0, S),
@@ -153,11 +234,14 @@ export async function dpoMicroStep(
     klSum: s[0],
     logitSumChosen: s[1],
     logitSumRejected: s[2],
+    entropySum: s[3],
+    chosenHits: s[4],
+    dlogp: dl.slice(0, S),
     scoredTokens: batch.host.chosenTokens + batch.host.rejectedTokens,
     chosenTokens: batch.host.chosenTokens,
     rejectedTokens: batch.host.rejectedTokens,
-    policyTokenLogps: o.tokenLogps ? out[5].slice(0, R) : undefined,
-    referenceTokenLogps: o.tokenLogps && refLp ? out[6].slice(0, R) : undefined,
+    policyTokenLogps: o.tokenLogps ? out[6].slice(0, R) : undefined,
+    referenceTokenLogps: o.tokenLogps && refLp ? out[7].slice(0, R) : undefined,
   };
 }
 

@@ -9,20 +9,39 @@ import { parseSafetensorsHeader, readTensor, writeSafetensors } from '../model/s
 import { Transformer } from '../model/transformer';
 import { generate, type GenerateOptions } from './generate';
 import { packSftSequences, releasePairBatch, uploadPairBatch, type PairBatch } from './gpu-batch';
-import { collate, TRL_DEFAULT_MAX_LENGTH, type TokenizedPair, type TruncationMode } from './tokenize';
-import type { DpoLossKind } from './loss';
-import { dpoMetrics, type Metrics } from './metrics';
+import { collate, TRL_DEFAULT_MAX_LENGTH, type DpoBatch, type TokenizedPair, type TruncationMode } from './tokenize';
+import { dpoMetrics, gradientWeights, type Metrics } from './metrics';
+import { trainerLossOptions, validateLossArgs } from './loss-args';
 import { AdamW, NonFiniteGradientError } from './optimizer';
 import { Rng } from '../data/split';
 import { lrLambda, warmupSteps, type LrSchedulerType } from './schedule';
 import { dpoMicroStep, sftMicroStep, type MicroStepResult, type ReferenceSource } from './step';
+import { add, scale } from '../gpu/ops/elementwise';
+import type { FDivergence } from './loss';
 
 export interface TrainerArgs {
   /** 'dpo' (preference optimisation) or 'sft' (NLL on the chosen completions, to make a reference). */
   mode: 'dpo' | 'sft';
   beta: number;
-  loss_type: DpoLossKind;
+  /** TRL's loss_type list, comma-separated ("sigmoid" or "sigmoid,bco_pair,sft"); cdpo is ours. */
+  loss_type: string;
+  /** TRL's loss_weights, one per loss type; null = 1 each. */
+  loss_weights: number[] | null;
   label_smoothing: number;
+  /** f-DPO: reverse_kl (DPO), forward_kl, js_divergence, alpha_divergence (with f_alpha_divergence_coef). */
+  f_divergence_type: FDivergence;
+  f_alpha_divergence_coef: number;
+  /** WPO: weight each pair by its completions' length-normalised probabilities under the policy. */
+  use_weighting: boolean;
+  /** LD-DPO: tokens past the shorter completion's length count ld_alpha times (null = off). */
+  ld_alpha: number | null;
+  discopop_tau: number;
+  /** TR-DPO: every ref_model_sync_steps steps, reference = mixup_alpha * policy + (1 - mixup_alpha) * reference. */
+  sync_ref_model: boolean;
+  ref_model_mixup_alpha: number;
+  ref_model_sync_steps: number;
+  /** Batch size of the reference precompute (null = per_device_train/eval_batch_size, as TRL). */
+  precompute_ref_batch_size: number | null;
   learning_rate: number;
   per_device_train_batch_size: number;
   per_device_eval_batch_size: number;
@@ -65,7 +84,17 @@ export const defaultTrainerArgs: TrainerArgs = {
   mode: 'dpo',
   beta: 0.1,
   loss_type: 'sigmoid',
+  loss_weights: null,
   label_smoothing: 0,
+  f_divergence_type: 'reverse_kl',
+  f_alpha_divergence_coef: 0.5,
+  use_weighting: false,
+  ld_alpha: null,
+  discopop_tau: 0.05,
+  sync_ref_model: false,
+  ref_model_mixup_alpha: 0.6,
+  ref_model_sync_steps: 512,
+  precompute_ref_batch_size: null,
   learning_rate: 1e-6,
   per_device_train_batch_size: 8,
   per_device_eval_batch_size: 8,
@@ -104,8 +133,7 @@ export function validateArgs(a: TrainerArgs): void {
   };
   if (!(a.beta > 0)) bad(`beta must be positive (got ${a.beta}); the DPO paper and TRL use 0.1 to 0.5.`);
   if (!(a.learning_rate >= 0)) bad(`learning_rate must be >= 0 (got ${a.learning_rate}).`);
-  if (!['sigmoid', 'cdpo', 'robust', 'hinge', 'ipo'].includes(a.loss_type)) bad(`loss_type '${a.loss_type}' is not supported; use sigmoid, cdpo, robust, hinge or ipo.`);
-  if (!(a.label_smoothing >= 0 && a.label_smoothing < 0.5)) bad(`label_smoothing must be in [0, 0.5) (got ${a.label_smoothing}).`);
+  validateLossArgs(a, bad);
   for (const k of ['per_device_train_batch_size', 'per_device_eval_batch_size', 'gradient_accumulation_steps'] as const) {
     if (!Number.isInteger(a[k]) || a[k] < 1) bad(`${k} must be a positive integer (got ${a[k]}).`);
   }
@@ -135,7 +163,7 @@ export interface PairRecord {
   rewardChosen: number;
   rewardRejected: number;
   margin: number;
-  /** sigma(r_l - r_w): the weight DPO's gradient gives this pair. */
+  /** The weight the run's loss gives this pair's margin (sigma(r_l - r_w) for sigmoid; metrics.ts gradientWeights). */
   weight: number;
 }
 
@@ -164,6 +192,8 @@ interface Progress {
   cursor: number;
   order: number[];
   rngState: number;
+  /** TRL's num_tokens: attended (non-padding) tokens of every training batch so far. */
+  numTokens?: number;
 }
 
 export class DpoTrainer {
@@ -249,7 +279,7 @@ export class DpoTrainer {
   }
 
   /** TRL's collator: prompt+completion, truncated to max_length per sequence, right-padded. */
-  private pack(pairs: readonly TokenizedPair[]): PairBatch {
+  private pack(pairs: readonly TokenizedPair[]): DpoBatch {
     return collate(pairs, this.init.padId, { maxLength: this.args.max_length, truncationMode: this.args.truncation_mode });
   }
 
@@ -260,13 +290,12 @@ export class DpoTrainer {
   /** Reference log-probs of every pair, computed once; the reference weights then leave the GPU. */
   private async precomputeReference(): Promise<void> {
     const ref = this.reference ?? this.policy;
-    const run = async (pairs: TokenizedPair[]) => {
-      if (!this.reference && this.lora) return this.lora.withAdaptersOff(() => runOn(pairs));
-      return runOn(pairs);
+    const run = async (pairs: TokenizedPair[], bs: number) => {
+      if (!this.reference && this.lora) return this.lora.withAdaptersOff(() => runOn(pairs, bs));
+      return runOn(pairs, bs);
     };
-    const runOn = async (pairs: TokenizedPair[]) => {
+    const runOn = async (pairs: TokenizedPair[], bs: number) => {
       const out: Float32Array[] = [];
-      const bs = this.args.per_device_eval_batch_size;
       for (let i = 0; i < pairs.length; i += bs) {
         const chunk = pairs.slice(i, i + bs);
         const batch = uploadPairBatch(this.gpu, this.pack(chunk));
@@ -277,8 +306,10 @@ export class DpoTrainer {
       }
       return out;
     };
-    this.refLogps = await run(this.init.train);
-    this.evalRefLogps = this.init.eval?.length ? await run(this.init.eval) : [];
+    // TRL: precompute_ref_batch_size, else the train / eval batch size
+    const a = this.args;
+    this.refLogps = await run(this.init.train, a.precompute_ref_batch_size ?? a.per_device_train_batch_size);
+    this.evalRefLogps = this.init.eval?.length ? await run(this.init.eval, a.precompute_ref_batch_size ?? a.per_device_eval_batch_size) : [];
     if (this.reference) releaseParams(this.gpu, this.reference.params);
     this.reference = null;
     this.loraRef = false;
@@ -287,16 +318,25 @@ export class DpoTrainer {
 
   private lossOpts(grads: ParamSet | null, kl = false) {
     const a = this.args;
-    return {
-      beta: a.beta,
-      kind: a.loss_type,
-      labelSmoothing: a.label_smoothing,
-      referenceFree: a.reference_free,
-      gradScale: 1,
-      rpoAlpha: a.rpo_alpha ?? 0,
-      kl: kl && a.compute_kl,
-      grads,
-    };
+    return { ...trainerLossOptions(a), gradScale: 1, kl: kl && a.compute_kl, grads };
+  }
+
+  /** TR-DPO (TRL's SyncRefModelCallback): reference = alpha * policy + (1 - alpha) * reference, tensor by tensor. */
+  private syncReference(): void {
+    const ref = this.reference;
+    if (!ref) return;
+    const alpha = this.args.ref_model_mixup_alpha;
+    for (const [name, p] of this.params) {
+      const q = ref.params.get(name)!;
+      p.chunks.forEach((c, i) => {
+        const a = this.gpu.tensor([c.size]);
+        const b = this.gpu.tensor([c.size]);
+        scale(this.gpu, q.chunks[i], a, c.size, 1 - alpha);
+        scale(this.gpu, c, b, c.size, alpha);
+        add(this.gpu, a, b, q.chunks[i], c.size);
+        this.gpu.release(a, b);
+      });
+    }
   }
 
   private refSource(indices: number[], table: Float32Array[] | null, N: number): ReferenceSource {
@@ -355,7 +395,9 @@ export class DpoTrainer {
           if (!Number.isFinite(r.logpSum)) return this.fail(events, 'The SFT loss became non-finite');
           continue;
         }
-        const batch = uploadPairBatch(this.gpu, this.pack(pairs));
+        const packedPairs = this.pack(pairs);
+        p.numTokens = (p.numTokens ?? 0) + packedPairs.seqLens.reduce((s, x) => s + x, 0);
+        const batch = uploadPairBatch(this.gpu, packedPairs);
         const opts = { ...this.lossOpts(this.grads, logNow), gradScale: 1 / micro };
         const r = await dpoMicroStep(this.gpu, this.policy, this.refSource(idx, this.refLogps, pairs.length), batch, opts);
         windowTokens += countTokens(pairs);
@@ -378,6 +420,8 @@ export class DpoTrainer {
         throw e;
       }
       p.step++;
+      // TRL syncs in on_step_end: after the update, before this step's log
+      if (a.sync_ref_model && p.step % a.ref_model_sync_steps === 0) this.syncReference();
       p.cursor += micro;
       if (p.cursor >= this.batchesPerEpoch) {
         p.epoch++;
@@ -393,6 +437,7 @@ export class DpoTrainer {
         events.onLog?.({
           ...metrics,
           grad_norm: this.lastGradNorm,
+          ...(a.mode === 'dpo' ? { num_tokens: p.numTokens ?? 0 } : {}),
           // the rate this step was taken with, as transformers 5's Trainer logs it (not the next step's)
           learning_rate: lr,
           'tokens/s': windowTokens / Math.max(secs, 1e-9),
@@ -430,6 +475,7 @@ export class DpoTrainer {
       releasePairBatch(this.gpu, batch);
       results.push(r);
       const N = chunk.length;
+      const weights = gradientWeights(r, this.args.beta);
       for (let j = 0; j < N; j++) {
         const rc = r.rewards[j];
         const rr = r.rewards[N + j];
@@ -442,7 +488,7 @@ export class DpoTrainer {
           rewardChosen: rc,
           rewardRejected: rr,
           margin: rc - rr,
-          weight: 1 / (1 + Math.exp(rc - rr)),
+          weight: weights[j],
         });
       }
     }
@@ -495,6 +541,8 @@ export class DpoTrainer {
       ['param', this.trainable],
       ['m', this.opt.m],
       ['v', this.opt.v],
+      // TR-DPO's reference drifts with the policy: it is part of the state
+      ...(this.args.sync_ref_model && this.reference ? ([['ref', this.reference.params]] as const) : []),
     ] as const) {
       for (const [name, data] of await downloadParams(this.gpu, set)) tensors.push({ name: `${prefix}.${name}`, shape: [data.length], data });
     }
@@ -517,6 +565,7 @@ export class DpoTrainer {
       ['param', this.trainable],
       ['m', this.opt.m],
       ['v', this.opt.v],
+      ...(this.args.sync_ref_model && this.reference ? ([['ref', this.reference.params]] as const) : []),
     ] as const) {
       for (const [name, p] of set) {
         const e = h.tensors.get(`${prefix}.${name}`);

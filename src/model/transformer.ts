@@ -17,6 +17,7 @@ import {
   logprobInit,
   releaseLogprobState,
 } from '../gpu/ops/logprob';
+import { createTokenStatsState, releaseTokenStatsState, tokenStatsChunk, tokenStatsFinalize } from '../gpu/ops/logprob-stats';
 import type { ModelConfig } from './config';
 import { linearBackward, linearBackwardThroughGelu, linearForward, linearGeluForward, type LinearShape } from './linear';
 import type { Param, ParamSet } from './params';
@@ -53,6 +54,8 @@ export interface TokenLogprobs {
   logp: Tensor; // [R] log p(target | prefix), 0 where no target
   lse: Tensor; // [R] logsumexp of the logits
   logitSum: Tensor; // [R] sum of raw logits over the vocabulary
+  /** [3R] entropy | argmax == target | log p - log sum p^2 (src/gpu/ops/logprob-stats.ts), when asked for. */
+  stats?: Tensor;
 }
 
 export class Transformer {
@@ -251,20 +254,28 @@ export class Transformer {
   }
 
   /** log p(target | prefix) per row, computed chunk by chunk over the vocabulary. */
-  tokenLogprobs(state: ForwardState): TokenLogprobs {
+  tokenLogprobs(state: ForwardState, withStats = false): TokenLogprobs {
     const { gpu } = this;
     const R = state.batch.S * state.batch.T;
     const st = createLogprobState(gpu, R);
+    // entropy / argmax / WPO's log sum p^2 ride on the same logits chunks (TRL's entropy, mean_token_accuracy)
+    const ss = withStats ? createTokenStatsState(gpu, R) : null;
     logprobInit(gpu, st, R);
-    this.forEachVocabChunk((w, vOffset, Vc) => {
+    this.forEachVocabChunk((w, vOffset, Vc, index) => {
       const logits = this.logitsChunk(state.hidden, w, R, Vc);
       logprobChunkUpdate(gpu, logits, state.batch.targets, st, { N: R, Vc, vOffset });
+      if (ss) tokenStatsChunk(gpu, logits, ss, { N: R, Vc, vOffset, first: index === 0 });
       gpu.release(logits);
     });
     const out: TokenLogprobs = { logp: gpu.tensor([R]), lse: gpu.tensor([R]), logitSum: gpu.tensor([R]) };
     logprobFinalize(gpu, st, state.batch.targets, out.lse, out.logp, { N: R });
     gpu.copy(st.logitSum, out.logitSum);
     releaseLogprobState(gpu, st);
+    if (ss) {
+      out.stats = gpu.tensor([3 * R]);
+      tokenStatsFinalize(gpu, ss, state.batch.targets, out.logp, out.stats, { N: R });
+      releaseTokenStatsState(gpu, ss);
+    }
     return out;
   }
 
@@ -299,7 +310,7 @@ export class Transformer {
   }
 
   releaseLogprobs(lp: TokenLogprobs): void {
-    this.gpu.release(lp.logp, lp.lse, lp.logitSum);
+    this.gpu.release(lp.logp, lp.lse, lp.logitSum, lp.stats);
   }
 
   releaseState(state: ForwardState): void {

@@ -45,8 +45,8 @@ export const DPO_LOSS_KINDS: readonly DpoLossKind[] = [...TRL_LOSS_TYPES, 'cdpo'
 
 export const F_DIVERGENCES = ['reverse_kl', 'forward_kl', 'js_divergence', 'alpha_divergence'] as const;
 export type FDivergence = (typeof F_DIVERGENCES)[number];
-/** The kinds built on the chosen-rejected score difference (TRL's list, plus our cdpo): the only ones f-DPO generalises. */
-export const F_DIVERGENCE_KINDS: readonly DpoLossKind[] = ['sigmoid', 'sigmoid_norm', 'hinge', 'ipo', 'exo_pair', 'robust', 'discopop', 'sft', 'cdpo'];
+/** The kinds built on the chosen-rejected score difference (TRL's list): the only ones f-DPO generalises. */
+export const F_DIVERGENCE_KINDS: readonly DpoLossKind[] = ['sigmoid', 'sigmoid_norm', 'hinge', 'ipo', 'exo_pair', 'robust', 'discopop', 'sft'];
 
 export interface DpoLossTerm {
   kind: DpoLossKind;
