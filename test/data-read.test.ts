@@ -1,8 +1,10 @@
 // Dataset reading, format detection, validation and splits (no GPU).
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync, strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import {
+  CorruptFileError,
   DatasetError,
   extractPromptLastAssistant,
   extractPromptTrl,
@@ -12,6 +14,7 @@ import {
   type ConversationalPair,
   type StandardPair,
 } from '../src/data/index';
+import { run, tempDir, venvPython } from './helpers/python';
 
 const HH = '/work/shared/data/hh-rlhf-harmless-base-test.jsonl.gz';
 const enc = (s: string) => strToU8(s);
@@ -249,5 +252,117 @@ describe('train/eval split', () => {
   it('refuses impossible sizes with a DatasetError', () => {
     expect(() => splitTrainEval(items, { evalSize: 50 })).toThrow(DatasetError);
     expect(() => splitTrainEval(items, { evalFraction: 1 })).toThrow(/below 1/);
+  });
+});
+
+// Issue 13 item 4: real compressed and Parquet files, cut short or with damaged bytes, are refused with
+// the number of records read before the break (a gzip cut in half used to train on its first half as
+// if it were the whole file). One Python process writes the files (HH-RLHF pairs: gzip, bzip2 at block
+// size 100k so there are several blocks, Parquet by pyarrow in row groups of 100) and says how many
+// whole lines zlib / libbzip2 give back from the cut files.
+describe('cut and damaged files', () => {
+  interface Made {
+    dir: string;
+    total: number;
+    gzHalfLines: number;
+    bz2HalfLines: number;
+    rowGroups: { rows: number; offset: number }[];
+  }
+  let made: Made | null = null;
+  const make = async (): Promise<Made> => {
+    if (made) return made;
+    const dir = tempDir('cut-files');
+    const py = `
+import bz2, gzip, json, sys, zlib
+import pyarrow as pa, pyarrow.parquet as pq
+d = sys.argv[1]
+rows = [json.loads(l) for l, _ in zip(gzip.open(sys.argv[2], "rt", encoding="utf8"), range(800))]
+text = "".join(json.dumps(r) + "\\n" for r in rows).encode()
+gz = gzip.compress(text); bz = bz2.compress(text, compresslevel=1)
+open(d + "/hh.jsonl.gz", "wb").write(gz); open(d + "/hh.jsonl.bz2", "wb").write(bz)
+gz_half = zlib.decompressobj(31).decompress(gz[: len(gz) // 2])
+bz_half = bz2.BZ2Decompressor().decompress(bz[: len(bz) // 2])
+pq.write_table(pa.table({"chosen": [r["chosen"] for r in rows], "rejected": [r["rejected"] for r in rows]}), d + "/hh.parquet", row_group_size=100)
+md = pq.ParquetFile(d + "/hh.parquet").metadata
+groups = [{"rows": md.row_group(i).num_rows, "offset": md.row_group(i).column(0).data_page_offset} for i in range(md.num_row_groups)]
+print(json.dumps({"total": len(rows), "gzHalfLines": gz_half.count(b"\\n"), "bz2HalfLines": bz_half.count(b"\\n"), "rowGroups": groups}))
+`;
+    const r = await run(venvPython(), ['-c', py, dir, HH]);
+    made = { dir, ...JSON.parse(r.stdout.trim().split('\n').pop()!) };
+    return made!;
+  };
+  const refusal = async (bytes: Uint8Array, name: string): Promise<CorruptFileError> => {
+    const e = await loadPreferenceDataset(bytes, { fileName: name }).then(
+      () => null,
+      (x: unknown) => x,
+    );
+    expect(e, name).toBeInstanceOf(CorruptFileError);
+    const c = e as CorruptFileError;
+    expect(c.message).toContain(`${c.recordsRead.toLocaleString('en-US')} record${c.recordsRead === 1 ? ' was' : 's were'} read before the break, so it is refused rather than trained on in part.`);
+    console.log(`${name}: ${c.message}`);
+    return c;
+  };
+  const flip = (b: Uint8Array, at: number, n = 16) => {
+    const out = b.slice();
+    for (let i = 0; i < n; i++) out[at + i] ^= 0xa5;
+    return out;
+  };
+
+  it('gzip: whole loads; cut in half, cut inside the trailer, or with flipped bytes is refused with the count', async () => {
+    const m = await make();
+    const gz = new Uint8Array(readFileSync(join(m.dir, 'hh.jsonl.gz')));
+    expect((await loadPreferenceDataset(gz, { fileName: 'hh.jsonl.gz' })).pairs.length).toBe(m.total);
+    const half = await refusal(gz.subarray(0, gz.length >> 1), 'hh.jsonl.gz cut in half');
+    expect(half.format).toBe('gzip');
+    expect(half.reason).toBe('truncated');
+    // the lines inflated before the cut: zlib's count, less at most the bytes fflate holds back (< 1 window)
+    expect(half.recordsRead).toBeGreaterThan(m.gzHalfLines - 40);
+    expect(half.recordsRead).toBeLessThanOrEqual(m.gzHalfLines);
+    // streamed in small chunks: the same refusal
+    const streamed = await loadPreferenceDataset(chunked(gz.subarray(0, gz.length >> 1), 4093)).then(
+      () => null,
+      (x: unknown) => x as CorruptFileError,
+    );
+    expect(streamed).toBeInstanceOf(CorruptFileError);
+    expect(streamed!.recordsRead).toBeLessThanOrEqual(m.gzHalfLines);
+    // the deflate data is whole but the CRC/length trailer is cut off: every record was read, still refused
+    const trailer = await refusal(gz.subarray(0, gz.length - 3), 'hh.jsonl.gz without its last 3 bytes');
+    expect(trailer.reason).toBe('corrupt');
+    expect(trailer.recordsRead).toBe(m.total);
+    const flipped = await refusal(flip(gz, Math.floor(gz.length * 0.6)), 'hh.jsonl.gz with 16 flipped bytes');
+    expect(flipped.reason).toBe('corrupt');
+    expect(flipped.recordsRead).toBeLessThan(m.total + 1);
+  });
+
+  it('bzip2: whole loads (equal to the JSONL); cut in half or with flipped bytes is refused with the count of whole blocks', async () => {
+    const m = await make();
+    const bz = new Uint8Array(readFileSync(join(m.dir, 'hh.jsonl.bz2')));
+    const whole = await loadPreferenceDataset(bz, { fileName: 'hh.jsonl.bz2' });
+    const fromGz = await loadPreferenceDataset(new Uint8Array(readFileSync(join(m.dir, 'hh.jsonl.gz'))));
+    expect(whole.pairs.length).toBe(m.total);
+    expect(whole.pairs).toEqual(fromGz.pairs);
+    const half = await refusal(bz.subarray(0, bz.length >> 1), 'hh.jsonl.bz2 cut in half');
+    expect(half.format).toBe('bzip2');
+    expect(half.reason).toBe('truncated');
+    expect(m.bz2HalfLines).toBeGreaterThan(0);
+    expect(half.recordsRead).toBe(m.bz2HalfLines); // libbzip2 gives back the same whole blocks
+    const flipped = await refusal(flip(bz, Math.floor(bz.length * 0.7)), 'hh.jsonl.bz2 with 16 flipped bytes');
+    expect(flipped.reason).toBe('corrupt');
+    expect(flipped.recordsRead).toBeLessThan(m.total);
+  });
+
+  it('Parquet: cut short is refused (no footer: 0 records); a damaged row group is refused with the rows before it', async () => {
+    const m = await make();
+    const pqBytes = new Uint8Array(readFileSync(join(m.dir, 'hh.parquet')));
+    expect((await loadPreferenceDataset(pqBytes, { fileName: 'hh.parquet' })).pairs.length).toBe(m.total);
+    const cut = await refusal(pqBytes.subarray(0, pqBytes.length >> 1), 'hh.parquet cut in half');
+    expect(cut.format).toBe('parquet');
+    expect(cut.reason).toBe('truncated');
+    expect(cut.recordsRead).toBe(0);
+    const g = m.rowGroups[3];
+    const bad = await refusal(flip(pqBytes, g.offset), 'hh.parquet with row group 4 damaged');
+    expect(bad.reason).toBe('corrupt');
+    expect(bad.recordsRead).toBe(m.rowGroups.slice(0, 3).reduce((s, x) => s + x.rows, 0));
+    expect(bad.message).toMatch(/row group 4 of 8 cannot be decoded/);
   });
 });

@@ -5,3 +5,19 @@ export class DatasetError extends Error {
     super(message);
   }
 }
+
+/**
+ * A compressed or Parquet file that breaks part way (cut short, or damaged bytes): refused whole, with
+ * the number of records read before the break, so nothing trains on a part of a file as if it were all.
+ */
+export class CorruptFileError extends DatasetError {
+  override name = 'CorruptFileError';
+  constructor(
+    message: string,
+    readonly format: 'gzip' | 'bzip2' | 'parquet',
+    readonly reason: 'truncated' | 'corrupt',
+    readonly recordsRead: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,5 +1,5 @@
 // Preference datasets: reading (JSONL/JSON/Parquet, gzipped or not), format detection, validation, splits.
-export { DatasetError } from './errors';
+export { CorruptFileError, DatasetError } from './errors';
 export type * from './types';
 export { readRecords, type DatasetSource, type FileKind, type RawRecord, type ReadOptions, type ReadProgress, type ReadResult } from './read';
 export { loadPreferenceDataset, pairsFromRecords, withSkipped, type LoadOptions, type PairsOptions, type PreferenceDataset } from './dataset';

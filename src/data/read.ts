@@ -1,10 +1,12 @@
-// Reading preference-data files: JSONL, JSON (array or {"train": [...]}), Parquet, and gzip of any of
-// them. Input is bytes or a stream of chunks; JSONL is parsed line by line as chunks arrive, so a large
+// Reading preference-data files: JSONL, JSON (array or {"train": [...]}), Parquet, and gzip or bzip2 of
+// any of them (a compressed file that breaks part way is refused with the records read before the break). Input is bytes or a stream of chunks; JSONL is parsed line by line as chunks arrive, so a large
 // file never becomes one giant string. What comes out is raw records (anything JSON can hold) with the
 // row and line number they came from; deciding whether a record is a usable pair is validate.ts's job.
 import { Gunzip, gunzipSync } from 'fflate';
-import { parquetReadObjects } from 'hyparquet';
-import { DatasetError } from './errors';
+import { parquetMetadata, parquetReadObjects, type FileMetaData } from 'hyparquet';
+import { Bzip2Error, bunzip2Blocks, isBzip2 } from './bzip2';
+import { crc32 } from './crc32';
+import { CorruptFileError, DatasetError } from './errors';
 
 /** What a dataset can be read from: bytes, a Blob/File (browser), a web ReadableStream, or any iterable of chunks. */
 export type DatasetSource =
@@ -47,6 +49,8 @@ export interface RawRecord {
 export interface ReadResult {
   kind: FileKind;
   gzipped: boolean;
+  /** The compression the file came in (gzipped is true for gzip only). */
+  compression: 'gzip' | 'bzip2' | null;
   records: RawRecord[];
   bytesRead: number;
 }
@@ -102,19 +106,44 @@ function sourceSize(source: DatasetSource): number | undefined {
 }
 
 /**
+ * A decompressor found the stream broken part way; readRecords turns it into a CorruptFileError with
+ * the count of records read before the break.
+ */
+class StreamBreak extends Error {
+  constructor(
+    readonly format: 'gzip' | 'bzip2',
+    readonly reason: 'truncated' | 'corrupt',
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+const plural = (n: number, one: string) => `${n.toLocaleString('en-US')} ${one}${n === 1 ? '' : 's'}`;
+
+function breakMessage(b: { format: string; reason: 'truncated' | 'corrupt'; detail: string }, records: number): string {
+  const what = b.format === 'parquet' ? 'Parquet' : b.format;
+  const read = `${plural(records, 'record')} ${records === 1 ? 'was' : 'were'} read before the break`;
+  return b.reason === 'truncated'
+    ? `The ${what} file is cut short (${b.detail}): ${read}, so it is refused rather than trained on in part. Download or copy the whole file again.`
+    : `The ${what} file is damaged (${b.detail}): ${read}, so it is refused rather than trained on in part. Download or copy the file again.`;
+}
+
+/**
  * Byte chunks after gunzip (when the first bytes are the gzip magic). `consumed()` reports how many
- * source bytes were read, for progress.
+ * source bytes were read, for progress. A gzip stream that ends early, fails to inflate or whose
+ * trailer (CRC-32 and length of the last member) does not match what came out throws StreamBreak.
  */
 async function* decompressed(
   chunks: AsyncGenerator<Uint8Array>,
   onSourceBytes: (n: number) => void,
-  onGzip: () => void,
+  onCompressed: (kind: 'gzip' | 'bzip2') => void,
 ): AsyncGenerator<Uint8Array> {
   const first = await chunks.next();
   if (first.done) return;
   let head = first.value;
-  // The magic could straddle chunks only for absurdly tiny chunks; gather two bytes to be safe.
-  while (head.length < 2) {
+  // The magic could straddle chunks only for absurdly tiny chunks; gather four bytes to be safe.
+  while (head.length < 4) {
     const n = await chunks.next();
     if (n.done) break;
     const joined = new Uint8Array(head.length + n.value.length);
@@ -123,6 +152,35 @@ async function* decompressed(
     head = joined;
   }
   onSourceBytes(head.length);
+  if (isBzip2(head)) {
+    // bzip2 blocks are decoded from the whole compressed file, then handed out block by block
+    onCompressed('bzip2');
+    const parts: Uint8Array[] = [head];
+    let size = head.length;
+    for (let n = await chunks.next(); !n.done; n = await chunks.next()) {
+      onSourceBytes(n.value.length);
+      parts.push(n.value);
+      size += n.value.length;
+    }
+    const all = new Uint8Array(size);
+    let o = 0;
+    for (const p of parts) {
+      all.set(p, o);
+      o += p.length;
+    }
+    const blocks = bunzip2Blocks(all);
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = blocks.next();
+      } catch (e) {
+        if (e instanceof Bzip2Error) throw new StreamBreak('bzip2', e.reason, e.message);
+        throw e;
+      }
+      if (next.done) return;
+      if (next.value.length) yield next.value;
+    }
+  }
   if (!startsWith(head, GZIP_MAGIC)) {
     yield head;
     for (let n = await chunks.next(); !n.done; n = await chunks.next()) {
@@ -131,27 +189,69 @@ async function* decompressed(
     }
     return;
   }
-  onGzip();
+  onCompressed('gzip');
   const out: Uint8Array[] = [];
+  // CRC-32 and length of the current member's output, checked against its 8-byte trailer at the end
+  let crc = 0;
+  let size = 0;
+  let outTotal = 0;
+  let inTotal = 0;
   const gz = new Gunzip((data) => {
-    if (data.length) out.push(data);
+    if (!data.length) return;
+    crc = crc32(data, crc);
+    size = (size + data.length) >>> 0;
+    outTotal += data.length;
+    out.push(data);
   });
-  const push = (c: Uint8Array, final: boolean) => {
+  gz.onmember = () => {
+    crc = 0;
+    size = 0;
+  };
+  let tail = new Uint8Array(0); // the last 8 bytes of input
+  /** Pushes a chunk; returns the break it hit (the output before it is still yielded first). */
+  const push = (c: Uint8Array, final: boolean): StreamBreak | null => {
+    inTotal += c.length;
+    const t = new Uint8Array(Math.min(8, tail.length + c.length));
+    const joined = tail.length + c.length <= 16 ? new Uint8Array([...tail, ...c]) : c;
+    t.set(joined.subarray(joined.length - t.length));
+    tail = t;
     try {
       gz.push(c, final);
+      return null;
     } catch (e) {
-      throw new DatasetError(`The file looks gzipped but could not be decompressed (${(e as Error).message}).`);
+      const msg = (e as Error).message;
+      if (outTotal === 0 && !/unexpected EOF/i.test(msg)) throw new DatasetError(`The file looks gzipped but could not be decompressed (${msg}).`);
+      return /unexpected EOF/i.test(msg)
+        ? new StreamBreak('gzip', 'truncated', `its compressed data stops after ${plural(inTotal, 'byte')}`)
+        : new StreamBreak('gzip', 'corrupt', `inflating it failed: ${msg}`);
     }
   };
   let pending: Uint8Array = head;
   for (let n = await chunks.next(); !n.done; n = await chunks.next()) {
-    push(pending, false);
+    const broke = push(pending, false);
     onSourceBytes(n.value.length);
     pending = n.value;
     while (out.length) yield out.shift()!;
+    if (broke) throw broke;
   }
-  push(pending, true);
+  const broke = push(pending, true);
   while (out.length) yield out.shift()!;
+  if (broke) throw broke;
+  // fflate does not always throw when the input stops inside the deflate data: its inflate state says
+  // whether the last member's final block was finished (then it starts a fresh state for a next member)
+  const st = (gz as unknown as { s?: { f?: number; l?: unknown } }).s;
+  if (st && st.f !== undefined && !(st.f && !st.l)) {
+    throw new StreamBreak('gzip', 'truncated', `its compressed data stops after ${plural(inTotal, 'byte')}, inside the deflate stream`);
+  }
+  const le32 = (o: number) => (tail[o] | (tail[o + 1] << 8) | (tail[o + 2] << 16) | (tail[o + 3] << 24)) >>> 0;
+  if (tail.length < 8 || le32(0) !== crc || le32(4) !== size) {
+    // the data inflated but the trailer is not the one of what came out: damaged bytes, or a cut inside the trailer
+    throw new StreamBreak(
+      'gzip',
+      'corrupt',
+      le32(4) === size ? 'its CRC-32 checksum does not match the data' : 'its length and checksum trailer does not match the data, or is cut off',
+    );
+  }
 }
 
 /** Python's str.isspace()-free check used to find the first meaningful character. */
@@ -202,18 +302,31 @@ function pushJsonlLine(raw: string, line: number, records: RawRecord[]): void {
  * Parquet need the whole (decompressed) content, as their formats require.
  */
 export async function readRecords(source: DatasetSource, opts: ReadOptions = {}): Promise<ReadResult> {
+  const records: RawRecord[] = [];
+  try {
+    return await readInto(source, opts, records);
+  } catch (e) {
+    if (e instanceof StreamBreak) throw new CorruptFileError(breakMessage(e, records.length), e.format, e.reason, records.length);
+    throw e;
+  }
+}
+
+async function readInto(source: DatasetSource, opts: ReadOptions, records: RawRecord[]): Promise<ReadResult> {
   const totalBytes = opts.totalBytes ?? sourceSize(source);
   let bytesRead = 0;
   let gzipped = false;
-  const records: RawRecord[] = [];
+  let compression: ReadResult['compression'] = null;
   const progress = () => opts.onProgress?.({ bytesRead, totalBytes, rows: records.length });
   const stream = decompressed(
     chunksOf(source),
     (n) => (bytesRead += n),
-    () => (gzipped = true),
+    (kind) => {
+      compression = kind;
+      gzipped = kind === 'gzip';
+    },
   );
 
-  const name = (opts.fileName ?? '').toLowerCase().replace(/\.gz$/, '');
+  const name = (opts.fileName ?? '').toLowerCase().replace(/\.(gz|bz2)$/, '');
   const first = await stream.next();
   if (first.done) throw new DatasetError('The dataset file is empty.');
 
@@ -232,24 +345,41 @@ export async function readRecords(source: DatasetSource, opts: ReadOptions = {})
       buf.set(p, o);
       o += p.length;
     }
-    let rows: Record<string, unknown>[];
+    // The footer (at the end) says where every row group is: without it nothing can be read.
+    const broken = (reason: 'truncated' | 'corrupt', detail: string) =>
+      new CorruptFileError(breakMessage({ format: 'parquet', reason, detail }, records.length), 'parquet', reason, records.length);
+    if (!startsWith(buf.subarray(buf.length - 4), PARQUET_MAGIC)) throw broken('truncated', `it ends after ${plural(buf.length, 'byte')} without its footer`);
+    let meta: FileMetaData;
     try {
-      rows = await parquetReadObjects({
-        file: buf.buffer,
-        compressors: { GZIP: (input: Uint8Array) => gunzipSync(input) },
-      });
+      meta = parquetMetadata(buf.buffer);
     } catch (e) {
-      const msg = (e as Error).message;
-      const codec = /unsupported compression codec: (\w+)/.exec(msg);
-      throw new DatasetError(
-        codec
-          ? `The Parquet file is compressed with ${codec[1]}, which this page cannot read; save it with snappy, gzip or no compression.`
-          : `The Parquet file could not be read (${msg}).`,
-      );
+      throw broken('corrupt', `its footer cannot be parsed: ${(e as Error).message}`);
     }
-    rows.forEach((value, i) => records.push({ row: i + 1, value }));
-    progress();
-    return { kind: 'parquet', gzipped, records, bytesRead };
+    // Row group by row group, so a damaged one is refused with the count of the rows before it.
+    let start = 0;
+    for (const [g, rg] of meta.row_groups.entries()) {
+      const n = Number(rg.num_rows);
+      let rows: Record<string, unknown>[];
+      try {
+        rows = await parquetReadObjects({
+          file: buf.buffer,
+          metadata: meta,
+          rowStart: start,
+          rowEnd: start + n,
+          compressors: { GZIP: (input: Uint8Array) => gunzipSync(input) },
+        });
+      } catch (e) {
+        const msg = (e as Error).message;
+        const codec = /unsupported compression codec: (\w+)/.exec(msg);
+        if (codec) throw new DatasetError(`The Parquet file is compressed with ${codec[1]}, which this page cannot read; save it with snappy, gzip or no compression.`);
+        throw broken('corrupt', `row group ${g + 1} of ${meta.row_groups.length} cannot be decoded: ${msg}`);
+      }
+      if (rows.length !== n) throw broken('corrupt', `row group ${g + 1} of ${meta.row_groups.length} holds ${rows.length} rows where its header says ${n}`);
+      rows.forEach((value) => records.push({ row: records.length + 1, value }));
+      start += n;
+      progress();
+    }
+    return { kind: 'parquet', gzipped, compression, records, bytesRead };
   }
 
   // Text: JSON or JSONL. Decode incrementally; the TextDecoder drops a UTF-8 BOM.
@@ -313,10 +443,10 @@ export async function readRecords(source: DatasetSource, opts: ReadOptions = {})
         const rows = rowsOfJsonDocument(v);
         records.length = 0;
         rows.forEach((value, i) => records.push({ row: i + 1, value }));
-        return { kind: 'json', gzipped, records, bytesRead };
+        return { kind: 'json', gzipped, compression, records, bytesRead };
       }
     }
-    return { kind: 'jsonl', gzipped, records, bytesRead };
+    return { kind: 'jsonl', gzipped, compression, records, bytesRead };
   }
 
   // Whole JSON document.
@@ -339,7 +469,7 @@ export async function readRecords(source: DatasetSource, opts: ReadOptions = {})
       parseJsonlText(whole, records);
       if (records.some((r) => r.error === undefined)) {
         progress();
-        return { kind: 'jsonl', gzipped, records, bytesRead };
+        return { kind: 'jsonl', gzipped, compression, records, bytesRead };
       }
       records.length = 0;
     }
@@ -347,5 +477,5 @@ export async function readRecords(source: DatasetSource, opts: ReadOptions = {})
   }
   rowsOfJsonDocument(doc).forEach((value, i) => records.push({ row: i + 1, value }));
   progress();
-  return { kind: 'json', gzipped, records, bytesRead };
+  return { kind: 'json', gzipped, compression, records, bytesRead };
 }
