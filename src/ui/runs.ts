@@ -72,7 +72,7 @@ export function storageSentence(e: unknown, what: string): StorageError {
   if (name === 'QuotaExceededError' || /quota/i.test(msg)) {
     return new StorageError('quota', `The browser's storage for this page is full, so ${what} failed (${detail}). Delete saved runs you no longer need, or download the state to keep this run.`, detail);
   }
-  if (typeof indexedDB === 'undefined' || name === 'InvalidStateError' || name === 'SecurityError' || name === 'ReferenceError') {
+  if (name === 'InvalidStateError' || name === 'SecurityError' || /indexedDB is not defined|denied|not allowed/i.test(msg)) {
     return new StorageError('unavailable', `This browser does not let the page use IndexedDB (a private window, or site storage blocked), so ${what} failed and runs are not kept after a reload (${detail}). Download the state to keep a run.`, detail);
   }
   return new StorageError('failed', `The browser's IndexedDB refused ${what} (${detail}). Download the state to keep this run.`, detail);

@@ -125,7 +125,9 @@ export async function persistRun(status: RunRecord['status'], state?: Uint8Array
       held = { runId: r.id, step: r.step, state };
       patch({ unsaved: { step: r.step, bytes: state.byteLength, message: stateRefused(r.step, state.byteLength, err) } });
     }
-    patch({ storageError: err.message });
+    await refreshRuns();
+    patch({ storageError: err.message }); // the save's failure, not the listing's that likely follows
+    return;
   }
   await refreshRuns();
 }
