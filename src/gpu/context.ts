@@ -1,7 +1,18 @@
 // The engine's view of the GPU: a buffer pool, a pipeline cache, tensors, dispatch helpers and
 // readback. Everything recorded between two submits goes into ONE command encoder (a training step),
 // and nothing is read back to the CPU except what the caller asks for at the end.
-import { acquireDevice, GpuDeviceLostError, type DeviceInfo, type DeviceOptions } from './device';
+//
+// GPU faults: the first GPU call after a checkpoint opens one pair of error scopes (out-of-memory,
+// validation); the next readback (read, checkpoint, sync) closes them and throws GpuFaultError if the
+// work in between raised an error, was refused, or the device was lost. So a step that reads its scalars
+// at the end never returns numbers computed from invalid work, at the cost of one scope pair per step.
+import { acquireDevice, type DeviceInfo, type DeviceOptions } from './device';
+import { errorKind, GpuFaultError, gpuFault } from './fault';
+
+export { GpuFaultError, type GpuFaultKind } from './fault';
+
+/** How long a failed WebGPU call waits for device.lost to settle before it is called an internal fault. */
+const LOST_GRACE_MS = 2000;
 
 export type DType = 'f32' | 'u32' | 'i32';
 
@@ -54,8 +65,16 @@ export class Gpu {
   /** Bytes currently handed out by the pool and the peak seen (for the memory report). */
   liveBytes = 0;
   peakBytes = 0;
+  /** Bytes of every buffer the pool holds (handed out or free). */
+  allocatedBytes = 0;
+  /** allocatedBytes when the current error scope opened: what the GPU surely gave (a refused buffer comes after). */
+  private scopeStartBytes = 0;
   dispatchCount = 0;
   private readonly usage: number;
+  /** True while this step's error scopes are pushed (see openScope). */
+  private scoped = false;
+  /** Uncaptured errors (info.errors) already turned into a fault. */
+  private errorsSeen = 0;
 
   constructor(readonly info: DeviceInfo) {
     this.device = info.device;
@@ -70,17 +89,87 @@ export class Gpu {
     return this.info.limits.maxStorageBufferBindingSize;
   }
 
+  get lost(): boolean {
+    return this.info.lost !== null;
+  }
+
   checkAlive(): void {
-    if (this.info.lost) {
-      throw new GpuDeviceLostError(
-        `The GPU device was lost (${this.info.lost.reason}). Your data and the last saved weights are kept; reload the page or restart the run.`,
-      );
+    if (this.info.lost) throw this.lostFault();
+  }
+
+  private lostFault(): GpuFaultError {
+    const l = this.info.lost!;
+    return gpuFault('device-lost', l.message ? `${l.reason}: ${l.message}` : l.reason, this.allocatedBytes);
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  /** Pushes the step's error scopes, once, before the first GPU call after a checkpoint. */
+  private openScope(): void {
+    if (this.scoped) return;
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    this.scoped = true;
+    this.scopeStartBytes = this.allocatedBytes;
+  }
+
+  /** Pops the step's scopes: the errors they caught, out-of-memory first (it says what to change). */
+  private closeScope(): Promise<(GPUError | null)[]> {
+    if (!this.scoped) return Promise.resolve([]);
+    this.scoped = false;
+    const validation = this.device.popErrorScope().catch(() => null);
+    const oom = this.device.popErrorScope().catch(() => null);
+    return Promise.all([oom, validation]);
+  }
+
+  /** Throws the fault behind the scopes' errors, an uncaptured error since the last check, or a lost device. */
+  private raise(scoped: (GPUError | null)[]): void {
+    this.checkAlive();
+    const uncaptured = this.info.errors.slice(this.errorsSeen);
+    this.errorsSeen = this.info.errors.length;
+    const err = scoped.find((e) => e);
+    if (err) throw gpuFault(errorKind(err), err.message, this.scopeStartBytes);
+    if (uncaptured.length) {
+      const u = uncaptured.find((x) => x.kind === 'out-of-memory') ?? uncaptured[0];
+      throw gpuFault(u.kind, u.message, this.allocatedBytes);
+    }
+  }
+
+  /**
+   * The fault behind an error thrown while the GPU was in use: GpuFaultError('device-lost') when the
+   * device is lost (waiting briefly for device.lost, which can settle after the failed call: a crashed
+   * GPU process first shows as a raw mapAsync exception), an internal fault for any other error a
+   * WebGPU call threw (`fromWebGpu`), else `e` itself.
+   */
+  async faultOf(e: unknown, fromWebGpu = false): Promise<unknown> {
+    if (e instanceof GpuFaultError) return e;
+    if (!this.info.lost) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.info.whenLost, new Promise((r) => (timer = setTimeout(r, LOST_GRACE_MS)))]);
+      clearTimeout(timer);
+    }
+    if (this.info.lost) return this.lostFault();
+    if (fromWebGpu) return gpuFault('internal', e instanceof Error ? `${e.name}: ${e.message}` : String(e), this.allocatedBytes);
+    return e;
+  }
+
+  /**
+   * Submits what is recorded and throws GpuFaultError if any GPU work since the last readback raised an
+   * error: the end of a step whose last work (the optimizer update) is not read back.
+   */
+  async checkpoint(): Promise<void> {
+    try {
+      this.flush();
+      this.raise(await this.closeScope());
+    } catch (e) {
+      throw await this.faultOf(e, true);
     }
   }
 
   // ---------------------------------------------------------------- buffers and tensors
 
   private acquireBuffer(bytes: number): GPUBuffer {
+    this.openScope();
     const size = bucketBytes(bytes);
     if (size > this.info.limits.maxBufferSize) {
       throw new RangeError(`A ${(size / 2 ** 20).toFixed(1)} MiB buffer exceeds this GPU's limit of ${(this.info.limits.maxBufferSize / 2 ** 20).toFixed(0)} MiB.`);
@@ -90,6 +179,7 @@ export class Gpu {
     if (!buf) {
       buf = this.device.createBuffer({ size, usage: this.usage });
       this.bufferBytes.set(buf, size);
+      this.allocatedBytes += size;
     }
     this.liveBytes += size;
     this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
@@ -116,6 +206,7 @@ export class Gpu {
   write(t: Tensor, data: Float32Array | Uint32Array | Int32Array, offsetElems = 0): void {
     // Encoded work that reads t must run after this write: submit what is pending first.
     if (this.encoder) this.flush();
+    this.openScope();
     this.device.queue.writeBuffer(t.buf, offsetElems * 4, data.buffer, data.byteOffset, data.byteLength);
   }
 
@@ -134,6 +225,7 @@ export class Gpu {
   /** Frees the pool's idle buffers (e.g. after the reference model is dropped). */
   trim(): void {
     for (const list of this.free.values()) for (const b of list) {
+      this.allocatedBytes -= this.bufferBytes.get(b) ?? 0;
       this.bufferBytes.delete(b);
       b.destroy();
     }
@@ -152,6 +244,7 @@ export class Gpu {
     const key = `${k.name}|${k.entryPoint ?? 'main'}|${JSON.stringify(k.constants ?? {})}`;
     let p = this.pipelines.get(key);
     if (!p) {
+      this.openScope();
       const module = this.device.createShaderModule({ code: k.code, label: k.name });
       p = this.device.createComputePipeline({
         label: key,
@@ -184,6 +277,7 @@ export class Gpu {
         for (const b of this.uniforms.values()) b.destroy();
         this.uniforms.clear();
       }
+      this.openScope();
       buf = this.device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
       new Uint32Array(buf.getMappedRange()).set(u);
       buf.unmap();
@@ -194,6 +288,7 @@ export class Gpu {
 
   private computePass(): GPUComputePassEncoder {
     this.checkAlive();
+    this.openScope();
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     if (!this.pass) this.pass = this.encoder.beginComputePass();
     return this.pass;
@@ -201,6 +296,7 @@ export class Gpu {
 
   private commandEncoder(): GPUCommandEncoder {
     this.checkAlive();
+    this.openScope();
     if (this.pass) {
       this.pass.end();
       this.pass = null;
@@ -223,6 +319,7 @@ export class Gpu {
       const bytes = 'buf' in t ? Math.max(4, t.size * 4) : undefined;
       entries.push({ binding: i + 1, resource: bytes === undefined ? { buffer } : { buffer, size: bytes } });
     });
+    this.openScope();
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     let [x, y, z] = typeof workgroups === 'number' ? [workgroups, 1, 1] : [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1];
     if (x === 0 || y === 0 || z === 0) return;
@@ -257,6 +354,7 @@ export class Gpu {
   enableProfiling(capacity = 4096): boolean {
     if (!this.info.features.has('timestamp-query')) return false;
     this.flush();
+    this.openScope();
     this.profiler = { querySet: this.device.createQuerySet({ type: 'timestamp', count: capacity }), capacity, next: 0, names: [], totals: new Map() };
     return true;
   }
@@ -309,32 +407,50 @@ export class Gpu {
     this.encoder = null;
   }
 
-  /** Submits and waits until the GPU is idle. */
+  /** Submits and waits until the GPU is idle; throws GpuFaultError if the work raised an error. */
   async sync(): Promise<void> {
-    this.flush();
-    await this.device.queue.onSubmittedWorkDone();
-    this.checkAlive();
+    try {
+      this.flush();
+      await this.device.queue.onSubmittedWorkDone();
+    } catch (e) {
+      throw await this.faultOf(e, true);
+    }
+    await this.checkpoint();
   }
 
-  /** Reads tensors back (one submit, one map per tensor). Use only at the end of a step. */
+  /**
+   * Reads tensors back (one submit, one map per tensor). Use only at the end of a step. Throws
+   * GpuFaultError, and returns nothing, when the work since the last readback raised an error.
+   */
   async read(...ts: Tensor[]): Promise<Float32Array[]> {
-    const enc = this.commandEncoder();
-    const staging = ts.map((t) => {
-      const bytes = Math.max(4, t.size * 4);
-      const s = this.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      enc.copyBufferToBuffer(t.buf, 0, s, 0, bytes);
-      return s;
-    });
-    this.flush();
-    const out: Float32Array[] = [];
-    for (const s of staging) {
-      await s.mapAsync(GPUMapMode.READ);
-      out.push(new Float32Array(s.getMappedRange().slice(0)));
-      s.unmap();
-      s.destroy();
+    const staging: GPUBuffer[] = [];
+    try {
+      const enc = this.commandEncoder();
+      for (const t of ts) {
+        const bytes = Math.max(4, t.size * 4);
+        const s = this.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        enc.copyBufferToBuffer(t.buf, 0, s, 0, bytes);
+        staging.push(s);
+      }
+      this.flush();
+      const scoped = this.closeScope();
+      const maps = staging.map((s) => s.mapAsync(GPUMapMode.READ));
+      // a map that fails because of a fault is superseded by that fault (no unhandled rejection)
+      for (const m of maps) m.catch(() => undefined);
+      this.raise(await scoped);
+      const out: Float32Array[] = [];
+      for (const [i, s] of staging.entries()) {
+        await maps[i];
+        out.push(new Float32Array(s.getMappedRange().slice(0)));
+        s.unmap();
+      }
+      this.checkAlive();
+      return out;
+    } catch (e) {
+      throw await this.faultOf(e, true);
+    } finally {
+      for (const s of staging) s.destroy();
     }
-    this.checkAlive();
-    return out;
   }
 
   async readU32(t: Tensor): Promise<Uint32Array> {

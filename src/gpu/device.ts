@@ -2,12 +2,10 @@
 // In Node, when no hardware adapter is found, we fall back to SwiftShader's Vulkan driver shipped by
 // Debian's chromium package (see DESIGN.md, "Testing without a GPU").
 
+import { errorKind, type GpuFaultKind } from './fault';
+
 export class GpuUnavailableError extends Error {
   override name = 'GpuUnavailableError';
-}
-
-export class GpuDeviceLostError extends Error {
-  override name = 'GpuDeviceLostError';
 }
 
 export interface DeviceInfo {
@@ -15,10 +13,12 @@ export interface DeviceInfo {
   adapterName: string;
   features: Set<string>;
   limits: { maxStorageBufferBindingSize: number; maxBufferSize: number; maxComputeWorkgroupsPerDimension: number };
-  /** Set once the device is lost; every engine entry point checks it and throws GpuDeviceLostError. */
-  lost: { reason: string } | null;
-  /** Uncaptured WebGPU errors (shader compilation, validation), newest last. */
-  errors: string[];
+  /** Set once the device is lost; every engine entry point checks it and throws GpuFaultError('device-lost'). */
+  lost: { reason: string; message: string } | null;
+  /** Resolves when the device is lost (device.lost, with `lost` set first). */
+  whenLost: Promise<void>;
+  /** WebGPU errors raised outside the engine's error scopes (uncapturederror), oldest first. */
+  errors: { kind: GpuFaultKind; message: string }[];
 }
 
 // Dawn in Node: the object returned by create() must stay referenced for the life of the process.
@@ -102,16 +102,19 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<DeviceInf
       maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
     },
     lost: null,
+    whenLost: Promise.resolve(),
     errors: [],
   };
-  // WGSL compile errors and validation errors otherwise surface only as wrong (often zero) outputs.
+  // Errors outside an error scope (src/gpu/context.ts opens one per step) land here; the next readback
+  // turns them into a GpuFaultError, so a step never reports metrics computed from invalid work.
   device.addEventListener('uncapturederror', (ev) => {
-    const msg = (ev as GPUUncapturedErrorEvent).error?.message ?? String(ev);
-    info.errors.push(msg);
-    console.error(`WebGPU error: ${msg}`);
+    const err = (ev as GPUUncapturedErrorEvent).error;
+    const message = err?.message ?? String(ev);
+    info.errors.push({ kind: err ? errorKind(err) : 'internal', message });
+    console.error(`WebGPU error: ${message}`);
   });
-  void device.lost.then((l) => {
-    info.lost = { reason: `${l.reason}: ${l.message}` };
+  info.whenLost = device.lost.then((l) => {
+    info.lost = { reason: l.reason ?? 'unknown', message: l.message ?? '' };
   });
   return info;
 }
