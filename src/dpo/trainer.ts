@@ -12,6 +12,7 @@ import { packSftSequences, releasePairBatch, uploadPairBatch, type PairBatch } f
 import { collate, TRL_DEFAULT_MAX_LENGTH, type DpoBatch, type TokenizedPair, type TruncationMode } from './tokenize';
 import { dpoMetrics, gradientWeights, type Metrics } from './metrics';
 import { trainerLossOptions, validateLossArgs } from './loss-args';
+import { pairTokens, type PairTokens } from './token-moves';
 import { AdamW, NonFiniteGradientError } from './optimizer';
 import { Rng } from '../data/split';
 import { lrLambda, warmupSteps, type LrSchedulerType } from './schedule';
@@ -165,6 +166,8 @@ export interface PairRecord {
   margin: number;
   /** The weight the run's loss gives this pair's margin (sigma(r_l - r_w) for sigmoid; metrics.ts gradientWeights). */
   weight: number;
+  /** Per completion token log-probs of policy and reference (the page's "which tokens moved"). */
+  tokens?: PairTokens;
 }
 
 export interface TrainerEvents {
@@ -470,8 +473,9 @@ export class DpoTrainer {
     for (let i = 0; i < pairs.length; i += bs) {
       const chunk = pairs.slice(i, i + bs);
       const idx = chunk.map((_, j) => i + j);
-      const batch = uploadPairBatch(this.gpu, this.pack(chunk));
-      const r = await dpoMicroStep(this.gpu, this.policy, this.refSource(idx, this.evalRefLogps, chunk.length), batch, this.lossOpts(null, true));
+      const packed = this.pack(chunk);
+      const batch = uploadPairBatch(this.gpu, packed);
+      const r = await dpoMicroStep(this.gpu, this.policy, this.refSource(idx, this.evalRefLogps, chunk.length), batch, { ...this.lossOpts(null, true), tokenLogps: true });
       releasePairBatch(this.gpu, batch);
       results.push(r);
       const N = chunk.length;
@@ -489,6 +493,7 @@ export class DpoTrainer {
           rewardRejected: rr,
           margin: rc - rr,
           weight: weights[j],
+          tokens: r.policyTokenLogps && pairTokens(packed, j, r.policyTokenLogps, r.referenceTokenLogps ?? null),
         });
       }
     }

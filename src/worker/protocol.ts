@@ -4,6 +4,7 @@
 import type { TrainerArgs, LogRecord, PairRecord } from '../dpo/trainer';
 import type { ValidationReport, DatasetFormat } from '../data/types';
 import type { FrontierPoint } from '../demo/frontier';
+import type { DatasetLengths } from '../dpo/diagnosis';
 import type { HubModelPlan } from './hub-plan';
 
 /** Where the model comes from. URLs are absolute (the worker's base URL is not the page's). */
@@ -65,6 +66,10 @@ export interface DatasetInfo {
   tooLong: number;
   /** Texts of the eval pairs in the order the trainer evaluates them (PairRecord.index). */
   evalRows: PreviewRow[];
+  /** Decoded text of each token id of the eval completions (the page's token view; the page has no tokenizer). */
+  tokenPieces?: Record<number, string>;
+  /** Token lengths of (up to 4096) training pairs before truncation (the live diagnosis's dataset rules). */
+  lengths?: DatasetLengths;
 }
 
 export interface SplitSpec {

@@ -6,6 +6,8 @@
 import { loadPreferenceDataset, splitTrainEval, DatasetError, type PreferencePair } from '../data/index';
 import { DpoTrainer, defaultTrainerArgs, TrainerConfigError, type LogRecord, type TrainerArgs } from '../dpo/trainer';
 import { tokenizeDataset, type TokenizedPair } from '../dpo/tokenize';
+import { datasetLengths } from '../dpo/diagnosis';
+import { pieceTable } from '../dpo/token-moves';
 import { Gpu } from '../gpu/context';
 import { countParameters } from '../model/config';
 import { loadTokenizer, type LoadedTokenizer } from '../model/tokenizer';
@@ -290,6 +292,9 @@ export class Session {
     const byRow = new Map(d.eval.map((p) => [p.row, p]));
     const evalRows = ev.examples.map((e) => byRow.get(e.row!)).filter((p): p is PreferencePair => p !== undefined).map(pairText);
     d.info = { ...d.info, evalRows, maxTokens: max, meanTokens: sum / tr.examples.length, tooLong: tr.skipped.length + ev.skipped.length, trainPairs: tr.examples.length, evalPairs: ev.examples.length };
+    // the page's explainer: token texts of the eval completions, token lengths for the dataset diagnosis
+    d.info.tokenPieces = pieceTable((ids) => m.tok.decode(ids), ev.examples.flatMap((e) => [e.chosenIds, e.rejectedIds]));
+    d.info.lengths = datasetLengths(tr.examples);
     this.tokenized = { key, train: tr.examples, eval: ev.examples };
     return this.tokenized;
   }
