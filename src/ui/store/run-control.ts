@@ -9,6 +9,8 @@ import { client, get, message, patch, type FrontierRun, type RunPhase, type Stat
 
 // ------------------------------------------------------------------ worker events
 
+const STARTING_LINE = 'Starting: copying the weights to the GPU...';
+
 export function onEvent(e: WorkerEvent): void {
   switch (e.type) {
     case 'logs':
@@ -20,6 +22,8 @@ export function onEvent(e: WorkerEvent): void {
       break;
     case 'progress':
       patch((s) => ({
+        // the page's own "Starting: ..." line ends with the start (the worker's lines stay)
+        statusLine: s.run.phase === 'starting' && s.statusLine === STARTING_LINE ? '' : s.statusLine,
         run: {
           ...s.run,
           // the first step's progress ends 'starting' (a pause or stop asked meanwhile stays 'pausing')
@@ -98,7 +102,7 @@ export async function train(): Promise<void> {
     pairs: [],
     selectedPair: null,
     samples: [],
-    statusLine: 'Starting: copying the weights to the GPU...',
+    statusLine: STARTING_LINE,
   });
   const frontier = frontierSpec(get());
   // the start request goes first, so a pause or stop pressed while starting reaches the worker after it
