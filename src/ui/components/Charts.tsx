@@ -74,7 +74,7 @@ export const MetricChart = memo(function MetricChart({ spec, history, evalHistor
   const hasRight = spec.series.some((s) => s.axis === 'right');
   const titleId = `chart-${spec.id}-title`;
   return (
-    <figure className="chart" data-testid={`chart-${spec.id}`} aria-labelledby={titleId}>
+    <figure className="chart" id={`chart-${spec.id}`} tabIndex={-1} data-testid={`chart-${spec.id}`} aria-labelledby={titleId}>
       <h3 id={titleId}>{spec.title}</h3>
       <div className="chart-area" aria-hidden="true">
         <ResponsiveContainer width="100%" height={190}>

@@ -3,6 +3,10 @@
 import { CartesianGrid, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
 import type { PairRecord } from '../../dpo/trainer';
 import { fmtNum, fmtTick } from '../history';
+import { OneUpdate } from '../explain/OneUpdate';
+import { previousPairs } from '../explain/previous-pairs';
+import { Tex } from '../explain/Tex';
+import { TokenView } from '../explain/TokenView';
 import { selectPair, useStore } from '../store';
 
 export function PairScatter() {
@@ -10,6 +14,8 @@ export function PairScatter() {
   const selected = useStore((s) => s.selectedPair);
   const rows = useStore((s) => s.dataset.info?.evalRows);
   const evalStep = useStore((s) => s.evalHistory.at(-1)?.step);
+  const pieces = useStore((s) => s.dataset.info?.tokenPieces);
+  const args = useStore((s) => s.args);
   const right = pairs.filter((p) => p.margin > 0);
   const wrong = pairs.filter((p) => p.margin <= 0);
   const sel = pairs.find((p) => p.index === selected);
@@ -23,8 +29,8 @@ export function PairScatter() {
     <section className="panel" aria-labelledby="pairs-title">
       <h2 id="pairs-title">Per-pair view (eval set)</h2>
       <p className="hint">
-        DPO's gradient on a pair is weighted by sigma(r_rejected - r_chosen): pairs the implicit reward orders wrongly (left, red) pull hardest.
-        Click a point for its texts and log-probs.
+        DPO's gradient on a pair is weighted by <Tex tex="\sigma(r_l - r_w)" />: pairs the implicit reward orders wrongly (left, red) pull hardest.
+        Click a point (or a pair in the list) for its texts, log-probs, the tokens that moved and its update by hand.
       </p>
       {pairs.length === 0 ? (
         <p className="muted">No evaluation yet: it runs every eval_steps steps and at the end.</p>
@@ -92,8 +98,10 @@ export function PairScatter() {
             </tbody>
           </table>
           <p>
-            margin {fmtNum(sel.margin)} · gradient weight sigma(r_l - r_w) = {sel.weight.toFixed(4)}
+            margin {fmtNum(sel.margin)} · gradient weight <Tex tex="\sigma(r_l - r_w)" /> = {sel.weight.toFixed(4)}
           </p>
+          <TokenView pair={sel} pieces={pieces ?? {}} referenceFree={args.reference_free} step={evalStep} />
+          <OneUpdate pair={sel} prev={previousPairs()} step={evalStep} kind={args.loss_type} beta={args.beta} labelSmoothing={args.label_smoothing} weights={(args as { loss_weights?: number[] | null }).loss_weights} />
           {text && (
             <div className="texts">
               <p>

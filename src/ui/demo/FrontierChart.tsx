@@ -60,7 +60,7 @@ export function FrontierChart() {
     void betaSweep(b, n);
   };
   return (
-    <section className="panel" aria-labelledby="frontier-title" data-testid="frontier-panel">
+    <section className="panel" id="frontier-panel" tabIndex={-1} aria-labelledby="frontier-title" data-testid="frontier-panel">
       <h2 id="frontier-title">True reward vs KL: the frontier</h2>
       <p className="hint">
         In this demo the reward is known exactly: r* = the mean sentiment of a completion's words. Every few steps the policy and the reference continue

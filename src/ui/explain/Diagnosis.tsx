@@ -1,0 +1,91 @@
+// The live diagnosis: the rules of src/dpo/diagnosis.ts over this run, each with its evidence linked to
+// the chart it points at (the link scrolls there and moves the keyboard focus onto the chart).
+import { useMemo } from 'react';
+import { diagnose, type Diagnosis as Finding } from '../../dpo/diagnosis';
+import { useStore } from '../store';
+import { anchorOf, diagnosisInput, focusTarget } from './diagnosis-input';
+
+const CHART_NAME: Record<string, string> = {
+  loss: 'Loss',
+  rewards: 'Implicit rewards',
+  margins: 'Reward margin',
+  accuracies: 'Reward accuracy',
+  logps: 'Log-probabilities',
+  kl: 'KL from the reference',
+  optim: 'Gradient norm',
+  dataset: 'Preference pairs',
+  frontier: 'Frontier',
+};
+
+const SEVERITY_NAME = { alarm: 'Alarm', warning: 'Watch', note: 'Known behaviour' } as const;
+
+export function FindingView({ d }: { d: Finding }) {
+  return (
+    <li className={`finding ${d.severity}`} data-testid={`diagnosis-${d.rule}`} data-rule={d.rule} data-severity={d.severity}>
+      <h3>
+        <span className="badge">{SEVERITY_NAME[d.severity]}</span> {d.title}
+      </h3>
+      <ul className="evidence" aria-label="Evidence">
+        {d.evidence.map((e, i) => (
+          <li key={i}>
+            <a
+              href={`#${anchorOf(e.chart)}`}
+              onClick={(ev) => {
+                ev.preventDefault();
+                focusTarget(anchorOf(e.chart));
+              }}
+            >
+              {CHART_NAME[e.chart] ?? e.chart}
+              {e.steps ? `, ${e.steps[0] === e.steps[1] ? `step ${e.steps[0]}` : `steps ${e.steps[0]}-${e.steps[1]}`}` : ''}
+            </a>
+            : {e.text}
+          </li>
+        ))}
+      </ul>
+      <p>
+        <strong>Why:</strong> {d.why}
+      </p>
+      <p className="try">
+        <strong>Try:</strong>
+      </p>
+      <ul className="try-list">
+        {d.tryThis.map((t) => (
+          <li key={t}>{t}</li>
+        ))}
+      </ul>
+    </li>
+  );
+}
+
+export function Diagnosis() {
+  const history = useStore((s) => s.history);
+  const evalHistory = useStore((s) => s.evalHistory);
+  const args = useStore((s) => s.args);
+  const info = useStore((s) => s.dataset.info);
+  const frontier = useStore((s) => s.frontierRuns);
+  const run = useStore((s) => s.run);
+  const findings = useMemo(() => diagnose(diagnosisInput(useStore.getState())), [history, evalHistory, args, info, frontier, run.phase, run.error]);
+  const steps = history.at(-1)?.step ?? 0;
+  const alarms = findings.filter((d) => d.severity !== 'note').length;
+  return (
+    <section className="panel diagnosis" aria-labelledby="diagnosis-title" data-testid="diagnosis" data-count={findings.length} data-alarms={alarms}>
+      <h2 id="diagnosis-title">Diagnosis</h2>
+      <div aria-live="polite">
+        {alarms === 0 && (
+          <p className="muted" data-testid="diagnosis-none">
+            {steps === 0 && !info
+              ? 'Load pairs and train: known DPO behaviours (no learning, over-optimisation, likelihood displacement, a length shortcut...) are named here when the curves show them.'
+              : `No alarm${steps ? ` after ${steps} steps` : ''}: nothing known to be wrong shows in these curves or this dataset.`}
+          </p>
+        )}
+        {findings.length > 0 && (
+          <ul className="findings">
+            {findings.map((d) => (
+              <FindingView key={d.rule} d={d} />
+            ))}
+          </ul>
+        )}
+      </div>
+    </section>
+  );
+}

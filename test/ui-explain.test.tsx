@@ -1,0 +1,174 @@
+// The explainer's panels rendered to HTML (react-dom/server): the live diagnosis over a recorded demo
+// run, the token view's colours and sums, one update by hand, the KaTeX formulas, RLHF next to DPO with
+// this model's byte counts, and the page layout (run bar before the setup fold).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderToString } from 'react-dom/server';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { lossAtZero } from '../src/dpo/diagnosis';
+import type { LogRecord, PairRecord, TrainerArgs } from '../src/dpo/trainer';
+import { App } from '../src/ui/App';
+import { Explainer } from '../src/ui/components/Explainer';
+import { PairScatter } from '../src/ui/components/PairScatter';
+import { Diagnosis } from '../src/ui/explain/Diagnosis';
+import { MathPanel } from '../src/ui/explain/MathPanel';
+import { OneUpdate } from '../src/ui/explain/OneUpdate';
+import { pairNumbers, updateRows } from '../src/ui/explain/one-update';
+import { previousPairs } from '../src/ui/explain/previous-pairs';
+import { methodMemory } from '../src/ui/explain/rlhf-memory';
+import { RlhfVsDpo } from '../src/ui/explain/RlhfVsDpo';
+import { shownPiece, tokenColor, TokenView } from '../src/ui/explain/TokenView';
+import { storeApi, useStore } from '../src/ui/store';
+
+const initial = useStore.getState();
+storeApi.getInitialState = storeApi.getState;
+beforeEach(() => useStore.setState(initial, true));
+const decode = (html: string) => html.replace(/<!-- -->/g, '').replace(/&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+
+const fixture = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'diagnosis', 'demo-default.json'), 'utf8')) as { args: TrainerArgs; history: LogRecord[]; evalHistory: LogRecord[]; pairs: PairRecord[] };
+
+/** A pair with per-token log-probs: chosen tokens moved up, rejected down. */
+function pairWithTokens(): PairRecord {
+  const chosen = { ids: [5, 9, 2], policy: [-1.0, -2.5, -0.25], reference: [-1.5, -2.0, -0.5] };
+  const rejected = { ids: [5, 7], policy: [-3.0, -4.0], reference: [-1.0, -2.0] };
+  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+  const pc = sum(chosen.policy);
+  const rc = sum(chosen.reference);
+  const pr = sum(rejected.policy);
+  const rr = sum(rejected.reference);
+  const beta = 0.1;
+  return { index: 0, policyChosen: pc, referenceChosen: rc, policyRejected: pr, referenceRejected: rr, rewardChosen: beta * (pc - rc), rewardRejected: beta * (pr - rr), margin: beta * (pc - rc - pr + rr), weight: 1 / (1 + Math.exp(beta * (pc - rc - pr + rr))), tokens: { chosen, rejected } };
+}
+
+describe('diagnosis panel', () => {
+  it('the default demo run: no alarm, likelihood displacement named as a known behaviour with links to its charts', () => {
+    useStore.setState({ history: fixture.history, evalHistory: fixture.evalHistory, args: fixture.args });
+    const html = decode(renderToString(<Diagnosis />));
+    expect(html).toContain('data-alarms="0"');
+    expect(html).toContain('No alarm after 60 steps');
+    expect(html).toContain('data-rule="likelihood-displacement" data-severity="note"');
+    expect(html).toContain('<a href="#chart-rewards">Implicit rewards, step 60</a>');
+  });
+
+  it('a run stuck at log 2 raises the no-learning alarm, linked to the loss chart with its steps', () => {
+    const history = Array.from({ length: 12 }, (_, i) => ({ step: i + 1, epoch: 0, loss: Math.LN2, 'rewards/chosen': 0, 'rewards/rejected': 0, 'rewards/margins': 0, 'rewards/accuracies': 0, grad_norm: 0.5, learning_rate: 0 }));
+    useStore.setState({ history, args: { ...fixture.args, learning_rate: 0 } });
+    const html = decode(renderToString(<Diagnosis />));
+    expect(html).toContain('data-alarms="1"');
+    expect(html).toContain('No learning: the loss sits at its starting value');
+    expect(html).toContain('<a href="#chart-loss">Loss, steps 3-12</a>');
+    expect(html).toMatch(/Why:.*h = 0/);
+    expect(html).toContain('Raise learning_rate');
+  });
+});
+
+describe('which tokens moved', () => {
+  it('colours each token by its log-ratio and shows sums equal to the sequence log-ratios', () => {
+    const p = pairWithTokens();
+    const html = decode(renderToString(<TokenView pair={p} pieces={{ 5: ' the', 9: 'great', 2: '\n', 7: 'bad' }} referenceFree={false} step={10} />));
+    // chosen: +0.5, -0.5, +0.25 -> sum +0.25; rejected: -2, -2 -> -4
+    expect(html).toContain('data-testid="token-sum-chosen" data-sum="0.25" data-seq="0.25"');
+    expect(html).toContain('data-testid="token-sum-rejected" data-sum="-4" data-seq="-4"');
+    expect(html).toContain('Sum over 3 tokens: <strong>+0.2500</strong>');
+    expect(html).toContain('h = chosen − rejected = +0.2500 − (−4.0000) = <strong>+4.2500</strong>');
+    expect(html).toContain('·the'); // the space made visible
+    expect(html).toContain('⏎');
+    expect(html).toContain('aria-label="token 2 of 3 "great": log pi -2.5000, log pi_ref -2.0000, log-ratio −0.5000"');
+    // one tab stop per row (arrow keys move inside)
+    expect(html.match(/tabindex="0"/g)?.length).toBe(2);
+    expect(tokenColor(2, 2)).toBe('rgba(22, 163, 74, 0.660)');
+    expect(tokenColor(-1, 2)).toBe('rgba(220, 38, 38, 0.360)');
+    expect(shownPiece(undefined, 42)).toBe('#42');
+  });
+
+  it('says why per-token values are missing when the reference was precomputed', () => {
+    const p = pairWithTokens();
+    p.tokens = { chosen: { ...p.tokens!.chosen, reference: null }, rejected: { ...p.tokens!.rejected, reference: null } };
+    expect(decode(renderToString(<TokenView pair={p} pieces={{}} referenceFree={false} step={10} />))).toContain('precompute_ref_log_probs off');
+  });
+
+  it('the per-pair view shows the token view and the update of the selected pair', () => {
+    const p = pairWithTokens();
+    useStore.setState({ pairs: [p], selectedPair: 0, evalHistory: [{ step: 10, epoch: 0 }], dataset: { status: 'ready', info: { tokenPieces: { 5: 'a', 9: 'b', 2: 'c', 7: 'd' } } as never } });
+    const html = decode(renderToString(<PairScatter />));
+    expect(html).toContain('data-testid="token-view"');
+    expect(html).toContain('data-testid="one-update"');
+    expect(html).toContain('class="katex"');
+  });
+});
+
+describe('one update by hand', () => {
+  it('from the start (policy = reference) to the evaluation: h, beta h, loss and weight in order', () => {
+    const p = pairWithTokens();
+    const rows = updateRows({ ...p, policyChosen: p.referenceChosen, policyRejected: p.referenceRejected }, p, 'sigmoid', 0.1, 0);
+    expect(rows.map((r) => r.key)).toEqual(['policyChosen', 'policyRejected', 'referenceChosen', 'referenceRejected', 'h', 'betaH', 'loss', 'weight']);
+    const by = Object.fromEntries(rows.map((r) => [r.key, r]));
+    expect(by.h.before).toBe(0);
+    expect(by.h.after).toBeCloseTo(4.25, 12);
+    expect(by.betaH.after).toBeCloseTo(0.425, 12);
+    expect(by.loss.before).toBeCloseTo(Math.LN2, 12);
+    expect(by.loss.after).toBeCloseTo(Math.log1p(Math.exp(-0.425)), 12);
+    expect(by.weight.before).toBeCloseTo(0.5, 12);
+    expect(by.weight.after).toBeCloseTo(1 / (1 + Math.exp(0.425)), 12); // sigma(-beta h) = the record's weight
+    expect(by.weight.after).toBeCloseTo(p.weight, 12);
+    // a weighted list of losses sums its terms (TRL's loss_type list with loss_weights)
+    const mix = pairNumbers(p, 'sigmoid,hinge', 0.1, 0, [1, 0.5]);
+    expect(mix.loss).toBeCloseTo(Math.log1p(Math.exp(-0.425)) + 0.5 * (1 - 0.425), 12);
+    expect(Number.isNaN(pairNumbers(p, 'sigmoid,sft', 0.1, 0).loss)).toBe(true);
+    expect(lossAtZero('sigmoid,hinge', 0.1, 0, [1, 0.5])).toBeCloseTo(Math.LN2 + 0.5, 12);
+  });
+
+  it('renders the before/after table with KaTeX names and how each moved', () => {
+    const html = decode(renderToString(<OneUpdate pair={pairWithTokens()} prev={previousPairs()} step={1} kind="sigmoid" beta={0.1} labelSmoothing={0} />));
+    expect(html).toContain('Exactly one optimizer update lies between the two columns.');
+    expect(html).toContain('<td>0.6931</td>');
+    expect(html).toContain('+4.2500');
+    expect(html.match(/class="katex"/g)?.length).toBe(8);
+  });
+});
+
+describe('the math, typeset by KaTeX', () => {
+  it('renders the objective, the optimum, the implicit reward, Bradley-Terry, the loss and weight of the selected kind', () => {
+    useStore.setState({ args: { ...fixture.args, loss_type: 'hinge' } });
+    const html = renderToString(<MathPanel />);
+    expect(html.match(/class="katex-display"/g)!.length).toBeGreaterThanOrEqual(8);
+    expect(html).toContain('<math'); // MathML for screen readers
+    expect(html).toContain('\\max(0,\\; 1 - \\beta h)');
+    expect(html).toContain('\\mathbb{1}[\\beta h &lt; 1]');
+    expect(html).toContain('\\mathbb{D}_{\\mathrm{KL}}');
+    expect(html).toContain('\\sigma\\big(r(x,y_w) - r(x,y_l)\\big)');
+    expect(html).not.toContain('katex-error');
+    const expl = renderToString(<Explainer />);
+    expect(expl).toContain('class="katex"');
+    expect(decode(expl)).not.toMatch(/[^\\]sigma\(r_/);
+  });
+});
+
+describe('RLHF next to DPO', () => {
+  it('counts four models for PPO, two for DPO, one reference-free, with this model\'s bytes', () => {
+    const m = methodMemory(1_000_000);
+    expect(m.map((x) => [x.method, x.models.length, x.weightsBytes, x.optimizerBytes])).toEqual([
+      ['PPO', 4, 16e6, 24e6],
+      ['DPO', 2, 8e6, 12e6],
+      ['reference-free DPO', 1, 4e6, 12e6],
+    ]);
+    useStore.setState({ model: { status: 'ready', info: { parameters: 1_000_000 } as never }, estimate: { weightsBytes: 8e6, optimizerBytes: 12e6, activationBytes: 1e6, totalBytes: 21e6, refusal: null } });
+    const html = decode(renderToString(<RlhfVsDpo />));
+    expect(html).toContain('15.3 MiB'); // PPO weights: 4 x 4 MB
+    expect(html).toContain('DPO (this run)');
+    expect(html).toContain("This run's estimate: weights 7.6 MiB, gradients + AdamW 11.4 MiB, activations 1.0 MiB, total 20.0 MiB");
+  });
+});
+
+describe('page layout', () => {
+  it('puts the run bar before the setup fold and the explainer, diagnosis and charts after it', () => {
+    useStore.setState({ gpu: { status: 'ready', info: { adapterName: 'test', maxBindingBytes: 0, maxBufferBytes: 0, features: [] } } });
+    const html = renderToString(<App />);
+    const at = (s: string) => html.indexOf(s);
+    expect(at('data-testid="run-bar"')).toBeGreaterThan(0);
+    expect(at('data-testid="run-bar"')).toBeLessThan(at('data-testid="setup"'));
+    expect(at('data-testid="setup"')).toBeLessThan(at('data-testid="diagnosis"'));
+    expect(at('data-testid="diagnosis"')).toBeLessThan(at('id="chart-loss"'));
+    expect(html).toContain('id="dataset-panel"');
+  });
+});
