@@ -2,8 +2,9 @@
 // sentence on what each does. Pure data + validation, no React (tested in test/ui-params.test.tsx).
 import { defaultTrainerArgs, type TrainerArgs } from '../dpo/trainer';
 import { validateLoraConfig, type LoraConfig } from '../model/lora';
+import { DPO_LOSS_KINDS, F_DIVERGENCES, type DpoLossKind } from '../gpu/reference/dpo_loss';
 
-export type FieldKind = 'float' | 'int' | 'select' | 'bool' | 'nullable-int' | 'nullable-float';
+export type FieldKind = 'float' | 'int' | 'select' | 'bool' | 'nullable-int' | 'nullable-float' | 'loss-list' | 'float-list';
 
 export interface ParamField {
   name: keyof TrainerArgs;
@@ -13,6 +14,8 @@ export interface ParamField {
   hint: string;
   help: string;
   advanced?: boolean;
+  /** Drawn by its own control (the loss selector), not as a plain field. */
+  custom?: boolean;
   min?: number;
   max?: number;
   step?: number;
@@ -20,7 +23,8 @@ export interface ParamField {
 
 export const PARAM_FIELDS: readonly ParamField[] = [
   { name: 'beta', kind: 'float', hint: '0.1 - 0.5', min: 0, step: 0.05, help: 'Strength of the KL leash to the reference: small beta lets the policy drift further for the same preference.' },
-  { name: 'loss_type', kind: 'select', options: ['sigmoid', 'cdpo', 'robust', 'hinge', 'ipo'], hint: 'sigmoid = DPO', help: 'sigmoid is the DPO paper; cdpo/robust use label_smoothing; hinge is SLiC; ipo is identity preference optimisation.' },
+  { name: 'loss_type', kind: 'loss-list', options: DPO_LOSS_KINDS, custom: true, hint: 'sigmoid = DPO; several = a weighted sum', help: 'TRL\'s loss_type list: one kind, or several combined with loss_weights (MPO: sigmoid, bco_pair, sft with 0.8, 0.2, 1.0).' },
+  { name: 'loss_weights', kind: 'float-list', custom: true, hint: 'empty = 1 each', help: 'One weight per loss type, comma-separated; the loss is the weighted sum of the kinds\' batch means.' },
   { name: 'learning_rate', kind: 'float', hint: '5e-7 - 5e-6 (pretrained)', min: 0, step: 1e-7, help: 'Peak learning rate of AdamW. Pretrained LMs want ~1e-6; the tiny demo model tolerates much more.' },
   { name: 'max_steps', kind: 'int', hint: '-1 = use epochs', step: 1, help: 'Optimizer steps to run; -1 trains for num_train_epochs.' },
   { name: 'num_train_epochs', kind: 'float', hint: '1 - 3', min: 0, step: 1, help: 'Passes over the training pairs (used when max_steps is -1).' },
@@ -30,7 +34,16 @@ export const PARAM_FIELDS: readonly ParamField[] = [
   { name: 'precompute_ref_log_probs', kind: 'bool', hint: 'saves memory', help: 'Compute the reference log-probs once before training and drop the reference model from the GPU.' },
   { name: 'gradient_checkpointing', kind: 'bool', hint: 'saves memory', help: 'Keep only each block\'s input in the forward and recompute the block in backward: activations shrink to about one layer\'s, for ~1/3 more compute.' },
   { name: 'eval_steps', kind: 'int', hint: '5 - 50', min: 0, step: 1, help: 'Evaluate on the held-out pairs every N steps (0 = only at the end).' },
-  { name: 'label_smoothing', kind: 'float', hint: '0 - 0.2 (cdpo, robust)', min: 0, max: 0.49, step: 0.05, advanced: true, help: 'Probability that a label is flipped; only cdpo and robust use it.' },
+  { name: 'label_smoothing', kind: 'float', hint: '0 - 0.2 (robust, cdpo, aot); 1e-3 (exo_pair)', min: 0, max: 0.99, step: 0.05, advanced: true, help: 'robust, cdpo, aot, aot_unpaired: the probability that a label is flipped (< 0.5); exo_pair: EXO\'s epsilon (> 0, the paper uses 1e-3). The other kinds ignore it.' },
+  { name: 'f_divergence_type', kind: 'select', options: F_DIVERGENCES, hint: 'reverse_kl = DPO', advanced: true, help: 'f-DPO: the divergence that keeps the policy near the reference. Only sigmoid, sigmoid_norm, hinge, ipo, exo_pair, robust, discopop and sft accept another than reverse_kl.' },
+  { name: 'f_alpha_divergence_coef', kind: 'float', hint: '0.5 (alpha_divergence)', step: 0.1, advanced: true, help: 'alpha of the alpha-divergence (used with f_divergence_type alpha_divergence only); 1 falls back to reverse_kl.' },
+  { name: 'use_weighting', kind: 'bool', hint: 'off (WPO)', advanced: true, help: 'WPO: weight each pair by how likely the policy finds both completions (length-normalised), so off-policy pairs count less. Not with aot or sft.' },
+  { name: 'ld_alpha', kind: 'nullable-float', hint: 'empty, or 0.3 - 0.7 (LD-DPO)', min: 0, max: 1, step: 0.1, advanced: true, help: 'LD-DPO: tokens past the shorter completion\'s length count ld_alpha times in the log-probs, so DPO cannot win by length alone; empty = off, 1 = no weighting.' },
+  { name: 'discopop_tau', kind: 'float', hint: '0.05 (discopop)', min: 0, step: 0.01, advanced: true, help: 'DiscoPOP\'s temperature: how sharply the loss blends from logistic to exponential as the margin grows.' },
+  { name: 'sync_ref_model', kind: 'bool', hint: 'off (TR-DPO)', advanced: true, help: 'TR-DPO: every ref_model_sync_steps steps the reference moves toward the policy (mixup alpha). Not with LoRA or precomputed reference log-probs.' },
+  { name: 'ref_model_mixup_alpha', kind: 'float', hint: '0.6 (TR-DPO)', min: 0, max: 1, step: 0.1, advanced: true, help: 'reference = alpha x policy + (1 - alpha) x reference at each sync.' },
+  { name: 'ref_model_sync_steps', kind: 'int', hint: '512 (TR-DPO)', min: 1, step: 1, advanced: true, help: 'Optimizer steps between two reference syncs.' },
+  { name: 'precompute_ref_batch_size', kind: 'nullable-int', hint: 'empty = batch size', min: 1, step: 1, advanced: true, help: 'Pairs per batch while precomputing the reference log-probs (empty: the train / eval batch size).' },
   { name: 'warmup_ratio', kind: 'float', hint: '0 - 0.1', min: 0, max: 1, step: 0.01, advanced: true, help: 'Fraction of the steps over which the learning rate ramps up from 0.' },
   { name: 'lr_scheduler_type', kind: 'select', options: ['linear', 'cosine', 'constant', 'constant_with_warmup'], hint: 'linear', advanced: true, help: 'How the learning rate decays after warmup.' },
   { name: 'max_grad_norm', kind: 'float', hint: '1.0', min: 0, step: 0.1, advanced: true, help: 'Gradients are clipped to this global norm (0 = no clipping).' },
@@ -89,6 +102,20 @@ export const pageDefaultArgs: TrainerArgs = { ...defaultTrainerArgs, eval_steps:
 export function parseField(f: ParamField, raw: string | boolean): { value: TrainerArgs[keyof TrainerArgs] } | { error: string } {
   if (f.kind === 'bool') return { value: Boolean(raw) };
   const s = String(raw).trim();
+  if (f.kind === 'loss-list') {
+    const kinds = s.split(',').map((x) => x.trim()).filter(Boolean);
+    if (kinds.length === 0) return { error: 'Choose at least one loss type.' };
+    const badKind = kinds.find((k) => !f.options!.includes(k));
+    if (badKind) return { error: `${badKind} is not a loss type; use ${f.options!.join(', ')}.` };
+    if (new Set(kinds).size !== kinds.length) return { error: 'Each loss type can appear once.' };
+    return { value: kinds.join(',') as never };
+  }
+  if (f.kind === 'float-list') {
+    if (s === '' || s === 'None' || s === 'null') return { value: null };
+    const xs = s.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+    if (!xs.every(Number.isFinite)) return { error: `${f.name} needs comma-separated numbers, not "${s}".` };
+    return { value: xs as never };
+  }
   if (f.kind === 'select') {
     if (!f.options!.includes(s)) return { error: `${f.name} must be one of ${f.options!.join(', ')}.` };
     return { value: s as never };
@@ -110,4 +137,24 @@ export function rangeWarning(name: keyof TrainerArgs, v: unknown, pretrained: bo
   return null;
 }
 
-export const formatValue = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+export const formatValue = (v: unknown): string => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join(', ') : String(v));
+
+/** One line per loss kind: what it does and the paper it comes from (the loss selector). */
+export const LOSS_INFO: Record<DpoLossKind, { what: string; paper: string; url: string }> = {
+  sigmoid: { what: 'DPO: -log sigma(beta h); pushes the chosen log-ratio above the rejected one.', paper: 'Rafailov et al. 2023, DPO', url: 'https://huggingface.co/papers/2305.18290' },
+  hinge: { what: 'SLiC: relu(1 - beta h); stops pushing once the margin passes 1/beta.', paper: 'Zhao et al. 2023, SLiC-HF', url: 'https://huggingface.co/papers/2305.10425' },
+  ipo: { what: 'IPO: (h/len - 1/(2 beta))^2; regresses the per-token margin to a target, so it cannot run away.', paper: 'Azar et al. 2023, IPO', url: 'https://huggingface.co/papers/2310.12036' },
+  exo_pair: { what: 'EXO: reverse KL between the model\'s and the (label-smoothed) preference distribution over the pair.', paper: 'Ji et al. 2024, EXO', url: 'https://huggingface.co/papers/2402.00856' },
+  nca_pair: { what: 'NCA: scores each answer against the reference on its own; raises the chosen likelihood instead of only the gap.', paper: 'Chen et al. 2024, NCA', url: 'https://huggingface.co/papers/2402.05369' },
+  robust: { what: 'Robust DPO: unbiased under labels flipped with probability label_smoothing.', paper: 'Chowdhury et al. 2024, rDPO', url: 'https://huggingface.co/papers/2403.00409' },
+  bco_pair: { what: 'BCO: a binary classifier per answer (chosen reward up, rejected down) instead of their difference.', paper: 'Jung et al. 2024, BCO', url: 'https://huggingface.co/papers/2404.04656' },
+  sppo_hard: { what: 'SPPO (hard labels): regresses the chosen log-ratio to +1/(2 beta) and the rejected to -1/(2 beta).', paper: 'Wu et al. 2024, SPPO', url: 'https://huggingface.co/papers/2405.00675' },
+  aot: { what: 'AOT: DPO on the sorted batch of margins vs the sorted reference margins (distributional alignment).', paper: 'Melnyk et al. 2024, AOT', url: 'https://huggingface.co/papers/2406.05882' },
+  aot_unpaired: { what: 'AOT unpaired: sorted chosen log-ratios against sorted rejected ones; the pairing is not used.', paper: 'Melnyk et al. 2024, AOT', url: 'https://huggingface.co/papers/2406.05882' },
+  apo_zero: { what: 'APO-zero: chosen likelihood up, rejected down; for chosen answers better than the model\'s own.', paper: "D'Oosterlinck et al. 2024, APO", url: 'https://huggingface.co/papers/2408.06266' },
+  apo_down: { what: 'APO-down: both likelihoods down, the rejected one more; for chosen answers worse than the model\'s own.', paper: "D'Oosterlinck et al. 2024, APO", url: 'https://huggingface.co/papers/2408.06266' },
+  discopop: { what: 'DiscoPOP: blends logistic and exponential losses by the margin (discopop_tau); found by an LLM search.', paper: 'Chris Lu et al. 2024, DiscoPOP', url: 'https://huggingface.co/papers/2406.08414' },
+  sft: { what: 'SFT: NLL of the chosen answer (RPO / MPO add it to keep the chosen likelihood up).', paper: 'RPO (Pang et al. 2024); MPO (Wang et al. 2024)', url: 'https://huggingface.co/papers/2411.10442' },
+  sigmoid_norm: { what: 'Length-normalised DPO: -log sigma(beta h / len); the margin per token, so length does not pay.', paper: 'length-normalised DPO, cf. SimPO (Meng et al. 2024)', url: 'https://huggingface.co/papers/2405.14734' },
+  cdpo: { what: 'Conservative DPO (ours): DPO with label smoothing, as TRL <= 0.28 ran sigmoid with label_smoothing.', paper: 'Mitchell 2023, cDPO note', url: 'https://ericmitchell.ai/cdpo.pdf' },
+};

@@ -1,6 +1,7 @@
 // Hyperparameters with TRL's names, defaults and the recommended ranges next to them.
 import { defaultTrainerArgs } from '../../dpo/trainer';
-import { PARAM_FIELDS, formatValue, loraFormOf, rangeWarning, type ParamField } from '../params';
+import { DPO_LOSS_KINDS, type DpoLossKind } from '../../gpu/reference/dpo_loss';
+import { LOSS_INFO, PARAM_FIELDS, formatValue, loraFormOf, rangeWarning, type ParamField } from '../params';
 import { setArg, setLoraField, setSftSteps, useStore } from '../store';
 
 function Field({ f, disabled }: { f: ParamField; disabled: boolean }) {
@@ -49,6 +50,80 @@ function Field({ f, disabled }: { f: ParamField; disabled: boolean }) {
   );
 }
 
+/**
+ * TRL's loss_type list with loss_weights: one checkbox per kind (what it does, its paper), a weight for each
+ * chosen kind, and the two options as TRL writes them (comma-separated), kept in step.
+ */
+function LossSelector({ disabled }: { disabled: boolean }) {
+  const lossType = useStore((s) => String(s.args.loss_type));
+  const weights = useStore((s) => s.args.loss_weights);
+  const text = useStore((s) => s.argText);
+  const errors = useStore((s) => s.argErrors);
+  const kinds = lossType.split(',').map((k) => k.trim()).filter(Boolean);
+  const weightOf = (k: string) => weights?.[kinds.indexOf(k)] ?? 1;
+  const update = (next: string[], w: (k: string) => number) => {
+    if (next.length === 0) return; // at least one kind stays chosen
+    setArg('loss_type', next.join(','));
+    const ws = next.map(w);
+    setArg('loss_weights', ws.every((x) => x === 1) ? '' : ws.join(','));
+  };
+  const toggle = (k: string, on: boolean) => update(on ? [...kinds, k] : kinds.filter((x) => x !== k), weightOf);
+  const setWeight = (k: string, raw: string) => {
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(v)) {
+      setArg('loss_weights', `${kinds.map((x) => (x === k ? raw : String(weightOf(x)))).join(',')}`);
+      return;
+    }
+    update(kinds, (x) => (x === k ? v : weightOf(x)));
+  };
+  const field = (name: 'loss_type' | 'loss_weights', value: string, hint: string) => (
+    <div className={errors[name] ? 'field invalid' : 'field'}>
+      <label htmlFor={`arg-${name}`}>
+        <code>{name}</code>
+      </label>
+      <input id={`arg-${name}`} type="text" value={text[name] ?? value} disabled={disabled} onChange={(e) => setArg(name, e.target.value)} aria-invalid={Boolean(errors[name])} aria-describedby={`arg-${name}-hint`} />
+      <span id={`arg-${name}-hint`} className="hint">
+        {hint}
+      </span>
+      {errors[name] && (
+        <span className="error" role="alert">
+          {errors[name]}
+        </span>
+      )}
+    </div>
+  );
+  return (
+    <fieldset className="loss-selector" data-testid="loss-selector">
+      <legend>Loss: one kind, or several with weights (TRL's loss_type list, e.g. MPO = sigmoid 0.8, bco_pair 0.2, sft 1.0)</legend>
+      {field('loss_type', lossType, 'sigmoid = DPO · TRL default sigmoid')}
+      {field('loss_weights', formatValue(weights), 'empty = 1.0 each · TRL default None')}
+      <ul className="loss-kinds">
+        {DPO_LOSS_KINDS.map((k: DpoLossKind) => {
+          const on = kinds.includes(k);
+          const info = LOSS_INFO[k];
+          return (
+            <li key={k} className={on ? 'on' : undefined}>
+              <label>
+                <input type="checkbox" checked={on} disabled={disabled || (on && kinds.length === 1)} onChange={(e) => toggle(k, e.target.checked)} data-testid={`loss-kind-${k}`} />
+                <code>{k}</code>
+              </label>
+              {on && kinds.length > 1 && (
+                <input className="loss-weight" type="text" inputMode="decimal" aria-label={`weight of ${k}`} value={String(weightOf(k))} disabled={disabled} onChange={(e) => setWeight(k, e.target.value)} />
+              )}
+              <span className="hint">
+                {info.what}{' '}
+                <a href={info.url} target="_blank" rel="noreferrer">
+                  {info.paper}
+                </a>
+              </span>
+            </li>
+          );
+        })}
+      </ul>
+    </fieldset>
+  );
+}
+
 /** PEFT's LoraConfig: train low-rank adapters on the frozen model; the reference is the model with them off. */
 function LoraFields({ disabled }: { disabled: boolean }) {
   const lora = useStore((s) => s.args.lora);
@@ -93,12 +168,13 @@ function LoraFields({ disabled }: { disabled: boolean }) {
 export function HyperParams() {
   const busy = useStore((s) => s.run.phase !== 'idle' && s.run.phase !== 'finished' && s.run.phase !== 'stopped' && s.run.phase !== 'error');
   const sftSteps = useStore((s) => s.sftSteps);
-  const main = PARAM_FIELDS.filter((f) => !f.advanced);
-  const adv = PARAM_FIELDS.filter((f) => f.advanced);
+  const main = PARAM_FIELDS.filter((f) => !f.advanced && !f.custom);
+  const adv = PARAM_FIELDS.filter((f) => f.advanced && !f.custom);
   return (
     <section className="panel" aria-labelledby="hp-title">
       <h2 id="hp-title">3. Hyperparameters</h2>
       <p className="hint">TRL's DPOConfig names. Hover a hint for what the value does.</p>
+      <LossSelector disabled={busy} />
       <div className="fields">
         {main.map((f) => (
           <Field key={f.name} f={f} disabled={busy} />

@@ -5,9 +5,10 @@
 import { memo } from 'react';
 import { CartesianGrid, ComposedChart, Line, ReferenceLine, ResponsiveContainer, Scatter, Tooltip, XAxis, YAxis } from 'recharts';
 import type { DpoLossKind } from '../../gpu/reference/dpo_loss';
+import { LOSS_INFO } from '../params';
 import { fmtNum, fmtTick } from '../history';
 import { setArg, useStore } from '../store';
-import { curvePoints, curveRange, dotSummary, niceTicks, pairDots, type CurvePoint, type PairDot } from './curves';
+import { curvePoints, curveRange, dotSummary, lossSpecOf, lossStartText, niceTicks, pairDots, pairLoss, type CurvePoint, type PairDot } from './curves';
 
 /** The slider's stops (a free beta typed in the form sits at the nearest one). */
 export const BETA_STOPS = [0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3];
@@ -19,17 +20,30 @@ export function nearestStop(beta: number): number {
   return best;
 }
 
-const WEIGHT_TEXT: Record<DpoLossKind, string> = {
+// the weight w(h) = -(1/beta) dLoss/dh of each kind, the pair moving symmetrically (chosen +h/2, rejected -h/2)
+export const WEIGHT_TEXT: Record<DpoLossKind, string> = {
   sigmoid: 'sigma(-beta h) = sigma(r_l - r_w)',
   cdpo: '(1-eps) sigma(-beta h) - eps sigma(beta h)',
   robust: '((1-eps) sigma(-beta h) + eps sigma(beta h)) / (1-2 eps)',
   hinge: '1 where beta h < 1, else 0',
   ipo: '(2/beta)(1/(2 beta) - h): pulls back past h = 1/(2 beta)',
+  exo_pair: 'sigma(beta h) sigma(-beta h) times the log-odds gap to the smoothed target: zero at its optimum, negative past it',
+  nca_pair: 'each answer on its own: the chosen pulled up until its reward is large, the rejected pushed down',
+  bco_pair: '(sigma(-beta h/2) + sigma(-beta h/2)) / 2: each answer classified on its own reward',
+  sppo_hard: '(1/beta)(1/beta - h): regresses to h = 1/beta (chosen +1/(2 beta), rejected -1/(2 beta))',
+  aot: "cdpo's weight on the sorted batch margins (drawn for one pair)",
+  aot_unpaired: "cdpo's weight on sorted chosen vs sorted rejected log-ratios (drawn for one pair)",
+  apo_zero: 'sigma\'(beta h/2): strongest near h = 0, both answers moved',
+  apo_down: 'both likelihoods pushed down, the rejected harder; weight can be negative where h is small',
+  discopop: 'logistic weight for small margins blending into an exponential one (discopop_tau)',
+  sft: '0 along h: the NLL of the chosen answer does not depend on the margin',
+  sigmoid_norm: 'sigma(-beta h / len) / len (drawn with len = 1)',
 };
 
-export function curvesAlt(kind: string, beta: number, dots: readonly PairDot[], step: number | undefined): string {
+export function curvesAlt(kind: string, beta: number, dots: readonly PairDot[], step: number | undefined, start?: number): string {
   const s = dotSummary(dots);
-  const head = `beta ${fmtNum(beta)}, ${kind} loss: at h = 0 the loss is ${kind === 'sigmoid' ? 'log 2 = 0.693' : 'its starting value'}`;
+  const at0 = start === undefined ? (kind === 'sigmoid' ? 'log 2 = 0.693' : 'its starting value') : kind === 'sigmoid' ? `log 2 = ${start.toFixed(3)}` : fmtNum(start);
+  const head = `beta ${fmtNum(beta)}, ${kind} loss: at h = 0 the loss is ${at0}`;
   if (s.n === 0) return `${head}. No evaluated pairs yet (they appear every eval_steps steps).`;
   return `${head}. ${s.n} eval pairs at step ${step ?? '?'}: ${s.right} ordered right, ${s.n - s.right} wrong; mean margin h ${fmtNum(s.meanH)}, mean loss ${fmtNum(s.meanLoss)}, mean gradient weight ${fmtNum(s.meanWeight)}.`;
 }
@@ -66,11 +80,14 @@ export function DpoCurves() {
   const step = useStore((s) => s.evalHistory.at(-1)?.step);
   const running = phase === 'training' || phase === 'pausing' || phase === 'starting' || phase === 'paused';
   const beta = args.beta > 0 ? args.beta : 0.1;
-  const kind = args.loss_type as DpoLossKind;
+  const kind = String(args.loss_type);
+  const spec = lossSpecOf(args);
+  const kinds = spec.terms.map((t) => t.kind);
   const eps = args.label_smoothing;
-  const dots = pairDots(pairs, pairsBeta, kind, beta, eps);
+  const dots = pairDots(pairs, pairsBeta, spec, beta, eps);
   const [lo, hi] = curveRange(beta, dots.map((d) => d.h));
-  const curve = curvePoints(kind, beta, eps, lo, hi);
+  const curve = curvePoints(spec, beta, eps, lo, hi);
+  const weightText = kinds.length === 1 ? WEIGHT_TEXT[kinds[0]] : `the weighted sum of ${kinds.map((k) => `${k}'s`).join(', ')} weights`;
   const wMax = Math.max(1, ...curve.map((c) => c.weight));
   const wMin = Math.min(0, ...curve.map((c) => c.weight));
   return (
@@ -78,7 +95,7 @@ export function DpoCurves() {
       <h2 id="curves-title">What is DPO doing? Loss and gradient weight vs margin</h2>
       <p className="hint">
         h = (log pi(chosen) − log pi_ref(chosen)) − (log pi(rejected) − log pi_ref(rejected)): how much more than the reference the policy prefers the
-        chosen answer. DPO's gradient pushes each pair to larger h with weight {WEIGHT_TEXT[kind] ?? 'w(h)'}: pairs still ordered wrongly (h &lt; 0, red) pull
+        chosen answer. DPO's gradient pushes each pair to larger h with weight {weightText ?? 'w(h)'}: pairs still ordered wrongly (h &lt; 0, red) pull
         hardest, pairs already ordered right (green) fade out. A larger beta makes the curves steeper, so a smaller h is already "enough": the policy stays
         closer to the reference.
       </p>
@@ -109,13 +126,34 @@ export function DpoCurves() {
           <CurveChart title="Gradient weight" curve={curve} dots={dots} y="weight" color="#7c3aed" yDomain={[wMin, wMax]} />
         </div>
         <figcaption className="chart-alt" data-testid="curves-alt" data-points={dots.length}>
-          {curvesAlt(kind, beta, dots, step)}
+          {curvesAlt(kind, beta, dots, step, pairLoss(spec, beta, eps, 0))}
         </figcaption>
       </figure>
-      {kind === 'ipo' && <p className="hint">ipo reads h per token (length-averaged); the dots use the summed margins the trainer reports.</p>}
+      {(kinds.includes('ipo') || kinds.includes('sigmoid_norm')) && <p className="hint">ipo and sigmoid_norm read h per token (length-averaged); the dots use the summed margins the trainer reports.</p>}
+      {kinds.some((k) => !['sigmoid', 'cdpo', 'robust', 'hinge', 'ipo', 'exo_pair', 'discopop', 'sigmoid_norm'].includes(k)) && (
+        <p className="hint">
+          {kinds
+            .filter((k) => !['sigmoid', 'cdpo', 'robust', 'hinge', 'ipo', 'exo_pair', 'discopop', 'sigmoid_norm'].includes(k))
+            .join(', ')}{' '}
+          {'do not depend on h alone: the curves move the chosen log-ratio up by h/2 and the rejected down by h/2.'}
+        </p>
+      )}
+      <ul className="hint loss-kinds">
+        {kinds.map((k) => (
+          <li key={k}>
+            <code>{k}</code>: {LOSS_INFO[k]?.what} ({LOSS_INFO[k]?.paper})
+          </li>
+        ))}
+      </ul>
       {pairsBeta !== beta && dots.length > 0 && (
         <p className="hint">The dots are the pairs of a run with beta {fmtNum(pairsBeta)}, placed at their h and weighed with the beta above: what that beta would make of them.</p>
       )}
     </section>
   );
+}
+
+/** The loss chart's sentence: what the run's loss starts at when the policy equals the reference. */
+export function LossStartExplain() {
+  const args = useStore((s) => s.args);
+  return <>{lossStartText(args)}</>;
 }
