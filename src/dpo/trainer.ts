@@ -128,6 +128,11 @@ export class TrainerConfigError extends Error {
   override name = 'TrainerConfigError';
 }
 
+/** create() stopped between two chunks of the reference precompute because init.interrupted() said so. */
+export class StartInterrupted extends Error {
+  override name = 'StartInterrupted';
+}
+
 export function validateArgs(a: TrainerArgs): void {
   const bad = (msg: string) => {
     throw new TrainerConfigError(msg);
@@ -186,6 +191,8 @@ export interface TrainerInit {
   eval?: TokenizedPair[];
   padId: number;
   args?: Partial<TrainerArgs>;
+  /** Asked between chunks of the reference precompute (a pause or stop pressed while starting): true stops create(). */
+  interrupted?: () => boolean;
 }
 
 interface Progress {
@@ -255,7 +262,14 @@ export class DpoTrainer {
 
   static async create(gpu: Gpu, init: TrainerInit): Promise<DpoTrainer> {
     const t = new DpoTrainer(gpu, init);
-    if (t.args.precompute_ref_log_probs && (t.reference || t.loraRef)) await t.precomputeReference();
+    if (t.args.precompute_ref_log_probs && (t.reference || t.loraRef)) {
+      try {
+        await t.precomputeReference();
+      } catch (e) {
+        t.release(); // interrupted or a GPU fault: nothing of this trainer stays on the GPU
+        throw e;
+      }
+    }
     return t;
   }
 
@@ -300,6 +314,7 @@ export class DpoTrainer {
     const runOn = async (pairs: TokenizedPair[], bs: number) => {
       const out: Float32Array[] = [];
       for (let i = 0; i < pairs.length; i += bs) {
+        if (this.init.interrupted?.()) throw new StartInterrupted('The start was interrupted while computing the reference log-probs.');
         const chunk = pairs.slice(i, i + bs);
         const batch = uploadPairBatch(this.gpu, this.pack(chunk));
         const r = await dpoMicroStep(this.gpu, ref, { logps: new Float32Array(2 * chunk.length) }, batch, this.lossOpts(null));
@@ -409,6 +424,7 @@ export class DpoTrainer {
         window.push(r);
       }
       const lr = this.learningRate(p.step);
+      const optStep = this.opt.step;
       try {
         this.lastGradNorm = await this.opt.apply({
           lr,
@@ -422,6 +438,12 @@ export class DpoTrainer {
         if (e instanceof NonFiniteGradientError) return this.fail(events, e.message);
         throw e;
       }
+      // a GPU fault in this step's work (the update is not read back) stops it before its metrics; the
+      // invalid update did not run, so the weights and moments are the last good step's
+      await this.gpu.checkpoint().catch((e) => {
+        this.opt.step = optStep;
+        throw e;
+      });
       p.step++;
       // TRL syncs in on_step_end: after the update, before this step's log
       if (a.sync_ref_model && p.step % a.ref_model_sync_steps === 0) this.syncReference();

@@ -144,6 +144,8 @@ export type Request =
   | { type: 'estimate'; args: TrainerArgs }
   | { type: 'start'; options: StartOptions }
   | { type: 'resume' }
+  /** After a `fault` event: a new device if needed, the run rebuilt from its last saved state, trained on. */
+  | { type: 'continue' }
   | { type: 'pause' }
   | { type: 'stop' }
   | { type: 'evaluate' }
@@ -162,6 +164,7 @@ export interface ResultMap {
   estimate: MemoryEstimate;
   start: { end: RunEnd; step: number; state: Uint8Array | null };
   resume: { end: RunEnd; step: number; state: Uint8Array | null };
+  continue: { end: RunEnd; step: number; state: Uint8Array | null };
   pause: null;
   stop: null;
   evaluate: { metrics: LogRecord; pairs: PairRecord[] };
@@ -177,6 +180,13 @@ export type WorkerEvent =
   | { type: 'eval'; metrics: LogRecord; pairs: PairRecord[] }
   | { type: 'progress'; phase: 'sft' | 'dpo'; step: number; totalSteps: number; tokensPerSec: number; elapsedSec: number }
   | { type: 'status'; message: string }
+  /**
+   * A GPU fault stopped the run before the failed step's metrics (src/gpu/fault.ts): `message` says what
+   * happened and what to do; `savedStep` is the step of the last saved state the worker holds, which
+   * `continue` goes on from (records after it are void), or null when nothing can be continued. The
+   * running start/resume/continue request then rejects with name 'GpuFaultError'.
+   */
+  | { type: 'fault'; kind: 'device-lost' | 'out-of-memory' | 'validation' | 'internal'; message: string; savedStep: number | null }
   | { type: 'frontier'; point: FrontierMeasurement }
   | {
       type: 'download';

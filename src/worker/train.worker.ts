@@ -25,6 +25,8 @@ function handle(req: Request): Promise<unknown> | unknown {
       return session.start(req.options);
     case 'resume':
       return session.resume();
+    case 'continue':
+      return session.continue();
     case 'pause':
       return session.pause() ?? null;
     case 'stop':

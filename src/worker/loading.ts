@@ -1,0 +1,247 @@
+// Loading what a run trains on, in the worker: the model (a URL, the Hub, files from disk) with its
+// tokenizer, the preference dataset with its train/eval split, and the split tokenized as TRL does
+// (cached per max_length and truncation mode). No GPU here: the weights stay on the CPU until a run.
+import { loadPreferenceDataset, splitTrainEval, DatasetError, type PreferencePair } from '../data/index';
+import type { TrainerArgs } from '../dpo/trainer';
+import { tokenizeDataset, type TokenizedPair } from '../dpo/tokenize';
+import { datasetLengths } from '../dpo/diagnosis';
+import { pieceTable } from '../dpo/token-moves';
+import { countParameters } from '../model/config';
+import { loadTokenizer, type LoadedTokenizer } from '../model/tokenizer';
+import { loadCheckpoint, type LoadedCheckpoint } from '../model/weights';
+import type { AdapterLimits } from './memory';
+import type { DatasetInfo, DatasetSpec, ModelInfo, ModelSpec, PreviewRow, SplitSpec, WorkerEvent } from './protocol';
+import { filesSource, recording, urlSource, ModelSourceError, type DownloadProgress } from './sources';
+import { hubRef, openHubModel, planHub, type HubModelSpec } from './hub-model';
+import { loadHubDataset } from './hub-dataset';
+import type { HubModelPlan } from './hub-plan';
+import { SessionError } from './session-error';
+
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja', 'generation_config.json'];
+
+export interface LoadedModel {
+  info: ModelInfo;
+  ck: LoadedCheckpoint;
+  tok: LoadedTokenizer;
+  /** Tokenizer and config files passed through to the export. */
+  extra: Map<string, Uint8Array>;
+  /** What the TRL script starts from: a Hub repo id, or './base-model' (the export zip writes that folder). */
+  trlModel: string;
+  /** The Hub revision of trlModel (Hub models only). */
+  revision?: string;
+}
+
+export interface LoadedData {
+  info: DatasetInfo;
+  train: PreferencePair[];
+  eval: PreferencePair[];
+}
+
+const text = (b: Uint8Array | null): string | undefined => (b ? new TextDecoder().decode(b) : undefined);
+
+function pairText(p: PreferencePair): PreviewRow {
+  if (p.kind === 'standard') return { row: p.row, prompt: p.prompt, chosen: p.chosen, rejected: p.rejected };
+  const fmt = (ms: { role: string; content: string }[]) => ms.map((m) => `${m.role}: ${m.content}`).join('\n');
+  return { row: p.row, prompt: fmt(p.prompt), chosen: fmt(p.chosen), rejected: fmt(p.rejected) };
+}
+
+/** What loading needs from the session. */
+export interface LoadingHost {
+  emit(e: WorkerEvent): void;
+  limits(): AdapterLimits;
+  /** True while a run goes: nothing is loaded then. */
+  busy(): boolean;
+  /** A new model was loaded: the run of the old one is dropped. */
+  modelChanged(): void;
+}
+
+export class Loading {
+  model: LoadedModel | null = null;
+  data: LoadedData | null = null;
+  private tokenized: { key: string; train: TokenizedPair[]; eval: TokenizedPair[] } | null = null;
+
+  constructor(private readonly host: LoadingHost) {}
+
+  needModel(): LoadedModel {
+    if (!this.model) throw new SessionError('Load a model first.');
+    return this.model;
+  }
+
+  needData(): LoadedData {
+    if (!this.data) throw new SessionError('Load a dataset first.');
+    return this.data;
+  }
+
+  /** The sequence length the memory estimate uses: the tokenized data's longest pair, else max_length. */
+  seqLen(args: TrainerArgs): number {
+    const m = this.needModel();
+    return this.data && this.tokenized ? this.data.info.maxTokens : (args.max_length ?? m.ck.config.maxPositions);
+  }
+
+  async loadModel(spec: ModelSpec): Promise<ModelInfo> {
+    if (this.host.busy()) throw new SessionError('Stop the current run before loading another model.');
+    const progress: DownloadProgress = (file, loaded, total) => this.host.emit({ type: 'download', what: 'model', file, loaded, total });
+    let base;
+    let label: string;
+    let trlModel: string;
+    let revision: string | undefined;
+    if (spec.kind === 'url') {
+      base = urlSource(spec.baseUrl, progress);
+      label = spec.label;
+      trlModel = './base-model';
+    } else if (spec.kind === 'hub') {
+      base = await openHubModel(spec, this.host.limits(), this.host.emit); // plans and refuses before any weight is fetched
+      label = spec.repo.trim();
+      trlModel = spec.repo.trim();
+      revision = spec.revision?.trim() || 'main';
+    } else {
+      if (spec.files.length === 0) throw new ModelSourceError('No files were picked: choose config.json, model.safetensors and tokenizer.json (or their folder).');
+      base = (await filesSource(spec.files)).source;
+      const dir = spec.files[0].webkitRelativePath?.split('/')[0];
+      label = dir || 'files from disk';
+      trlModel = './base-model';
+    }
+    const rec = recording(base);
+    if (spec.kind === 'hub' && !(await rec.source('config.json'))) {
+      throw new ModelSourceError(`${spec.hubUrl.replace(/\/$/, '')} has no config.json for '${label}': check the repo id (owner/name) and the Hub address.`);
+    }
+    const ck = await loadCheckpoint(rec.source);
+    const tokJson = text(await rec.source('tokenizer.json'));
+    if (!tokJson) throw new ModelSourceError(`${label} has no tokenizer.json; the page needs the fast-tokenizer file (save it with tokenizer.save_pretrained).`);
+    const extra = new Map<string, Uint8Array>();
+    extra.set('tokenizer.json', new TextEncoder().encode(tokJson));
+    for (const f of TOKENIZER_FILES.slice(1)) {
+      const b = await rec.source(f);
+      if (b) extra.set(f, b);
+    }
+    const tok = loadTokenizer({
+      tokenizerJson: tokJson,
+      tokenizerConfig: text(extra.get('tokenizer_config.json') ?? null),
+      chatTemplate: text(extra.get('chat_template.jinja') ?? null),
+    });
+    if (tok.vocabSize > ck.config.vocabSize) {
+      throw new ModelSourceError(`The tokenizer has ${tok.vocabSize} tokens but the model only ${ck.config.vocabSize} embeddings: they do not belong together.`);
+    }
+    const c = ck.config;
+    const info: ModelInfo = {
+      label,
+      modelType: c.modelType,
+      arch: c.arch,
+      layers: c.layers,
+      hidden: c.hidden,
+      heads: c.heads,
+      kvHeads: c.kvHeads,
+      vocabSize: c.vocabSize,
+      maxPositions: c.maxPositions,
+      parameters: countParameters(c),
+      dtype: ck.dtype,
+      hasChatTemplate: tok.chatTemplate !== null,
+      files: [...rec.read].map(([name, bytes]) => ({ name, bytes })),
+    };
+    this.host.modelChanged();
+    this.model = { info, ck, tok, extra, trlModel, revision };
+    this.tokenized = null;
+    return info;
+  }
+
+  /** A Hub model's size, memory estimate and the settings that fit, before any weight is downloaded. */
+  planHub(spec: HubModelSpec, args: Partial<TrainerArgs>): Promise<HubModelPlan> {
+    return planHub(spec, args, this.host.limits());
+  }
+
+  async loadDataset(spec: DatasetSpec, split: SplitSpec, maxLength: number | null): Promise<DatasetInfo> {
+    if (this.host.busy()) throw new SessionError('Stop the current run before loading another dataset.');
+    const onProgress = (what: string) => (p: { bytesRead: number; totalBytes?: number }) =>
+      this.host.emit({ type: 'download', what: 'dataset', file: what, loaded: p.bytesRead, total: p.totalBytes ?? null });
+    let label: string;
+    let train: PreferencePair[];
+    let evalPairs: PreferencePair[];
+    let ds;
+    if (spec.kind === 'url') {
+      label = spec.label;
+      ds = await loadPreferenceDataset(await fetchBytes(spec.url), { fileName: spec.url, onProgress: onProgress(spec.url) });
+      if (spec.evalUrl) {
+        const ev = await loadPreferenceDataset(await fetchBytes(spec.evalUrl), { fileName: spec.evalUrl });
+        train = ds.pairs;
+        evalPairs = ev.pairs.slice(0, split.maxEval);
+      } else {
+        ({ train, eval: evalPairs } = this.split(ds.pairs, split));
+      }
+    } else if (spec.kind === 'hub') {
+      label = `${spec.repo.trim()} (${spec.config}/${spec.split})`;
+      ds = await loadHubDataset({ ...hubRef(spec, 'dataset'), config: spec.config, split: spec.split }, (p) =>
+        this.host.emit({ type: 'download', what: 'dataset', file: p.file, loaded: p.loaded, total: p.total, fileIndex: p.fileIndex, fileCount: p.fileCount }),
+      );
+      ({ train, eval: evalPairs } = this.split(ds.pairs, split));
+    } else {
+      const name = spec.kind === 'file' ? spec.file.name : spec.name;
+      label = name;
+      const src = spec.kind === 'file' ? spec.file : spec.bytes;
+      ds = await loadPreferenceDataset(src, { fileName: name, onProgress: onProgress(name) });
+      ({ train, eval: evalPairs } = this.split(ds.pairs, split));
+    }
+    if (train.length === 0) throw new DatasetError(`The file has ${ds.pairs.length} usable pair(s), none left for training after the eval split: lower the eval fraction.`);
+    const info: DatasetInfo = {
+      label,
+      format: ds.format,
+      report: ds.report,
+      preview: ds.pairs.slice(0, 50).map(pairText),
+      trainPairs: train.length,
+      evalPairs: evalPairs.length,
+      maxTokens: 0,
+      meanTokens: 0,
+      tooLong: 0,
+      evalRows: [],
+    };
+    this.data = { info, train, eval: evalPairs };
+    this.tokenized = null;
+    if (this.model) this.tokenize(maxLength, 'keep_start');
+    return this.data.info;
+  }
+
+  private split(pairs: PreferencePair[], s: SplitSpec): { train: PreferencePair[]; eval: PreferencePair[] } {
+    if (!(s.evalFraction >= 0 && s.evalFraction < 1)) throw new DatasetError(`The eval fraction must be at least 0 and below 1 (got ${s.evalFraction}).`);
+    const r = splitTrainEval(pairs, { evalFraction: s.evalFraction, seed: s.seed });
+    return { train: r.train, eval: r.eval.slice(0, s.maxEval) };
+  }
+
+  /** Tokenizes the split as TRL does (cached per max_length / truncation mode). */
+  tokenize(maxLength: number | null, mode: TrainerArgs['truncation_mode']): { train: TokenizedPair[]; eval: TokenizedPair[] } {
+    const m = this.needModel();
+    const d = this.needData();
+    const key = `${maxLength}|${mode}`;
+    if (this.tokenized?.key === key) return this.tokenized;
+    const opts = { maxLength, truncationMode: mode };
+    const tr = tokenizeDataset(m.tok, d.train, opts);
+    const ev = tokenizeDataset(m.tok, d.eval, opts);
+    if (tr.examples.length === 0) {
+      throw new DatasetError(`Every training pair has a prompt of max_length (${maxLength}) tokens or more, so nothing is left to train on: raise max_length.`);
+    }
+    let max = 0;
+    let sum = 0;
+    for (const p of tr.examples) {
+      const n = p.promptIds.length + Math.max(p.chosenIds.length, p.rejectedIds.length);
+      max = Math.max(max, n);
+      sum += n;
+    }
+    const byRow = new Map(d.eval.map((p) => [p.row, p]));
+    const evalRows = ev.examples.map((e) => byRow.get(e.row!)).filter((p): p is PreferencePair => p !== undefined).map(pairText);
+    d.info = { ...d.info, evalRows, maxTokens: max, meanTokens: sum / tr.examples.length, tooLong: tr.skipped.length + ev.skipped.length, trainPairs: tr.examples.length, evalPairs: ev.examples.length };
+    // the page's explainer: token texts of the eval completions, token lengths for the dataset diagnosis
+    d.info.tokenPieces = pieceTable((ids) => m.tok.decode(ids), ev.examples.flatMap((e) => [e.chosenIds, e.rejectedIds]));
+    d.info.lengths = datasetLengths(tr.examples);
+    this.tokenized = { key, train: tr.examples, eval: ev.examples };
+    return this.tokenized;
+  }
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new DatasetError(`Could not fetch ${url} (${(e as Error).message}).`);
+  }
+  if (!res.ok) throw new DatasetError(`Could not fetch ${url}: the server answered ${res.status}.`);
+  return new Uint8Array(await res.arrayBuffer());
+}

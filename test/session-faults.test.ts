@@ -1,0 +1,227 @@
+// GPU faults and pause/stop in every phase, in the training worker's session (Node, Dawn + SwiftShader):
+// - a really lost device mid-run (device.destroy() on the session's GPUDevice, from the test): the
+//   `fault` event with a sentence and the saved step, the run's request rejects with GpuFaultError, no
+//   metrics for the failed step, and `continue` trains on on a new device to the same final weights as
+//   an uninterrupted run (bit for bit: the same kernels on the same driver, from the same state);
+// - a real validation error (an invalid dispatch through the session's Gpu) and a real out-of-memory
+//   (buffers SwiftShader refuses) stop the step before its metrics; the sentence says what to change;
+// - pause and stop pressed while starting (the weight copy, the reference precompute, SFT) take effect
+//   within one step or one precompute chunk.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tinyGpt2 } from '../e2e/fixture.mjs';
+import { GpuFaultError, type Kernel } from '../src/gpu/context';
+import { Session } from '../src/worker/session';
+import type { LogRecord, StartOptions, WorkerEvent } from '../src/worker/protocol';
+import { pageDefaultArgs } from '../src/ui/params';
+
+const demo = join(__dirname, '..', 'public', 'demo');
+const tokJson = readFileSync(join(demo, 'tokenizer.json'), 'utf8');
+const vocab = Object.keys(JSON.parse(tokJson).model.vocab).length;
+const { config, weights } = tinyGpt2(vocab, { n_embd: 16, n_layer: 1, n_head: 2, n_positions: 32, seed: 9 });
+const modelFiles = () => [new File([JSON.stringify(config)], 'config.json'), new File([weights.slice()], 'model.safetensors'), new File([tokJson], 'tokenizer.json')];
+const prompts: string[] = JSON.parse(readFileSync(join(demo, 'prompts-heldout.json'), 'utf8')).slice(0, 16);
+const pairs = prompts.map((p, i) => ({ prompt: p, chosen: ' i loved it. it was great.', rejected: i % 2 ? ' i hated it. it was awful.' : ' it was boring.' }));
+const jsonl = new TextEncoder().encode(pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
+const split = { evalFraction: 0.25, seed: 1, maxEval: 4 };
+const args = { ...pageDefaultArgs, max_steps: 6, per_device_train_batch_size: 2, per_device_eval_batch_size: 4, learning_rate: 0.02, eval_steps: 0, max_length: 24, warmup_ratio: 0.2 };
+
+const double: Kernel = {
+  name: 'test-double',
+  code: /* wgsl */ `
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) g: vec3u) { if (g.x < arrayLength(&y)) { y[g.x] = 2.0 * x[g.x]; } }`,
+};
+
+type Fault = Extract<WorkerEvent, { type: 'fault' }>;
+
+async function newSession(onEvent?: (e: WorkerEvent, s: Session) => void) {
+  const events: WorkerEvent[] = [];
+  let s: Session;
+  s = new Session((e) => {
+    events.push(e);
+    onEvent?.(e, s);
+  });
+  await s.init();
+  await s.loadModel({ kind: 'files', files: modelFiles() });
+  await s.loadDataset({ kind: 'bytes', name: 'pairs.jsonl', bytes: jsonl }, split, 24);
+  const of = <T extends WorkerEvent['type']>(type: T) => events.filter((e): e is Extract<WorkerEvent, { type: T }> => e.type === type);
+  return { s, events, logs: (): LogRecord[] => of('logs').flatMap((e) => e.records), faults: (): Fault[] => of('fault'), statuses: () => of('status').map((e) => e.message), of };
+}
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected the run to reject');
+}
+
+const same = (a: Map<string, Float32Array>, b: Map<string, Float32Array>) => {
+  expect([...a.keys()]).toEqual([...b.keys()]);
+  for (const [k, v] of a) expect(b.get(k), k).toEqual(v);
+};
+
+let uninterrupted: { weights: Map<string, Float32Array>; logs: LogRecord[] };
+
+describe('GPU faults and pause/stop in the session', { timeout: 900_000 }, () => {
+  beforeAll(async () => {
+    const { s, logs } = await newSession();
+    const r = await s.start({ args, sftSteps: 0 });
+    expect(r.end).toBe('finished');
+    uninterrupted = { weights: await s.trainer!.policyWeights(), logs: logs() };
+    expect(uninterrupted.logs.map((x) => x.step)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('a lost device: a sentence and the saved step, no metrics for the failed step, and continue reaches the same final weights', async () => {
+    let lost = false;
+    const { s, logs, faults, statuses } = await newSession((e, s) => {
+      if (e.type !== 'progress' || lost) return;
+      if (e.step === 2) void s.saveState(); // the page's autosave: the state of step 2, taken between two steps
+      if (e.step === 4) {
+        lost = true;
+        s.gpu!.device.destroy(); // Dawn loses the device for real; step 5 meets it
+      }
+    });
+    const oldGpu = () => s.gpu;
+    const err = await rejection(s.start({ args, sftSteps: 0 }));
+    expect(err).toBeInstanceOf(GpuFaultError);
+    expect(err.name).toBe('GpuFaultError');
+    expect((err as GpuFaultError).kind).toBe('device-lost');
+    const [f] = faults();
+    expect(faults()).toHaveLength(1);
+    expect(f).toMatchObject({ kind: 'device-lost', savedStep: 2, message: err.message });
+    expect(f.message).toBe(
+      'The GPU device was lost during step 5 (destroyed: device was destroyed): browsers lose it when the GPU process restarts, the driver updates or the computer sleeps. No metrics were recorded for the failed step and the run is saved at step 2: press "Continue from step 2" to go on on a new GPU device, or export it as it is.',
+    );
+    console.log(`device-lost: ${f.message}`);
+    expect(logs().map((r) => r.step)).toEqual([1, 2, 3, 4]); // nothing of step 5
+    expect(s.history.map((r) => r.step)).toEqual([1, 2]); // the worker went back to its saved state
+
+    const before = logs().length;
+    const done = await s.continue();
+    expect(done.end).toBe('finished');
+    expect(done.step).toBe(6);
+    expect(s.gpu).not.toBe(oldGpu);
+    expect(statuses()).toContain('Continuing from step 2 on a new GPU device.');
+    const after = logs().slice(before);
+    expect(after.map((r) => r.step)).toEqual([3, 4, 5, 6]);
+    // the continued steps log what the uninterrupted run did, and end at its weights, bit for bit
+    for (const r of after) expect(r.loss, `loss at step ${r.step}`).toBe(uninterrupted.logs[r.step - 1].loss);
+    same(await s.trainer!.policyWeights(), uninterrupted.weights);
+    expect(s.history.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    console.log(`continued from step 2 to 6 on a new device; final loss ${after.at(-1)!.loss} (uninterrupted ${uninterrupted.logs[5].loss})`);
+  });
+
+  it('a validation error stops the step before its metrics; the GPU weights of the last good step are kept', async () => {
+    let done3 = false;
+    const { s, logs, faults } = await newSession((e, s) => {
+      if (e.type === 'progress' && e.step === 3 && !done3) {
+        done3 = true;
+        const g = s.gpu!;
+        const t = g.tensor([64]);
+        g.dispatch(double, [t, t], null, 1); // read-only and writable at once: WebGPU refuses step 4's work
+      }
+    });
+    const err = await rejection(s.start({ args, sftSteps: 0 }));
+    expect((err as GpuFaultError).kind).toBe('validation');
+    const [f] = faults();
+    expect(f.savedStep).toBe(3); // taken from the GPU after the fault: step 4's update never ran
+    expect(f.message).toMatch(/^WebGPU refused the work of step 4 as invalid \(.+\): a bug in the playground, not in your settings; please report it with this message\. No metrics were recorded for the failed step and the run is saved at step 3: press "Continue from step 3" to go on, or export it as it is\.$/);
+    console.log(`validation: ${f.message}`);
+    expect(logs().map((r) => r.step)).toEqual([1, 2, 3]);
+    // export works from the saved state (rebuilt on the new device) before continuing
+    const zip = await s.exportZip({});
+    expect(zip.files).toContain('model/model.safetensors');
+    const done = await s.continue();
+    expect(done.end).toBe('finished');
+    expect(logs().map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    same(await s.trainer!.policyWeights(), uninterrupted.weights);
+  });
+
+  it('out of memory: the sentence gives the estimate and which single change would fit', async () => {
+    const { s, logs, faults } = await newSession((e, s) => {
+      // buffers SwiftShader cannot allocate, in step 2's work
+      if (e.type === 'progress' && e.step === 1) for (let i = 0; i < 4; i++) s.gpu!.tensor([2 ** 28 - 64]);
+    });
+    const err = await rejection(s.start({ args: { ...args, per_device_train_batch_size: 4 }, sftSteps: 0 }));
+    expect((err as GpuFaultError).kind).toBe('out-of-memory');
+    const [f] = faults();
+    expect(logs().map((r) => r.step)).toEqual([1]);
+    expect(f.savedStep).toBe(1);
+    expect(f.message).toMatch(/^The GPU ran out of memory during step 2 \(.+\)\. By the estimate this run needs about [\d.]+ MiB; the GPU gave [\d.]+ MiB before it refused\. It would fit with .+: change it and start the run again\. No metrics were recorded for the failed step and the run is saved at step 1/);
+    expect(f.message).toContain('per_device_train_batch_size 2 with gradient_accumulation_steps 2 to keep the batch');
+    console.log(`out-of-memory: ${f.message}`);
+  });
+
+  it('pause while starting: during the weight copy, between chunks of the reference precompute, during SFT', async () => {
+    // pressed with the start request: paused at step 0 before the weights are copied (nothing to save yet)
+    {
+      const { s, logs } = await newSession();
+      const run = s.start({ args, sftSteps: 0 });
+      s.pause();
+      const r = await run;
+      expect(r).toMatchObject({ end: 'paused', step: 0, state: null });
+      expect(s.trainer).toBeNull();
+      expect(logs()).toEqual([]);
+      const done = await s.resume();
+      expect(done.end).toBe('finished');
+      expect(logs().map((x) => x.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    }
+    // the reference precompute (one pair per chunk): it stops after the chunk in progress
+    {
+      const pre = { ...args, precompute_ref_log_probs: true, per_device_eval_batch_size: 1 };
+      const full = await newSession();
+      const d0 = full.s.gpu!.dispatchCount;
+      const all = await full.s.start({ args: { ...pre, max_steps: 1 }, sftSteps: 0 });
+      expect(all.end).toBe('finished');
+      const fullDispatches = full.s.gpu!.dispatchCount - d0;
+
+      let once = false;
+      const { s, logs, statuses } = await newSession((e, s) => e.type === 'status' && /reference log-probs/.test(e.message) && !once && ((once = true), s.pause()));
+      const d1 = s.gpu!.dispatchCount;
+      const r = await s.start({ args: { ...pre, max_steps: 1 }, sftSteps: 0 });
+      expect(r).toMatchObject({ end: 'paused', step: 0, state: null });
+      expect(statuses()).toContain('Computing the reference log-probs of every pair once...');
+      const used = s.gpu!.dispatchCount - d1;
+      // 12 train + 4 eval pairs = 16 chunks; a pause seen between chunks stops after the first
+      expect(used).toBeLessThan(fullDispatches / 8);
+      expect(s.trainer).toBeNull();
+      const done = await s.resume();
+      expect(done.end).toBe('finished');
+      expect(logs().map((x) => x.step)).toEqual([1]);
+      expect(logs()[0].loss).toBeCloseTo(Math.LN2, 6);
+    }
+    // SFT first: a pause at SFT step 1 ends the run at SFT step 1, not after SFT and DPO
+    {
+      let once = false;
+      const { s, logs, statuses } = await newSession((e, s) => e.type === 'status' && e.message.startsWith('SFT step 1/') && !once && ((once = true), s.pause()));
+      const r = await s.start({ args: { ...args, max_steps: 2 }, sftSteps: 4 });
+      expect(r).toMatchObject({ end: 'paused', step: 1 });
+      expect(logs()).toEqual([]);
+      expect(statuses().filter((m) => m.startsWith('SFT step'))).toEqual([expect.stringMatching(/^SFT step 1\/4/)]);
+      const done = await s.resume();
+      expect(done.end).toBe('finished');
+      expect(statuses().filter((m) => m.startsWith('SFT step')).length).toBe(4);
+      expect(logs().map((x) => x.step)).toEqual([1, 2]);
+    }
+  });
+
+  it('stop while starting: pressed with the start request, and during the reference precompute', async () => {
+    const { s, logs } = await newSession();
+    const run = s.start({ args, sftSteps: 0 });
+    s.stop();
+    expect(await run).toMatchObject({ end: 'stopped', step: 0 });
+    await expect(s.resume()).rejects.toThrow(/no paused run/);
+    const opts: StartOptions = { args: { ...args, precompute_ref_log_probs: true, per_device_eval_batch_size: 1 }, sftSteps: 2 };
+    const b = await newSession((e, s) => e.type === 'status' && /reference log-probs/.test(e.message) && s.stop());
+    const r = await b.s.start(opts); // SFT's 2 steps, then the precompute, where the stop is seen
+    expect(r).toMatchObject({ end: 'stopped', step: 0 });
+    expect(b.logs()).toEqual([]);
+    expect(logs()).toEqual([]);
+  });
+});
