@@ -4,6 +4,7 @@ import { useEffect } from 'react';
 import { fmtDuration, secondsLeft } from '../history';
 import { fmtSize } from '../runs';
 import { canTrain, downloadState, exportMetrics, exportRun, leaveWarning, pause, resume, stop, train, useStore } from '../store';
+import { FaultNotice } from './FaultNotice';
 
 /** Asks before the tab closes or reloads while `warning` is set (the browser shows its own text). */
 function useLeaveGuard(warning: string | null) {
@@ -49,7 +50,7 @@ export function TrainBar() {
         <button type="button" onClick={stop} disabled={!(active || r.phase === 'paused')}>
           Stop
         </button>
-        <button type="button" onClick={() => void exportRun()} disabled={!hasRun || s.exporting || r.phase === 'error'} title="Hugging Face folder, TRL script, pairs and metrics in a zip">
+        <button type="button" onClick={() => void exportRun()} disabled={!hasRun || s.exporting || (r.phase === 'error' && s.fault?.savedStep == null)} title="Hugging Face folder, TRL script, pairs and metrics in a zip">
           {s.exporting ? 'Exporting…' : 'Export model + script'}
         </button>
         <button type="button" className="secondary" onClick={() => exportMetrics('csv')} disabled={!s.history.length}>
@@ -74,7 +75,8 @@ export function TrainBar() {
       <p className="status" role="status" data-testid="status-line">
         {s.statusLine}
       </p>
-      {r.phase === 'error' && (
+      <FaultNotice />
+      {r.phase === 'error' && !s.fault && (
         <p className="error" role="alert" data-testid="run-error">
           {r.error}
         </p>

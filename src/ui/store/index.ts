@@ -8,10 +8,10 @@ import { startPage } from './loading';
 import { onEvent } from './run-control';
 
 export { DEFAULT_HUB, storeApi, useStore } from './state';
-export type { DemoFrontierSettings, DemoManifest, FrontierRun, LoadStatus, ManifestFrontier, RunPhase, State, SweepState, UnsavedState } from './state';
+export type { DemoFrontierSettings, DemoManifest, FrontierRun, LoadStatus, ManifestFrontier, RunFault, RunPhase, State, SweepState, UnsavedState } from './state';
 export { demoSelected, frontierSpec, loadDataset, loadDemo, loadModel, manifestArgs, manifestFrontier, setHubUrl, setSplit } from './loading';
 export { refreshEstimate, setArg, setLoraField, setSftSteps } from './args';
-export { addFrontierPoint, canTrain, continueRun, frontierLabel, pause, resume, resumeSaved, stop, train } from './run-control';
+export { addFrontierPoint, canTrain, continueAfterFault, continueRun, frontierLabel, pause, resume, resumeSaved, stop, train } from './run-control';
 export { leaveWarning, refreshRuns, removeRun, toggleCompare } from './persistence';
 export { downloadState, loadStateFile } from './state-download';
 export { exportMetrics, exportRun, exportSavedRun } from './export';

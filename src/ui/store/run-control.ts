@@ -1,5 +1,5 @@
-// Run control: start, pause, stop, resume (also a saved run after a reload), and the worker's events
-// while a run trains.
+// Run control: start, pause, stop, resume (also a saved run after a reload), continue after a GPU
+// fault, and the worker's events while a run trains.
 import type { TrainerArgs } from '../../dpo/trainer';
 import type { FrontierMeasurement, RunEnd, WorkerEvent } from '../../worker/protocol';
 import { newRunId, loadState, storageSentence, type RunRecord } from '../runs';
@@ -39,6 +39,22 @@ export function onEvent(e: WorkerEvent): void {
     case 'status':
       patch({ statusLine: e.message });
       break;
+    case 'fault': {
+      // the run goes back to the worker's saved state: what was charted after it is void
+      const at = e.savedStep;
+      patch((s) => {
+        const upTo = <T extends { step: number }>(xs: T[]) => (at === null ? xs : xs.filter((x) => x.step <= at));
+        const id = s.run.id ?? 'run';
+        return {
+          fault: { kind: e.kind, message: e.message, savedStep: at },
+          history: upTo(s.history),
+          evalHistory: upTo(s.evalHistory),
+          frontierRuns: s.frontierRuns.map((r) => (r.id === id ? { ...r, points: upTo(r.points) } : r)),
+          run: { ...s.run, step: at ?? s.run.step },
+        };
+      });
+      break;
+    }
     case 'frontier':
       patch((s) => ({ frontierRuns: addFrontierPoint(s, e.point) }));
       break;
@@ -102,6 +118,7 @@ export async function train(): Promise<void> {
     pairs: [],
     selectedPair: null,
     samples: [],
+    fault: null,
     statusLine: STARTING_LINE,
   });
   const frontier = frontierSpec(get());
@@ -195,8 +212,21 @@ export async function continueRun(r: RunRecord, state: Uint8Array): Promise<void
     pairsBeta: r.args.beta,
     selectedPair: null,
     samples: [],
+    fault: null,
     frontierRuns: r.frontier?.length && !get().frontierRuns.some((f) => f.id === r.id) ? [...get().frontierRuns, { id: r.id, label: frontierLabel(r.args, get().frontierRuns.length), beta: r.args.beta, lossType: r.args.loss_type, points: r.frontier }] : get().frontierRuns,
   });
   const frontier = frontierSpec(get());
   await runWith(() => client().call({ type: 'start', options: { args: r.args, sftSteps: r.sftSteps, state, frontier } }));
+}
+
+/** After a GPU fault: the worker rebuilds the run from its saved state (on a new device) and trains on. */
+export async function continueAfterFault(): Promise<void> {
+  const f = get().fault;
+  if (!f || f.savedStep === null) return;
+  const ph = get().run.phase;
+  if (ph === 'training' || ph === 'pausing' || ph === 'starting') return;
+  const at = f.savedStep;
+  resetAutosaveClock();
+  patch((s) => ({ fault: null, run: { ...s.run, phase: 'starting', step: at, startStep: at, elapsedSec: 0, error: undefined }, statusLine: `Continuing from step ${at}...` }));
+  await runWith(() => client().call({ type: 'continue' }));
 }

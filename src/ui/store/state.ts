@@ -70,6 +70,13 @@ export interface UnsavedState {
   downloaded?: boolean;
 }
 
+/** A GPU fault that stopped the run (the worker's `fault` event): its sentence and the step it can continue from. */
+export interface RunFault {
+  kind: 'device-lost' | 'out-of-memory' | 'validation' | 'internal';
+  message: string;
+  savedStep: number | null;
+}
+
 export type LoadStatus = 'none' | 'loading' | 'ready' | 'error';
 export type RunPhase = 'idle' | 'starting' | 'training' | 'pausing' | 'paused' | 'finished' | 'stopped' | 'error';
 
@@ -128,6 +135,8 @@ export interface State {
   /** beta of the run that produced `pairs` (their margins are beta * h under it) */
   pairsBeta: number;
   sweep: SweepState | null;
+  /** The GPU fault that stopped the run, until it continues or a new run starts (FaultNotice). */
+  fault: RunFault | null;
 }
 
 export const DEFAULT_HUB = 'https://huggingface.co';
@@ -168,6 +177,7 @@ export const initialState = (): State => ({
   frontierRuns: [],
   pairsBeta: initialArgs.beta,
   sweep: null,
+  fault: null,
 });
 
 /** The store itself (vanilla zustand), so tests can render from any state. */
