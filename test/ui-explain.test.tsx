@@ -19,6 +19,8 @@ import { methodMemory } from '../src/ui/explain/rlhf-memory';
 import { RlhfVsDpo } from '../src/ui/explain/RlhfVsDpo';
 import { shownPiece, tokenColor, TokenView } from '../src/ui/explain/TokenView';
 import { storeApi, useStore } from '../src/ui/store';
+import { parseLossTypes } from '../src/ui/store/sweep';
+import { FrontierChart } from '../src/ui/demo/FrontierChart';
 
 const initial = useStore.getState();
 storeApi.getInitialState = storeApi.getState;
@@ -157,6 +159,23 @@ describe('RLHF next to DPO', () => {
     expect(html).toContain('15.3 MiB'); // PPO weights: 4 x 4 MB
     expect(html).toContain('DPO (this run)');
     expect(html).toContain("This run's estimate: weights 7.6 MiB, gradients + AdamW 11.4 MiB, activations 1.0 MiB, total 20.0 MiB");
+  });
+});
+
+describe('compare methods on the demo', () => {
+  it('parses the loss types of a method sweep (TRL names, + joins terms) and refuses unknown ones', () => {
+    expect(parseLossTypes('sigmoid, ipo hinge')).toEqual(['sigmoid', 'ipo', 'hinge']);
+    expect(parseLossTypes('sigmoid+sft, bco_pair')).toEqual(['sigmoid,sft', 'bco_pair']);
+    expect(parseLossTypes('sigmoid, simpo')).toMatch(/^"simpo" is not a loss type; use one of sigmoid, hinge, ipo/);
+    expect(parseLossTypes(' ')).toBe('List at least one loss type, e.g. sigmoid, ipo, hinge.');
+  });
+
+  it('the frontier panel offers the loss-type comparison at the current beta', () => {
+    useStore.setState({ args: { ...fixture.args, beta: 0.3 } });
+    const html = decode(renderToString(<FrontierChart />));
+    expect(html).toContain('aria-label="Compare loss types"');
+    expect(html).toContain('value="sigmoid, ipo, hinge"');
+    expect(html).toContain('all at beta 0.3 and the same steps');
   });
 });
 

@@ -7,9 +7,11 @@ import { CartesianGrid, Legend, ReferenceLine, ResponsiveContainer, Scatter, Sca
 import type { FrontierMeasurement } from '../../worker/protocol';
 import { fmtNum, fmtTick } from '../history';
 import { betaSweep, cancelSweep, canTrain, clearFrontier, parseBetas, useStore, type FrontierRun } from '../store';
+import { lossSweep, parseLossTypes, sweepLabel } from '../store/sweep';
 import { runColor } from './colors';
 
 export const DEFAULT_SWEEP = '0.05, 0.1, 0.3, 1';
+export const DEFAULT_LOSS_SWEEP = 'sigmoid, ipo, hinge';
 
 /** The text alternative: each run's latest point, and the reference. */
 export function frontierAlt(runs: readonly FrontierRun[]): string {
@@ -41,6 +43,8 @@ export function FrontierChart() {
   const maxSteps = useStore((s) => s.args.max_steps);
   const why = useStore(canTrain);
   const [betaText, setBetaText] = useState(DEFAULT_SWEEP);
+  const [lossText, setLossText] = useState(DEFAULT_LOSS_SWEEP);
+  const beta = useStore((s) => s.args.beta);
   const [steps, setSteps] = useState(String(maxSteps > 0 ? maxSteps : 40));
   const [error, setError] = useState<string | null>(null);
   // saved runs ticked for comparison in the runs list join the chart
@@ -58,6 +62,14 @@ export function FrontierChart() {
     if (!(Number.isInteger(n) && n >= 1 && n <= 10000)) return setError(`Steps per run must be a whole number from 1 to 10000, not "${steps}".`);
     setError(null);
     void betaSweep(b, n);
+  };
+  const startLossSweep = () => {
+    const k = parseLossTypes(lossText);
+    const n = Number(steps);
+    if (typeof k === 'string') return setError(k);
+    if (!(Number.isInteger(n) && n >= 1 && n <= 10000)) return setError(`Steps per run must be a whole number from 1 to 10000, not "${steps}".`);
+    setError(null);
+    void lossSweep(k, n);
   };
   return (
     <section className="panel" id="frontier-panel" tabIndex={-1} aria-labelledby="frontier-title" data-testid="frontier-panel">
@@ -155,9 +167,31 @@ export function FrontierChart() {
       <p id="sweep-help" className="hint">
         One run per beta, one after another, with the demo's other settings; each adds a curve.
       </p>
+      <form
+        className="row sweep"
+        aria-label="Compare loss types"
+        onSubmit={(e) => {
+          e.preventDefault();
+          startLossSweep();
+        }}
+      >
+        <label className="grow">
+          Loss types to compare
+          <input value={lossText} onChange={(e) => setLossText(e.target.value)} aria-describedby="loss-sweep-help" />
+        </label>
+        {!sweep?.active && (
+          <button type="submit" disabled={busy || why !== null} title={why ?? 'Train one short run per loss type at this beta, one after another'}>
+            Compare loss types
+          </button>
+        )}
+      </form>
+      <p id="loss-sweep-help" className="hint">
+        Compare methods: one run per loss type (TRL's loss_type; join terms with +, e.g. sigmoid+sft), all at beta {beta} and the same steps, on the same
+        frontier. The method that climbs higher for the same KL is the better trade-off.
+      </p>
       {sweep?.active && (
         <p className="status" role="status" data-testid="sweep-status">
-          Sweep: run {sweep.index + 1} of {sweep.betas.length} (beta {sweep.betas[sweep.index]}).
+          Sweep: run {sweep.index + 1} of {sweep.betas.length} ({sweepLabel(sweep.index) || `beta ${sweep.betas[sweep.index]}`}).
         </p>
       )}
       {error && (

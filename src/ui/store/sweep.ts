@@ -1,6 +1,28 @@
-// The built-in demo's beta sweep: one short run per beta, their reward-vs-KL curves on one chart.
+// The built-in demo's sweeps: one short run per beta, or one per loss type at the same beta (compare
+// methods), their reward-vs-KL curves on one chart.
+import { DPO_LOSS_KINDS } from '../../gpu/reference/dpo_loss';
+import type { TrainerArgs } from '../../dpo/trainer';
 import { stop, train } from './run-control';
 import { get, patch } from './state';
+
+/** What each run of the current sweep changes, for its status line ("beta 0.1", "loss_type ipo"). */
+let labels: string[] = [];
+export function sweepLabel(index: number): string {
+  return labels[index] ?? '';
+}
+
+/** Parses "sigmoid, ipo, hinge" into TRL loss types (each may be a "+"-joined list, e.g. sigmoid+sft), or a sentence. */
+export function parseLossTypes(text: string): string[] | string {
+  const parts = text.split(/[\s,;]+/).filter(Boolean);
+  if (parts.length === 0) return 'List at least one loss type, e.g. sigmoid, ipo, hinge.';
+  if (parts.length > 8) return `A sweep runs at most 8 loss types one after another (got ${parts.length}).`;
+  for (const p of parts) {
+    for (const k of p.split('+')) {
+      if (!(DPO_LOSS_KINDS as readonly string[]).includes(k)) return `"${k}" is not a loss type; use one of ${DPO_LOSS_KINDS.join(', ')}.`;
+    }
+  }
+  return parts.map((p) => p.split('+').join(','));
+}
 
 /** Parses "0.05, 0.1, 0.3, 1" into betas, or returns a sentence saying what is wrong. */
 export function parseBetas(text: string): number[] | string {
@@ -21,6 +43,18 @@ export function parseBetas(text: string): number[] | string {
  * frontier points land on the same chart. Stop ends the sweep after the current run.
  */
 export async function betaSweep(betas: number[], stepsPerRun: number): Promise<void> {
+  labels = betas.map((b) => `beta ${b}`);
+  await sweep(betas.map((beta) => ({ beta })), stepsPerRun);
+}
+
+/** Compare methods: one short run per loss type, all at the current beta, on the same frontier chart. */
+export async function lossSweep(lossTypes: string[], stepsPerRun: number): Promise<void> {
+  labels = lossTypes.map((t) => `loss_type ${t}`);
+  // a list ("sigmoid,sft") weighs its terms 1 each, as TRL does without loss_weights
+  await sweep(lossTypes.map((loss_type) => ({ loss_type, loss_weights: null }) as Partial<TrainerArgs>), stepsPerRun);
+}
+
+async function sweep(runs: Partial<TrainerArgs>[], stepsPerRun: number): Promise<void> {
   const s0 = get();
   const phase = s0.run.phase;
   if (phase === 'training' || phase === 'pausing' || phase === 'starting' || s0.sweep?.active) {
@@ -32,11 +66,12 @@ export async function betaSweep(betas: number[], stepsPerRun: number): Promise<v
     return;
   }
   const saved = s0.args;
+  const betas = runs.map((r) => r.beta ?? saved.beta);
   patch({ sweep: { betas, stepsPerRun, index: 0, active: true, cancelled: false } });
   try {
-    for (let i = 0; i < betas.length; i++) {
+    for (let i = 0; i < runs.length; i++) {
       if (get().sweep?.cancelled) break;
-      patch((s) => ({ sweep: s.sweep && { ...s.sweep, index: i }, args: { ...saved, beta: betas[i], max_steps: stepsPerRun } }));
+      patch((s) => ({ sweep: s.sweep && { ...s.sweep, index: i }, args: { ...saved, ...runs[i], max_steps: stepsPerRun } }));
       await train();
       if (get().run.phase !== 'finished') break;
     }
