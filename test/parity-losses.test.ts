@@ -9,7 +9,7 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hhPairsFile, readJsonl, runOurTrain, runPython, tempDir, tinyModel, venvPython } from './helpers/python';
+import { hhPairsFile, readJsonl, run, runOurTrain, runPython, tempDir, tinyModel, venvPython } from './helpers/python';
 import { testGpu } from './helpers/gpu';
 import { loadPreferenceDataset, splitTrainEval } from '../src/data/index';
 import { DpoTrainer, defaultTrainerArgs, TrainerConfigError, validateArgs, type LogRecord, type TrainerArgs } from '../src/dpo/trainer';
@@ -290,12 +290,35 @@ describe('every TRL 1.13 loss type and option vs the real DPOTrainer, step by st
   it('the CLI takes TRL names: --loss_type sigmoid,bco_pair,sft --loss_weights 0.8,0.2,1.0 --f_divergence_type reverse_kl --ld_alpha 0.5 --discopop_tau 0.05 --sync_ref_model true', async () => {
     const dir = tempDir('losses-cli');
     const log = join(dir, 'ours.jsonl');
-    await runOurTrain(['--model', model, '--data', data, ...toArgv({ ...COMMON, ...CLI_OPTS }), '--shuffle', 'false', '--compute_kl', 'false', '--log', log]);
+    const exportDir = join(dir, 'export');
+    await runOurTrain(['--model', model, '--data', data, ...toArgv({ ...COMMON, ...CLI_OPTS }), '--shuffle', 'false', '--compute_kl', 'false', '--log', log, '--export', exportDir]);
     const trl = trlLogs.get('cli')! as Record<string, number>[];
     expect(trl.length).toBe(STEPS);
     const { bad, worst, where, worstAbs, whereAbs } = compare('CLI', trl, readJsonl(log));
     table.push(row('CLI: MPO + ld_alpha + sync_ref_model', { bad, worst, where, worstAbs, whereAbs }));
     expect(bad, bad.join('\n')).toEqual([]);
+    // the exported train_trl.py carries every loss option, and running it with TRL logs what our run logged
+    const script = readFileSync(join(exportDir, 'train_trl.py'), 'utf8');
+    for (const line of [
+      'loss_type=["sigmoid","bco_pair","sft"],',
+      'loss_weights=[0.8,0.2,1],',
+      'f_divergence_type="reverse_kl",',
+      'f_alpha_divergence_coef=0.5,',
+      'use_weighting=False,',
+      'ld_alpha=0.5,',
+      'discopop_tau=0.05,',
+      'sync_ref_model=True,',
+      'ref_model_mixup_alpha=0.6,',
+      'ref_model_sync_steps=2,',
+      'precompute_ref_batch_size=None,',
+    ]) {
+      expect(script, line).toContain(`    ${line}`);
+    }
+    await run(venvPython(), [join(exportDir, 'train_trl.py')], { env: { HF_HUB_OFFLINE: '1', HF_DATASETS_OFFLINE: '1', OMP_NUM_THREADS: '1', PYTHONHASHSEED: '0', TQDM_DISABLE: '1' } });
+    const exported = readJsonl(join(exportDir, 'dpo-playground-run', 'log_history.jsonl')).filter((r) => r.loss !== undefined);
+    const e = compare('exported train_trl.py (TRL) vs ours', exported, readJsonl(log));
+    table.push(row('exported train_trl.py of that run, run by TRL', e));
+    expect(e.bad, e.bad.join('\n')).toEqual([]);
     // the issue's full line is refused by the CLI with TRL's sentence, as TRL refuses it
     const refused = runOurTrain(['--model', model, '--data', data, ...toArgv({ ...COMMON, ...ISSUE_LINE }), '--log', join(dir, 'x.jsonl')]);
     await expect(refused).rejects.toThrow(/TrainerConfigError: `f_divergence_type='js_divergence'` is only supported/);

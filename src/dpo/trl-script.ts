@@ -2,7 +2,7 @@
 // the same hyperparameters, for users who outgrow the browser. Written for TRL 1.x / transformers 5.x
 // (test/parity-trl-script.test.ts runs it with the real libraries and compares its first step to ours):
 //   - transformers 5 has no warmup_ratio: a ratio goes in as a float warmup_steps < 1 (same ceil rule);
-//   - TRL 1.x's DPOConfig has no reference_free / rpo_alpha: those runs get a comment, not an option
+//   - TRL 1.x's DPOConfig has no reference_free (a comment) nor rpo_alpha (written as the sft loss type with its weight)
 //     that would make DPOConfig fail;
 //   - our engine has no dropout, so the script turns it off (config probs 0 and disable_dropout);
 //   - fp32 like ours; shuffle false = batches in file order (a SequentialSampler). With shuffle on,
@@ -195,21 +195,39 @@ export function trlScript(a: TrainerArgs, o: { model: string; dataFile: string; 
       `trainer = in_order(SFTTrainer)(model=model, args=args, train_dataset=ds, callbacks=[StopAfter()], processing_class=tokenizer${peft})`,
     );
   } else {
+    // the loss options, as DPOConfig names them: loss_type is TRL's list; rpo_alpha is TRL 1.x's sft term
+    const kinds = String(a.loss_type).split(',').map((k) => k.trim()).filter(Boolean);
+    const lossTypes = kinds.map((k) => (k === 'cdpo' ? 'sigmoid' : k));
+    let lossWeights: number[] | null = a.loss_weights ? [...a.loss_weights] : null;
+    if (a.rpo_alpha) {
+      lossWeights = [...(lossWeights ?? kinds.map(() => 1)), a.rpo_alpha];
+      lossTypes.push('sft');
+    }
     const extra: [string, unknown][] = [
       ['beta', a.beta],
-      ['loss_type', a.loss_type === 'cdpo' ? 'sigmoid' : a.loss_type],
+      ['loss_type', lossTypes],
+      ['loss_weights', lossWeights],
       ['label_smoothing', a.label_smoothing],
+      ['f_divergence_type', a.f_divergence_type],
+      ['f_alpha_divergence_coef', a.f_alpha_divergence_coef],
+      ['use_weighting', a.use_weighting],
+      ['ld_alpha', a.ld_alpha],
+      ['discopop_tau', a.discopop_tau],
+      ['sync_ref_model', a.sync_ref_model],
+      ['ref_model_mixup_alpha', a.ref_model_mixup_alpha],
+      ['ref_model_sync_steps', a.ref_model_sync_steps],
       ['truncation_mode', a.truncation_mode],
       ['precompute_ref_log_probs', a.precompute_ref_log_probs],
+      ['precompute_ref_batch_size', a.precompute_ref_batch_size],
     ];
-    if (a.loss_type === 'cdpo') {
+    if (kinds.includes('cdpo')) {
       lines.push(
         '# cdpo (conservative DPO) = sigmoid loss with label smoothing. TRL 0.29+ ignores label_smoothing for',
         '# loss_type="sigmoid"; install trl<0.29 to reproduce it exactly.',
       );
     }
     if (a.reference_free) lines.push('# The playground run was reference_free; TRL 1.x has no such option (the reference is used).');
-    if (a.rpo_alpha !== null) lines.push(`# The playground run had rpo_alpha = ${a.rpo_alpha}; TRL 1.x's DPOConfig has no rpo_alpha.`);
+    if (a.rpo_alpha) lines.push(`# The playground run had rpo_alpha = ${a.rpo_alpha}: in TRL 1.x that is the "sft" loss type with weight ${a.rpo_alpha}.`);
     lines.push(
       `ref_model = ${o.ref && !a.lora ? `load_model(${isPath(o.ref) ? py(here(o.ref)) : py(o.ref)})` : a.lora ? 'None  # None with LoRA: the base model with the adapters disabled' : 'None  # None: TRL uses a frozen copy of the starting policy'}`,
       'args = DPOConfig(',
