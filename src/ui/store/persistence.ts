@@ -58,6 +58,7 @@ async function autosaveState(): Promise<void> {
   if (known) {
     const use = await storageUse();
     if (!fits(use, known, prev?.hasState ? prev.stateBytes : 0)) {
+      held = null; // an older held state is not this step's: "Download the state" asks the worker for the current one
       patch({ unsaved: { step: s.run.step, bytes: known, message: noRoomSentence(s.run.step, known, use) } });
       void persistRun('training');
       return;
