@@ -105,6 +105,64 @@ export function tokenizePair(tok: LoadedTokenizer, pair: PreferencePair, opts: T
 }
 
 /**
+ * What the tokenizer made of a dataset, for the dataset panel: how much of it is the model's unknown
+ * token (a vocabulary that does not cover the text), and how many pairs tokenize differently as
+ * prompt + completion than as the prompt alone (TRL logs "Mismatch between tokenized prompt and the
+ * start of tokenized prompt+chosen"; the completion is then cut at the prompt's token count).
+ */
+export interface TokenReport {
+  pairs: number;
+  /** prompt + chosen + rejected token ids of every pair, as tokenized (before any truncation). */
+  tokens: number;
+  /** Of them, the unknown token's; 0 when the tokenizer has no unknown token of its own. */
+  unknownTokens: number;
+  /** The unknown token's text; null when there is none, or it is the EOS token (GPT-2's <|endoftext|>), which byte-level BPE never needs. */
+  unknownToken: string | null;
+  prefixMismatchPairs: number;
+}
+
+/** Adds two reports (train and eval splits). */
+export function mergeTokenReports(a: TokenReport, b: TokenReport): TokenReport {
+  return {
+    pairs: a.pairs + b.pairs,
+    tokens: a.tokens + b.tokens,
+    unknownTokens: a.unknownTokens + b.unknownTokens,
+    unknownToken: a.unknownToken ?? b.unknownToken,
+    prefixMismatchPairs: a.prefixMismatchPairs + b.prefixMismatchPairs,
+  };
+}
+
+const pct = (x: number) => (x >= 0.1 ? `${Math.round(x * 100)}%` : x >= 0.001 ? `${(x * 100).toFixed(1)}%` : `${(x * 100).toPrecision(1)}%`);
+
+/**
+ * The report's warnings as sentences (what is wrong, how much, what to do); empty when the tokens are
+ * fine. Unknown tokens are flagged from 1% of the tokens; prefix mismatches from the first pair.
+ */
+export function tokenReportNotes(r: TokenReport, vocabSize?: number): string[] {
+  const notes: string[] = [];
+  const n = (x: number) => x.toLocaleString('en-US');
+  if (r.tokens > 0 && r.unknownToken !== null && r.unknownTokens / r.tokens >= 0.01) {
+    const share = r.unknownTokens / r.tokens;
+    const vocab = vocabSize ? `the model's ${n(vocabSize)}-token vocabulary` : "the model's vocabulary";
+    notes.push(
+      `${share >= 0.5 ? 'Most' : 'Some'} of this dataset is outside ${vocab}: ${pct(share)} of its tokens (${n(r.unknownTokens)} of ${n(r.tokens)}) ` +
+        `are the unknown token ${r.unknownToken}, so DPO would learn from placeholders instead of the words. ` +
+        "Use a model whose tokenizer covers this text (GPT-2, Llama or Qwen tokenizers have no unknown tokens), or data written in the model's own words.",
+    );
+  }
+  if (r.pairs > 0 && r.prefixMismatchPairs > 0) {
+    const share = r.prefixMismatchPairs / r.pairs;
+    notes.push(
+      `${pct(share)} of the pairs (${n(r.prefixMismatchPairs)} of ${n(r.pairs)}) tokenize differently as prompt + completion than as the prompt alone ` +
+        '(TRL warns "Mismatch between tokenized prompt and the start of tokenized prompt+chosen"): their completions start at the prompt\'s token count, as in TRL, ' +
+        'so their first completion token can be lost or merged with the prompt\'s last. Usually the prompt ends inside a word or with a space (an implicit prompt is the longest common text ' +
+        'of chosen and rejected, which can stop mid-word): give the data a "prompt" column that ends where the answers begin, with any space at the start of the answers.',
+    );
+  }
+  return notes;
+}
+
+/**
  * Tokenizes a dataset and drops, as TRL does under keep_start, the pairs whose prompt alone fills
  * max_length (they are returned in `skipped` with reason 'too-long').
  */
@@ -112,14 +170,24 @@ export function tokenizeDataset(
   tok: LoadedTokenizer,
   pairs: readonly PreferencePair[],
   opts: TokenizeOptions = {},
-): { examples: TokenizedPair[]; skipped: SkippedRow[]; prefixMismatches: number } {
+): { examples: TokenizedPair[]; skipped: SkippedRow[]; prefixMismatches: number; report: TokenReport } {
   const { maxLength, mode } = checkOptions(opts);
   const examples: TokenizedPair[] = [];
   const skipped: SkippedRow[] = [];
   let prefixMismatches = 0;
+  const unk = tok.unkId !== null && tok.unkId !== tok.eosId ? tok.unkId : null;
+  let tokens = 0;
+  let unknown = 0;
+  const count = (ids: number[]) => {
+    tokens += ids.length;
+    if (unk !== null) for (const id of ids) if (id === unk) unknown++;
+  };
   for (const p of pairs) {
     const t = tokenizePair(tok, p, opts);
     if (t.prefixMismatch) prefixMismatches++;
+    count(t.promptIds);
+    count(t.chosenIds);
+    count(t.rejectedIds);
     if (maxLength !== null && mode === 'keep_start' && t.promptIds.length >= maxLength) {
       const where = p.line !== undefined ? `line ${p.line}` : `row ${p.row}`;
       skipped.push({
@@ -132,7 +200,8 @@ export function tokenizeDataset(
     }
     examples.push(t);
   }
-  return { examples, skipped, prefixMismatches };
+  const report: TokenReport = { pairs: pairs.length, tokens, unknownTokens: unknown, unknownToken: unk !== null ? tok.unkToken : null, prefixMismatchPairs: prefixMismatches };
+  return { examples, skipped, prefixMismatches, report };
 }
 
 /** A collated batch in the fixtures' layout (see ../shared/fixtures/README.md, "How the batch is packed"). */

@@ -3,7 +3,7 @@
 // (cached per max_length and truncation mode). No GPU here: the weights stay on the CPU until a run.
 import { loadPreferenceDataset, splitTrainEval, DatasetError, type PreferencePair } from '../data/index';
 import type { TrainerArgs } from '../dpo/trainer';
-import { tokenizeDataset, type TokenizedPair } from '../dpo/tokenize';
+import { mergeTokenReports, tokenizeDataset, tokenReportNotes, type TokenizedPair } from '../dpo/tokenize';
 import { datasetLengths } from '../dpo/diagnosis';
 import { pieceTable } from '../dpo/token-moves';
 import { countParameters } from '../model/config';
@@ -230,6 +230,9 @@ export class Loading {
     // the page's explainer: token texts of the eval completions, token lengths for the dataset diagnosis
     d.info.tokenPieces = pieceTable((ids) => m.tok.decode(ids), ev.examples.flatMap((e) => [e.chosenIds, e.rejectedIds]));
     d.info.lengths = datasetLengths(tr.examples);
+    // the dataset panel's token report: unknown tokens and prompt/completion mismatches, with what to do
+    d.info.tokens = mergeTokenReports(tr.report, ev.report);
+    d.info.tokenNotes = tokenReportNotes(d.info.tokens, m.tok.vocabSize);
     this.tokenized = { key, train: tr.examples, eval: ev.examples };
     return this.tokenized;
   }

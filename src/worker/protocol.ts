@@ -5,6 +5,7 @@ import type { TrainerArgs, LogRecord, PairRecord } from '../dpo/trainer';
 import type { ValidationReport, DatasetFormat } from '../data/types';
 import type { FrontierPoint } from '../demo/frontier';
 import type { DatasetLengths } from '../dpo/diagnosis';
+import type { TokenReport } from '../dpo/tokenize';
 import type { HubModelPlan } from './hub-plan';
 
 /** Where the model comes from. URLs are absolute (the worker's base URL is not the page's). */
@@ -70,6 +71,10 @@ export interface DatasetInfo {
   tokenPieces?: Record<number, string>;
   /** Token lengths of (up to 4096) training pairs before truncation (the live diagnosis's dataset rules). */
   lengths?: DatasetLengths;
+  /** What the model's tokenizer made of the pairs: unknown-token share, prompt/completion mismatches (absent until tokenized). */
+  tokens?: TokenReport;
+  /** The token report's warnings, as sentences for the dataset panel (src/dpo/tokenize.ts tokenReportNotes). */
+  tokenNotes?: string[];
 }
 
 export interface SplitSpec {

@@ -4,6 +4,9 @@ import { diffParts } from '../diff';
 import { loadDataset, loadDemo, setSplit, useStore } from '../store';
 import { DownloadBar } from './Progress';
 import { HubDatasetForm } from './HubDatasetForm';
+import type { DatasetInfo } from '../../worker/protocol';
+
+type TokenReport = NonNullable<DatasetInfo['tokens']>;
 
 const FORMAT_TEXT: Record<string, string> = {
   standard: 'TRL standard (prompt / chosen / rejected text)',
@@ -21,6 +24,29 @@ function Diff({ a, b, side }: { a: string; b: string; side: 'chosen' | 'rejected
       <span className="same">{clip(d.prefix, 60, true)}</span>
       <mark className={side}>{clip(mid, 220, false)}</mark>
       <span className="same">{clip(d.suffix, 40, false)}</span>
+    </>
+  );
+}
+
+const share = (n: number, of: number) => (of > 0 ? `${((100 * n) / of).toFixed(n > 0 && (100 * n) / of < 0.1 ? 2 : 1)}%` : '0%');
+
+/** The token report's two shares (what the tokenizer made of the pairs), as report rows. */
+function TokenRows({ r }: { r: TokenReport }) {
+  const n = (x: number) => x.toLocaleString('en-US');
+  return (
+    <>
+      <dt>Unknown tokens</dt>
+      <dd data-testid="unknown-share">
+        {r.unknownToken === null
+          ? 'none (the tokenizer has no unknown token)'
+          : `${share(r.unknownTokens, r.tokens)} are ${r.unknownToken} (${n(r.unknownTokens)} of ${n(r.tokens)} tokens)`}
+      </dd>
+      <dt>Prompt + completion</dt>
+      <dd data-testid="mismatch-share">
+        {r.prefixMismatchPairs === 0
+          ? 'every pair tokenizes the same as prompt + completion and alone'
+          : `${share(r.prefixMismatchPairs, r.pairs)} of pairs tokenize differently joined than apart (${n(r.prefixMismatchPairs)} of ${n(r.pairs)})`}
+      </dd>
     </>
   );
 }
@@ -56,7 +82,7 @@ export function DatasetPanel() {
       >
         <label>
           Dataset file (JSONL, JSON or Parquet, optionally .gz)
-          <input type="file" aria-label="Dataset file" accept=".jsonl,.json,.parquet,.gz,.ndjson" disabled={disabled} onChange={(e) => pick(e.target.files?.[0])} />
+          <input type="file" aria-label="Dataset file" accept=".jsonl,.json,.parquet,.gz,.bz2,.ndjson" disabled={disabled} onChange={(e) => pick(e.target.files?.[0])} />
         </label>
         <span className="hint">or drop it here. TRL standard / conversational format, or HH-RLHF's chosen/rejected.</span>
         {manifest && (
@@ -128,7 +154,17 @@ export function DatasetPanel() {
                 </dd>
               </>
             )}
+            {info.tokens && <TokenRows r={info.tokens} />}
           </dl>
+          {info.tokenNotes && info.tokenNotes.length > 0 && (
+            <div className="token-notes" data-testid="token-notes" role="status">
+              {info.tokenNotes.map((n) => (
+                <p key={n} className="warn">
+                  {n}
+                </p>
+              ))}
+            </div>
+          )}
           {info.report.skippedCount > 0 && (
             <details className="skipped">
               <summary>Why {info.report.skippedCount} record(s) were skipped</summary>
