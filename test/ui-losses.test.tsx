@@ -2,6 +2,7 @@
 import { renderToString } from 'react-dom/server';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { HyperParams } from '../src/ui/components/HyperParams';
+import { Charts } from '../src/ui/components/Charts';
 import { DpoCurves, LossStartExplain, WEIGHT_TEXT } from '../src/ui/demo/DpoCurves';
 import { curvePoints, gradWeight, lossSpecOf, lossStartText, pairLoss } from '../src/ui/demo/curves';
 import { LOSS_INFO, PARAM_FIELDS, parseField } from '../src/ui/params';
@@ -79,6 +80,8 @@ describe('every loss kind on the page', () => {
       `0.8 x sigmoid + 0.2 x bco_pair + 1 x sft loss; starts at ${(0.8 * Math.LN2 + 0.2 * 2 * Math.LN2).toPrecision(4)} plus 1 x the chosen answers' NLL per token (the sft term) when the policy equals the reference.`,
     );
     expect(lossStartText({ ...a, rpo_alpha: 0.5 })).toContain("plus 0.5 x the chosen answers' NLL per token");
+    setArg('loss_type', 'hinge');
+    expect(decode(renderToString(<Charts />))).toContain('<span class="explain">hinge loss; starts at 1.000 when the policy equals the reference.</span>');
     setArg('loss_type', 'apo_zero');
     expect(decode(renderToString(<LossStartExplain />))).toBe(lossStartText({ ...a, loss_type: 'apo_zero' }));
     expect(decode(renderToString(<DpoCurves />))).toContain(`apo_zero loss: at h = 0 the loss is ${pairLoss('apo_zero', 0.1, 0, 0)}`.slice(0, 40));

@@ -5,6 +5,7 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import type { LogRecord } from '../../dpo/trainer';
 import { countPoints, downsample, fmtNum, fmtTick, latest } from '../history';
 import { useStore } from '../store';
+import { LossStartExplain } from '../demo/DpoCurves';
 
 export interface Series {
   key: string;
@@ -108,7 +109,8 @@ export const MetricChart = memo(function MetricChart({ spec, history, evalHistor
         </ResponsiveContainer>
       </div>
       <figcaption>
-        <span className="explain">{spec.explain}</span>
+        {/* the loss chart says where the run's loss starts, for its loss type (not always log 2) */}
+        <span className="explain">{spec.id === 'loss' ? <LossStartExplain /> : spec.explain}</span>
         <span className="chart-alt" data-testid={`chart-${spec.id}-alt`} data-points={n}>
           Latest: {altText(spec, history, evalHistory)}
         </span>
