@@ -1,5 +1,6 @@
 // e2e scenario "files": Bad files get sentences; HH-RLHF loads; a model loads from a Hub-like server.
 export const order = 20;
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { check, HH, shots, text } from '../lib.mjs';
 
@@ -24,7 +25,29 @@ export async function run({ browser, base, fx }) {
   await page.waitForFunction(() => document.querySelector('[data-testid=pair-count]')?.textContent?.includes('2,312'), null, { timeout: 120_000 });
   check('HH-RLHF upload: preview and report show 2,312 pairs', (await text(page, 'pair-count')).includes('2,312 usable'), await text(page, 'pair-count'));
   check('the preview table shows the pairs with differences marked', (await page.locator('table.preview mark.chosen').count()) > 0);
+  // HH-RLHF on the demo's 443-word tokenizer: mostly <unk>, said with the share and what to do
+  await page.getByTestId('token-notes').waitFor({ timeout: 30_000 });
+  const notes = await text(page, 'token-notes');
+  check(
+    'HH-RLHF on the demo tokenizer: the dataset panel says most tokens are <unk>, with the share and what to do',
+    /Most of this dataset is outside the model's 443-token vocabulary: \d+% of its tokens \([\d,]+ of [\d,]+\) are the unknown token <unk>/.test(notes) && notes.includes('Use a model whose tokenizer covers this text'),
+    notes,
+  );
+  const unk = await text(page, 'unknown-share');
+  check('the report shows the unknown-token share', /^\d+\.\d% are <unk> \([\d,]+ of [\d,]+ tokens\)$/.test(unk.trim()), unk);
+  check('the report shows the prompt/completion mismatch share', /% of pairs tokenize differently joined than apart/.test(await text(page, 'mismatch-share')), await text(page, 'mismatch-share'));
   await page.screenshot({ path: join(shots, '04-hh-dataset.png'), fullPage: true });
+
+  // a gzip cut in half (a download that stopped) is refused with the records read before the break
+  const gz = readFileSync(HH);
+  await page.getByLabel('Dataset file').setInputFiles({ name: 'hh-cut.jsonl.gz', mimeType: 'application/gzip', buffer: gz.subarray(0, gz.length >> 1) });
+  await page.getByTestId('dataset-error').waitFor({ timeout: 60_000 });
+  const cutMsg = await text(page, 'dataset-error');
+  check(
+    'a gzip cut in half is refused with the count of records read before the break',
+    /^The gzip file is cut short \(.*\): [\d,]+ records were read before the break, so it is refused rather than trained on in part\. Download or copy the whole file again\.$/.test(cutMsg.trim()),
+    cutMsg,
+  );
 
   await page.getByRole('radio', { name: 'Files from disk' }).check();
   await page.getByLabel('Model files').setInputFiles(fx.badModelFiles);
