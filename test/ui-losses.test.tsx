@@ -3,6 +3,7 @@ import { renderToString } from 'react-dom/server';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { HyperParams } from '../src/ui/components/HyperParams';
 import { Charts } from '../src/ui/components/Charts';
+import { PairScatter } from '../src/ui/components/PairScatter';
 import { DpoCurves, LossStartExplain, WEIGHT_TEXT } from '../src/ui/demo/DpoCurves';
 import { curvePoints, gradWeight, lossSpecOf, lossStartText, pairLoss } from '../src/ui/demo/curves';
 import { LOSS_INFO, PARAM_FIELDS, parseField } from '../src/ui/params';
@@ -85,5 +86,16 @@ describe('every loss kind on the page', () => {
     setArg('loss_type', 'apo_zero');
     expect(decode(renderToString(<LossStartExplain />))).toBe(lossStartText({ ...a, loss_type: 'apo_zero' }));
     expect(decode(renderToString(<DpoCurves />))).toContain(`apo_zero loss: at h = 0 the loss is ${pairLoss('apo_zero', 0.1, 0, 0)}`.slice(0, 40));
+  });
+
+  it("the per-pair view names the run's loss and shows its weights (issue 13 item 5)", () => {
+    const pair = { index: 0, policyChosen: -10, policyRejected: -12, referenceChosen: -11, referenceRejected: -11, rewardChosen: 0.1, rewardRejected: -0.1, margin: 0.2, weight: 0.4502 };
+    useStore.setState({ pairs: [pair], selectedPair: 0, args: { ...useStore.getState().args, loss_type: 'bco_pair' } });
+    const html = decode(renderToString(<PairScatter />));
+    expect(html).toContain("The bco_pair loss's gradient on a pair is weighted by");
+    expect(html).toContain('gradient weight');
+    expect(html).toContain('= 0.4502');
+    useStore.setState({ args: { ...useStore.getState().args, loss_type: 'sigmoid' } });
+    expect(decode(renderToString(<PairScatter />))).toContain("DPO's gradient on a pair is weighted by");
   });
 });

@@ -1,5 +1,5 @@
-// Each eval pair as a point: reward margin (x) against the weight DPO's gradient gives it,
-// sigma(r_rejected - r_chosen) (y). Wrongly ordered pairs (margin < 0) get the largest weights.
+// Each eval pair as a point: reward margin (x) against the weight the run's loss gives it (y): for DPO
+// sigma(r_rejected - r_chosen), for the other kinds -(1/beta) dLoss/dh. Wrongly ordered pairs get the largest.
 import { CartesianGrid, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
 import type { PairRecord } from '../../dpo/trainer';
 import { fmtNum, fmtTick } from '../history';
@@ -21,6 +21,9 @@ export function PairScatter() {
   const sel = pairs.find((p) => p.index === selected);
   const text = sel && rows?.[sel.index];
   const worst = [...pairs].sort((a, b) => b.weight - a.weight).slice(0, 8);
+  // the weights are the run's loss's (PairRecord.weight: -(1/beta) dLoss/dh); only DPO's is sigma(r_l - r_w) in [0, 1]
+  const isDpo = String(args.loss_type) === 'sigmoid' && !args.rpo_alpha && !(args as { use_weighting?: boolean }).use_weighting;
+  const weightTex = isDpo ? '\\sigma(r_l - r_w)' : `-\\tfrac{1}{\\beta}\\,\\partial L/\\partial h`;
   const onClick = (d: unknown) => {
     const p = (d as { payload?: PairRecord }).payload ?? (d as PairRecord);
     if (p && typeof p.index === 'number') selectPair(p.index);
@@ -29,7 +32,7 @@ export function PairScatter() {
     <section className="panel" aria-labelledby="pairs-title">
       <h2 id="pairs-title">Per-pair view (eval set)</h2>
       <p className="hint">
-        DPO's gradient on a pair is weighted by <Tex tex="\sigma(r_l - r_w)" />: pairs the implicit reward orders wrongly (left, red) pull hardest.
+        {isDpo ? "DPO's" : `The ${String(args.loss_type)} loss's`} gradient on a pair is weighted by <Tex tex={weightTex} />: pairs the implicit reward orders wrongly (left, red) pull hardest{isDpo ? '' : ' for most losses'}.
         Click a point (or a pair in the list) for its texts, log-probs, the tokens that moved and its update by hand.
       </p>
       {pairs.length === 0 ? (
@@ -43,7 +46,7 @@ export function PairScatter() {
                 <ScatterChart margin={{ top: 6, right: 12, bottom: 14, left: 0 }}>
                   <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
                   <XAxis dataKey="margin" type="number" name="margin" tick={{ fontSize: 11 }} tickFormatter={fmtTick} label={{ value: 'reward margin', position: 'insideBottom', offset: -8, fontSize: 11 }} />
-                  <YAxis dataKey="weight" type="number" name="weight" domain={[0, 1]} tick={{ fontSize: 11 }} width={40} />
+                  <YAxis dataKey="weight" type="number" name="weight" domain={isDpo ? [0, 1] : ['auto', 'auto']} tick={{ fontSize: 11 }} width={40} />
                   <ZAxis range={[36, 36]} />
                   <ReferenceLine x={0} stroke="#94a3b8" />
                   <Tooltip formatter={(v) => fmtNum(Number(v))} isAnimationActive={false} />
@@ -98,7 +101,7 @@ export function PairScatter() {
             </tbody>
           </table>
           <p>
-            margin {fmtNum(sel.margin)} · gradient weight <Tex tex="\sigma(r_l - r_w)" /> = {sel.weight.toFixed(4)}
+            margin {fmtNum(sel.margin)} · gradient weight <Tex tex={weightTex} /> = {sel.weight.toFixed(4)}
           </p>
           <TokenView pair={sel} pieces={pieces ?? {}} referenceFree={args.reference_free} step={evalStep} />
           <OneUpdate pair={sel} prev={previousPairs()} step={evalStep} kind={args.loss_type} beta={args.beta} labelSmoothing={args.label_smoothing} weights={(args as { loss_weights?: number[] | null }).loss_weights} />
