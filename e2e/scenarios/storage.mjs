@@ -124,8 +124,9 @@ export async function run({ browser, base, fx }) {
   const focused = await page.evaluate(() => document.activeElement?.textContent);
   await page.keyboard.press('Escape');
   await confirm.waitFor({ state: 'detached', timeout: 5_000 });
+  const back = await page.evaluate(() => document.activeElement?.getAttribute('aria-label'));
   check('delete asks first, with the confirm focused, and Escape keeps the run', focused === 'Yes, delete' && (await rows.count()) === count, `focus on "${focused}"`);
-  await rows.first().getByRole('button', { name: /^Delete / }).focus();
+  check('after Escape the focus is back on the run\'s Delete button', back?.startsWith('Delete ') === true, back);
   await page.keyboard.press('Enter');
   await confirm.waitFor({ timeout: 5_000 });
   await page.keyboard.press('Enter');

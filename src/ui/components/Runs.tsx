@@ -27,6 +27,12 @@ export function Runs() {
   const storageError = useStore((s) => s.storageError);
   const [metric, setMetric] = useState('rewards/margins');
   const [confirming, setConfirming] = useState<string | null>(null);
+  // after "Keep" (or Escape) the focus goes back to the run's Delete button, not to the page's top
+  const [refocus, setRefocus] = useState<string | null>(null);
+  const keep = (id: string) => {
+    setConfirming(null);
+    setRefocus(id);
+  };
   const chosen = runs.filter((r) => compare.includes(r.id));
   return (
     <section className="panel" aria-labelledby="runs-title">
@@ -104,7 +110,7 @@ export function Runs() {
                         Metrics
                       </button>
                       {confirming === r.id ? (
-                        <span className="confirm" role="group" aria-label={`Delete ${r.name}?`} data-testid="delete-confirm" onKeyDown={(e) => e.key === 'Escape' && setConfirming(null)}>
+                        <span className="confirm" role="group" aria-label={`Delete ${r.name}?`} data-testid="delete-confirm" onKeyDown={(e) => e.key === 'Escape' && keep(r.id)}>
                           Delete its metrics and saved state ({fmtSize(runBytes(r))})?{' '}
                           <button
                             type="button"
@@ -117,12 +123,12 @@ export function Runs() {
                           >
                             Yes, delete
                           </button>{' '}
-                          <button type="button" className="secondary" onClick={() => setConfirming(null)}>
+                          <button type="button" className="secondary" onClick={() => keep(r.id)}>
                             Keep
                           </button>
                         </span>
                       ) : (
-                        <button type="button" className="danger" onClick={() => setConfirming(r.id)} disabled={r.id === current && busy} aria-label={`Delete ${r.name}`}>
+                        <button type="button" className="danger" autoFocus={refocus === r.id} onClick={() => setConfirming(r.id)} disabled={r.id === current && busy} aria-label={`Delete ${r.name}`}>
                           Delete
                         </button>
                       )}
