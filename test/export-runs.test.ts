@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { loadCheckpoint, nodeFolderSource } from '../src/model/weights';
+import { loadCheckpoint, mapSource, nodeFolderSource } from '../src/model/weights';
 import { Session } from '../src/worker/session';
 import type { WorkerEvent } from '../src/worker/protocol';
 import { pageDefaultArgs } from '../src/ui/params';
@@ -114,4 +114,44 @@ describe('the page export zip runs with TRL', () => {
     expect(bad).toEqual([]);
     expect(existsSync(join(dir, 'dpo-playground-run', 'model.safetensors'))).toBe(true);
   }, 600_000);
+
+  it('a run that began with SFT exports the SFT model as base-model/; a LoRA run names base-model/ in its adapter config', async () => {
+    const s = new Session(() => undefined);
+    await s.init();
+    const model = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((f) => new File([readFileSync(join(demo, 'model', f))], f));
+    await s.loadModel({ kind: 'files', files: model });
+    const pairs = readFileSync(join(demo, 'pairs-train.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 8).join('\n') + '\n';
+    await s.loadDataset({ kind: 'bytes', name: 'pairs.jsonl', bytes: new TextEncoder().encode(pairs) }, { evalFraction: 0, seed: 1, maxEval: 0 }, 64);
+    const args = { ...pageDefaultArgs, max_steps: 1, per_device_train_batch_size: 4, learning_rate: 2e-2, max_length: 64, shuffle: false, eval_steps: 0 };
+    const unzip = async () => {
+      const out = new Map<string, Uint8Array>();
+      for (const [k, v] of Object.entries(unzipSync((await s.exportZip({})).zip))) out.set(k, v);
+      return out;
+    };
+    const sub = (files: Map<string, Uint8Array>, dir: string) => new Map([...files].filter(([k]) => k.startsWith(dir)).map(([k, v]) => [k.slice(dir.length), v]));
+    const loaded = await loadCheckpoint(nodeFolderSource(join(demo, 'model')));
+
+    // SFT first: DPO (and its reference) start from the SFT model, so that is what the script must start from
+    expect((await s.start({ args, sftSteps: 2 })).end).toBe('finished');
+    const sft = await unzip();
+    const base = await loadCheckpoint(mapSource(sub(sft, 'base-model/')));
+    const start = s.trainer!.startWeights;
+    let moved = 0;
+    for (const [name, w] of start) {
+      expect(base.tensors.get(name)!.every((x, i) => Object.is(x, w[i])), name).toBe(true);
+      const l = loaded.tensors.get(name)!;
+      for (let i = 0; i < w.length; i++) moved = Math.max(moved, Math.abs(w[i] - l[i]));
+    }
+    expect(moved).toBeGreaterThan(1e-3); // the SFT steps changed the weights: base-model/ is not the loaded model
+    expect(strFromU8(sft.get('README.txt')!)).toMatch(/base-model\/ +the SFT model DPO started from \(and its reference\)/);
+
+    // LoRA: the adapter's base is the zip's base-model/ (the frozen loaded model)
+    expect((await s.start({ args: { ...args, lora: { r: 2, lora_alpha: 4, target_modules: 'all-linear' } }, sftSteps: 0 })).end).toBe('finished');
+    const lora = await unzip();
+    const cfg = JSON.parse(strFromU8(lora.get('adapter/adapter_config.json')!));
+    expect(cfg.base_model_name_or_path).toBe('base-model');
+    const loraBase = await loadCheckpoint(mapSource(sub(lora, 'base-model/')));
+    for (const [name, w] of loaded.tensors) expect(loraBase.tensors.get(name)!.every((x, i) => Object.is(x, w[i])), name).toBe(true);
+    expect(strFromU8(lora.get('train_trl.py')!)).toContain('peft_config = LoraConfig(r=2, lora_alpha=4');
+  }, 300_000);
 });
