@@ -17,6 +17,8 @@ import { Session } from '../src/worker/session';
 import type { WorkerEvent } from '../src/worker/protocol';
 import { pageDefaultArgs } from '../src/ui/params';
 import { ROOT, readJsonl, tempDir, venvPython } from './helpers/python';
+import { sharedDir } from './helpers/paths';
+import { chatmlTokenizer, startHubServer, virtualCheckpoint } from '../e2e/hub-server.mjs';
 
 const KEYS = ['loss', 'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected', 'grad_norm', 'learning_rate'] as const;
 const REL = 1e-3;
@@ -153,5 +155,28 @@ describe('the page export zip runs with TRL', () => {
     const loraBase = await loadCheckpoint(mapSource(sub(lora, 'base-model/')));
     for (const [name, w] of loaded.tensors) expect(loraBase.tensors.get(name)!.every((x, i) => Object.is(x, w[i])), name).toBe(true);
     expect(strFromU8(lora.get('train_trl.py')!)).toContain('peft_config = LoraConfig(r=2, lora_alpha=4');
+  }, 300_000);
+
+  it('a Hub model is named by repo id and revision, not copied into the zip', async () => {
+    const cfg = { model_type: 'llama', vocab_size: 300, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 128, tie_word_embeddings: true, rms_norm_eps: 1e-5 };
+    const hub = await startHubServer({ 'owner/tiny-llama': { files: { ...virtualCheckpoint(cfg, { seed: 3 }).files, ...chatmlTokenizer(join(sharedDir(), 'data', 'gpt2-tokenizer', 'tokenizer.json'), 300) } } });
+    try {
+      const s = new Session(() => undefined);
+      await s.init();
+      await s.loadModel({ kind: 'hub', hubUrl: hub.url, repo: 'owner/tiny-llama', revision: 'abc123' });
+      const pairs = readFileSync(join(demo, 'pairs-train.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 4).join('\n') + '\n';
+      await s.loadDataset({ kind: 'bytes', name: 'pairs.jsonl', bytes: new TextEncoder().encode(pairs) }, { evalFraction: 0, seed: 1, maxEval: 0 }, 64);
+      expect((await s.start({ args: { ...pageDefaultArgs, max_steps: 1, per_device_train_batch_size: 4, max_length: 64, eval_steps: 0 }, sftSteps: 0 })).end).toBe('finished');
+      const { files, zip } = await s.exportZip({});
+      expect(files.filter((f) => f.startsWith('base-model/'))).toEqual([]);
+      const z = unzipSync(zip);
+      const script = strFromU8(z['train_trl.py']);
+      expect(script).toContain('MODEL = "owner/tiny-llama"');
+      expect(script).toContain('REVISION = "abc123"  # the Hub revision the playground loaded');
+      expect(script).toContain('model = load_model(MODEL, REVISION)');
+      expect(strFromU8(z['README.txt'])).toMatch(/\(base model\) +owner\/tiny-llama at revision abc123 on the Hub: train_trl.py downloads it/);
+    } finally {
+      hub.close();
+    }
   }, 300_000);
 });
