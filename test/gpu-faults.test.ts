@@ -89,6 +89,7 @@ describe('GPU faults (engine)', { timeout: 600_000 }, () => {
   it('running out of GPU memory is a GpuFaultError with what the pool held', async () => {
     const gpu = await Gpu.create();
     const y = gpu.tensor([16]);
+    await gpu.read(y); // closes the scope y was made in
     // 1 GiB buffers until SwiftShader's allocator refuses one
     const big: ReturnType<Gpu['tensor']>[] = [];
     let f: GpuFaultError | null = null;

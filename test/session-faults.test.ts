@@ -96,7 +96,7 @@ describe('GPU faults and pause/stop in the session', { timeout: 900_000 }, () =>
     expect(faults()).toHaveLength(1);
     expect(f).toMatchObject({ kind: 'device-lost', savedStep: 2, message: err.message });
     expect(f.message).toBe(
-      'The GPU device was lost during step 5 (destroyed: device was destroyed): browsers lose it when the GPU process restarts, the driver updates or the computer sleeps. No metrics were recorded for the failed step and the run is saved at step 2: press "Continue from step 2" to go on on a new GPU device, or export it as it is.',
+      'The GPU device was lost during step 5: browsers lose it when the GPU process restarts, the driver updates or the computer sleeps. No metrics were recorded for the failed step and the run is saved at step 2: press "Continue from step 2" to go on on a new GPU device, or export it as it is.',
     );
     console.log(`device-lost: ${f.message}`);
     expect(logs().map((r) => r.step)).toEqual([1, 2, 3, 4]); // nothing of step 5
@@ -153,7 +153,7 @@ describe('GPU faults and pause/stop in the session', { timeout: 900_000 }, () =>
     const [f] = faults();
     expect(logs().map((r) => r.step)).toEqual([1]);
     expect(f.savedStep).toBe(1);
-    expect(f.message).toMatch(/^The GPU ran out of memory during step 2 \(.+\)\. By the estimate this run needs about [\d.]+ MiB; the GPU gave [\d.]+ MiB before it refused\. It would fit with .+: change it and start the run again\. No metrics were recorded for the failed step and the run is saved at step 1/);
+    expect(f.message).toMatch(/^The GPU ran out of memory during step 2 \(.+\)\. By the estimate this run needs about [\d.]+ MiB; the GPU refused more after giving [\d.]+ MiB\. It would fit with .+: change it and start the run again\. No metrics were recorded for the failed step and the run is saved at step 1/);
     expect(f.message).toContain('per_device_train_batch_size 2 with gradient_accumulation_steps 2 to keep the batch');
     console.log(`out-of-memory: ${f.message}`);
   });

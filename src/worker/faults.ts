@@ -12,6 +12,8 @@ const ADVICE_LORA = { r: 16, lora_alpha: 32, target_modules: 'all-linear' } as c
 export interface MemoryAdvice {
   /** The estimate of the run that failed. */
   totalBytes: number;
+  /** What the buffer pool held before the refused allocation (0: not known). */
+  allocatedBytes: number;
   /** What the comparison used as the GPU's capacity. */
   capacityBytes: number;
   /** Single changes that would fit, in the page's / TRL's words. */
@@ -52,13 +54,14 @@ export function memoryAdvice(cfg: ModelConfig, a: TrainerArgs, seqLen: number, l
   if (!a.lora) tryChange('LoRA', [{ label: `LoRA (r=${ADVICE_LORA.r}, lora_alpha=${ADVICE_LORA.lora_alpha} on ${ADVICE_LORA.target_modules})`, patch: { lora: { ...ADVICE_LORA } } }]);
   if (!a.gradient_checkpointing) tryChange('gradient_checkpointing', [{ label: 'gradient_checkpointing', patch: { gradient_checkpointing: true } }]);
   if (!a.precompute_ref_log_probs && !a.reference_free && !a.lora) tryChange('precompute_ref_log_probs', [{ label: 'precompute_ref_log_probs', patch: { precompute_ref_log_probs: true } }]);
-  return { totalBytes, capacityBytes, fits, tooBig };
+  return { totalBytes, allocatedBytes, capacityBytes, fits, tooBig };
 }
 
 const list = (xs: string[], last = 'or') => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} ${last} ${xs.at(-1)}`);
 
 export function adviceSentence(m: MemoryAdvice): string {
-  const head = `By the estimate this run needs about ${fmtBytes(m.totalBytes)}; the GPU gave ${fmtBytes(m.capacityBytes)} before it refused.`;
+  const gave = m.allocatedBytes > 0 ? `; the GPU refused more after giving ${fmtBytes(m.allocatedBytes)}` : '';
+  const head = `By the estimate this run needs about ${fmtBytes(m.totalBytes)}${gave}.`;
   if (m.fits.length === 0) return `${head} None of ${list(m.tooBig)} alone would fit: pick a smaller model, or combine them.`;
   const alone = m.tooBig.length ? ` (${list(m.tooBig)} alone would not)` : '';
   return `${head} It would fit with ${list(m.fits)}${alone}: change it and start the run again.`;
@@ -74,7 +77,8 @@ export interface FaultContext {
 }
 
 const WHAT: Record<GpuFaultKind, (detail: string, where: string) => string> = {
-  'device-lost': (d, w) => `The GPU device was lost during ${w}${d ? ` (${d})` : ''}: browsers lose it when the GPU process restarts, the driver updates or the computer sleeps.`,
+  // the browser's own words for a loss ("A valid external Instance reference no longer exists") say nothing to a user: kept in detail only
+  'device-lost': (_d, w) => `The GPU device was lost during ${w}: browsers lose it when the GPU process restarts, the driver updates or the computer sleeps.`,
   'out-of-memory': (d, w) => `The GPU ran out of memory during ${w}${d ? ` (${d})` : ''}.`,
   validation: (d, w) => `WebGPU refused the work of ${w} as invalid${d ? ` (${d})` : ''}: a bug in the playground, not in your settings; please report it with this message.`,
   internal: (d, w) => `The GPU driver reported an internal error during ${w}${d ? ` (${d})` : ''}.`,
