@@ -24,6 +24,26 @@ export interface LossArgs {
   lora: unknown;
 }
 
+/** TRL's defaults of the loss options: filled in where a run's arguments lack them (a run saved before they existed). */
+export const LOSS_ARG_DEFAULTS = {
+  loss_weights: null,
+  f_divergence_type: 'reverse_kl',
+  f_alpha_divergence_coef: 0.5,
+  use_weighting: false,
+  ld_alpha: null,
+  discopop_tau: 0.05,
+  sync_ref_model: false,
+  ref_model_mixup_alpha: 0.6,
+  ref_model_sync_steps: 512,
+  precompute_ref_batch_size: null,
+} as const satisfies Partial<LossArgs>;
+
+function withDefaults<T extends LossArgs>(a: T): T {
+  const out = { ...a } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(LOSS_ARG_DEFAULTS)) if (out[k] === undefined) out[k] = v;
+  return out as T;
+}
+
 /** Python's repr of a list of strings, as TRL's messages print them. */
 const pyList = (xs: readonly string[]) => `[${xs.map((x) => `'${x}'`).join(', ')}]`;
 
@@ -40,7 +60,8 @@ export function lossTermsOf(a: Pick<LossArgs, 'loss_type' | 'loss_weights'>): Dp
 }
 
 /** Calls bad(sentence) for options TRL refuses (TRL's sentences) or that our engine cannot run. */
-export function validateLossArgs(a: LossArgs, bad: (msg: string) => never): void {
+export function validateLossArgs(a0: LossArgs, bad: (msg: string) => never): void {
+  const a = withDefaults(a0);
   const kinds = lossTypes(a.loss_type);
   if (kinds.length === 0) bad('loss_type is empty: give at least one loss type, e.g. sigmoid.');
   for (const k of kinds) {
@@ -49,7 +70,7 @@ export function validateLossArgs(a: LossArgs, bad: (msg: string) => never): void
     }
   }
   if (kinds.length > 8) bad(`At most 8 loss types can be combined; got ${kinds.length}.`);
-  if (a.loss_weights !== null) {
+  if (a.loss_weights != null) {
     if (a.loss_weights.length !== kinds.length) {
       bad(`\`loss_weights\` must have the same length as \`loss_type\` when combining multiple losses. Got ${a.loss_weights.length} weights for ${kinds.length} loss types.`);
     }
@@ -84,11 +105,11 @@ export function validateLossArgs(a: LossArgs, bad: (msg: string) => never): void
         'element of the written-to tensor refers to a single memory location"). Drop one of them.',
     );
   }
-  if (a.ld_alpha !== null && !(a.ld_alpha >= 0 && a.ld_alpha <= 1)) {
+  if (a.ld_alpha != null && !(a.ld_alpha >= 0 && a.ld_alpha <= 1)) {
     bad(`ld_alpha must be in [0.0, 1.0] (got ${a.ld_alpha}): 1.0 applies no weighting, 0.0 masks the tokens beyond the shared length.`);
   }
   if (!(a.discopop_tau > 0) || !Number.isFinite(a.discopop_tau)) bad(`discopop_tau must be a positive number (got ${a.discopop_tau}); the DiscoPOP paper uses 0.05.`);
-  if (a.precompute_ref_batch_size !== null && !(Number.isInteger(a.precompute_ref_batch_size) && a.precompute_ref_batch_size > 0)) {
+  if (a.precompute_ref_batch_size != null && !(Number.isInteger(a.precompute_ref_batch_size) && a.precompute_ref_batch_size > 0)) {
     bad(`precompute_ref_batch_size must be a positive integer or empty (got ${a.precompute_ref_batch_size}).`);
   }
   if (a.sync_ref_model) {
@@ -113,7 +134,8 @@ export function validateLossArgs(a: LossArgs, bad: (msg: string) => never): void
 }
 
 /** The fused loss's options for a run (rpo_alpha becomes an sft term in step.ts). */
-export function trainerLossOptions(a: LossArgs): Omit<DpoLossOptions, 'gradScale'> {
+export function trainerLossOptions(a0: LossArgs): Omit<DpoLossOptions, 'gradScale'> {
+  const a = withDefaults(a0);
   return {
     beta: a.beta,
     terms: lossTermsOf(a),
