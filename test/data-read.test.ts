@@ -334,6 +334,21 @@ print(json.dumps({"total": len(rows), "gzHalfLines": gz_half.count(b"\\n"), "bz2
     expect(flipped.recordsRead).toBeLessThan(m.total + 1);
   });
 
+  it('gzip of several members (concatenated files) loads whole; cut inside the second member it is refused', async () => {
+    const rows = (a: number, b: number) => jsonl(Array.from({ length: b - a }, (_, i) => ({ prompt: `p${a + i}`, chosen: ` yes ${a + i}`, rejected: ` no ${a + i}` })));
+    const g1 = gzipSync(enc(rows(0, 3000)));
+    const g2 = gzipSync(enc(rows(3000, 5000)));
+    const multi = new Uint8Array(g1.length + g2.length);
+    multi.set(g1);
+    multi.set(g2, g1.length);
+    expect((await loadPreferenceDataset(multi)).pairs.length).toBe(5000);
+    expect((await loadPreferenceDataset(chunked(multi, 777))).pairs.length).toBe(5000);
+    const cut = await refusal(multi.subarray(0, g1.length + (g2.length >> 1)), 'two-member gzip cut inside the second');
+    expect(cut.reason).toBe('truncated');
+    expect(cut.recordsRead).toBeGreaterThanOrEqual(3000);
+    expect(cut.recordsRead).toBeLessThan(5000);
+  });
+
   it('bzip2: whole loads (equal to the JSONL); cut in half or with flipped bytes is refused with the count of whole blocks', async () => {
     const m = await make();
     const bz = new Uint8Array(readFileSync(join(m.dir, 'hh.jsonl.bz2')));
