@@ -3,7 +3,8 @@
 // Checks: the page shows a sentence, not the raw "Failed to execute 'mapAsync'..." exception; it offers
 // "Continue from step N" where N is the step saved at the last pause; the charts hold steps 1..N; clicking
 // it goes on without a reload on a new GPU device; the next step is N + 1 and the run finishes with a
-// finite loss; metrics.csv has every step once, in order. Prints what the page said, N and the loss.
+// finite loss equal to an uninterrupted run's (a new run on the same page); metrics.csv has every step
+// once, in order. Prints what the page said, N and both final losses.
 export const ownBrowser = true;
 export const order = 60;
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -85,17 +86,25 @@ export async function run({ base, fx }) {
     await page.screenshot({ path: join(shots, 'gpu-crash-2-finished.png'), fullPage: true });
     check('the continued run finishes', stepOf(await text(page, 'run-step')) === STEPS);
 
-    const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: 'Metrics CSV' }).click()]);
-    const csvPath = join(uploads, 'gpu-crash-metrics.csv');
-    await dl.saveAs(csvPath);
-    const rows = readFileSync(csvPath, 'utf8').trim().split('\n');
-    const head = rows[0].split(',');
-    const steps = rows.slice(1).map((l) => Number(l.split(',')[0]));
-    const loss = Number(rows.at(-1).split(',')[head.indexOf('loss')]);
+    const metrics = async (name) => {
+      const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: 'Metrics CSV' }).click()]);
+      const path = join(uploads, name);
+      await dl.saveAs(path);
+      const rows = readFileSync(path, 'utf8').trim().split('\n');
+      const head = rows[0].split(',');
+      return { steps: rows.slice(1).map((l) => Number(l.split(',')[0])), loss: Number(rows.at(-1).split(',')[head.indexOf('loss')]) };
+    };
+    const { steps, loss } = await metrics('gpu-crash-metrics.csv');
     check('every step once in order: the first step after continuing is N + 1', steps.length === STEPS && steps.every((s, i) => s === i + 1), `steps ${steps.slice(Math.max(0, N - 2), N + 2).join(',')} around N = ${N}`);
     check('the final loss is finite', Number.isFinite(loss), `loss ${loss} at step ${steps.at(-1)}`);
+
+    // the same run uninterrupted, on the same page: the continued run ends where it does
+    await page.getByRole('button', { name: 'Train a new run' }).click();
+    await waitPhase(page, 'finished', 300_000);
+    const plain = await metrics('uninterrupted-metrics.csv');
+    check('the continued run ends with the uninterrupted run\'s loss', Math.abs(plain.loss - loss) <= 1e-6, `continued ${loss}, uninterrupted ${plain.loss}`);
     check('no uncaught page errors', errors.length === 0, errors.join(' | ').slice(0, 200));
-    const summary = { said, N, pausedStep, crashedDuringStep: crashedAt + 1, finalLoss: loss, steps: STEPS };
+    const summary = { said, N, pausedStep, crashedDuringStep: crashedAt + 1, finalLoss: loss, uninterruptedFinalLoss: plain.loss, steps: STEPS };
     console.log(`      gpu-crash: ${JSON.stringify(summary)}`);
     writeFileSync(join(shots, 'gpu-crash.json'), JSON.stringify(summary, null, 2));
   } finally {
