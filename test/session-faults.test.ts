@@ -15,6 +15,17 @@ import { GpuFaultError, type Kernel } from '../src/gpu/context';
 import { Session } from '../src/worker/session';
 import type { LogRecord, StartOptions, WorkerEvent } from '../src/worker/protocol';
 import { pageDefaultArgs } from '../src/ui/params';
+import { createElement } from 'react';
+import { renderToString } from 'react-dom/server';
+import { defaultTrainerArgs } from '../src/dpo/trainer';
+import { parseConfig } from '../src/model/config';
+import { TrainBar } from '../src/ui/components/TrainBar';
+import { loadDataset, loadModel } from '../src/ui/store/loading';
+import { continueAfterFault, onEvent, train } from '../src/ui/store/run-control';
+import { initialState, storeApi } from '../src/ui/store/state';
+import { adviceSentence, memoryAdvice } from '../src/worker/faults';
+import { estimateMemory } from '../src/worker/memory';
+import { inProcessClient } from './helpers/in-process-worker';
 
 const demo = join(__dirname, '..', 'public', 'demo');
 const tokJson = readFileSync(join(demo, 'tokenizer.json'), 'utf8');
@@ -38,13 +49,13 @@ fn main(@builtin(global_invocation_id) g: vec3u) { if (g.x < arrayLength(&y)) { 
 
 type Fault = Extract<WorkerEvent, { type: 'fault' }>;
 
-async function newSession(onEvent?: (e: WorkerEvent, s: Session) => void) {
+async function newSession(onEvent?: (e: WorkerEvent, s: Session) => void, opts?: ConstructorParameters<typeof Session>[1]) {
   const events: WorkerEvent[] = [];
   let s: Session;
   s = new Session((e) => {
     events.push(e);
     onEvent?.(e, s);
-  });
+  }, opts);
   await s.init();
   await s.loadModel({ kind: 'files', files: modelFiles() });
   await s.loadDataset({ kind: 'bytes', name: 'pairs.jsonl', bytes: jsonl }, split, 24);
@@ -115,6 +126,36 @@ describe('GPU faults and pause/stop in the session', { timeout: 900_000 }, () =>
     same(await s.trainer!.policyWeights(), uninterrupted.weights);
     expect(s.history.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
     console.log(`continued from step 2 to 6 on a new device; final loss ${after.at(-1)!.loss} (uninterrupted ${uninterrupted.logs[5].loss})`);
+  });
+
+  it('the state is also taken every few minutes, and a device lost during a pause is said at once', async () => {
+    // every step here (snapshotEveryMs 0), with no save request: step 4's own save meets the lost device, so step 3's is kept
+    let lost = false;
+    const a = await newSession(
+      (e, s) => {
+        if (e.type === 'progress' && e.step === 4 && !lost) {
+          lost = true;
+          s.gpu!.device.destroy();
+        }
+      },
+      { snapshotEveryMs: 0 },
+    );
+    await rejection(a.s.start({ args, sftSteps: 0 }));
+    expect(a.faults()[0].savedStep).toBe(3);
+    expect((await a.s.continue()).end).toBe('finished');
+    same(await a.s.trainer!.policyWeights(), uninterrupted.weights);
+
+    // paused at step 3, then the device goes (the laptop slept): the fault event comes without a request
+    let paused = false;
+    const b = await newSession((e, s) => e.type === 'progress' && e.step === 3 && !paused && ((paused = true), s.pause()));
+    expect(await b.s.start({ args, sftSteps: 0 })).toMatchObject({ end: 'paused', step: 3 });
+    b.s.gpu!.device.destroy();
+    for (let i = 0; i < 200 && !b.faults().length; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(b.faults()).toEqual([{ type: 'fault', kind: 'device-lost', savedStep: 3, message: expect.stringMatching(/^The GPU device was lost during the pause: .* the run is saved at step 3: press "Continue from step 3"/) }]);
+    const done = await b.s.resume(); // Resume after a fault continues on the new device
+    expect(done.end).toBe('finished');
+    expect(b.logs().map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    same(await b.s.trainer!.policyWeights(), uninterrupted.weights);
   });
 
   it('a validation error stops the step before its metrics; the GPU weights of the last good step are kept', async () => {
@@ -225,3 +266,66 @@ describe('GPU faults and pause/stop in the session', { timeout: 900_000 }, () =>
     expect(logs()).toEqual([]);
   });
 });
+
+describe('out-of-memory advice', () => {
+  it('names each single change that fits by the estimator, and the ones that would not', () => {
+    // GPT-2 124M, 8 pairs of 512 tokens: ~7.4 GiB by the estimate; the GPU refused after 4 GiB
+    const cfg = parseConfig({ model_type: 'gpt2', vocab_size: 50257, n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024 });
+    const a = { ...defaultTrainerArgs, per_device_train_batch_size: 8, max_length: 512 };
+    const limits = { maxBindingBytes: 2 ** 31, maxBufferBytes: 2 ** 31 };
+    const m = memoryAdvice(cfg, a, 512, limits, 4 * 2 ** 30);
+    const est = (p: object) => estimateMemory(cfg, { ...a, ...p }, 512, limits, Infinity).totalBytes;
+    expect(m.totalBytes).toBe(est({}));
+    expect(m.fits).toEqual(['per_device_train_batch_size 2 with gradient_accumulation_steps 4 to keep the batch', 'max_length 128', 'gradient_checkpointing']);
+    expect(m.tooBig).toEqual(['LoRA', 'precompute_ref_log_probs']);
+    // the estimator's own numbers behind each verdict (10% headroom below the 4 GiB the GPU gave)
+    const cap = 0.9 * 4 * 2 ** 30;
+    expect(est({ per_device_train_batch_size: 2, gradient_accumulation_steps: 4 })).toBeLessThanOrEqual(cap);
+    expect(est({ per_device_train_batch_size: 4, gradient_accumulation_steps: 2 })).toBeGreaterThan(cap); // the largest that fits is named
+    expect(est({ max_length: 128 })).toBeLessThanOrEqual(cap);
+    expect(est({ max_length: 256 })).toBeGreaterThan(cap);
+    expect(est({ gradient_checkpointing: true })).toBeLessThanOrEqual(cap);
+    expect(est({ lora: { r: 16, lora_alpha: 32, target_modules: 'all-linear' } })).toBeGreaterThan(cap);
+    expect(est({ precompute_ref_log_probs: true })).toBeGreaterThan(cap);
+    expect(adviceSentence(m)).toBe(
+      'By the estimate this run needs about 7.42 GiB; the GPU refused more after giving 4.00 GiB. It would fit with per_device_train_batch_size 2 with gradient_accumulation_steps 4 to keep the batch, max_length 128 or gradient_checkpointing (LoRA or precompute_ref_log_probs alone would not): change it and start the run again.',
+    );
+    expect(adviceSentence(memoryAdvice(cfg, a, 512, limits, 2 * 2 ** 30))).toMatch(/alone would fit: pick a smaller model, or combine them\.$/);
+  });
+});
+
+describe('the page on a lost device (store + TrainBar on a real in-process session)', { timeout: 600_000 }, () => {
+  it('shows the sentence and "Continue from step N", keeps Export, and continues from N without a reload', async () => {
+    const { client, session } = inProcessClient();
+    client.on(onEvent);
+    const info = await client.call({ type: 'init' });
+    storeApi.getInitialState = storeApi.getState; // server rendering reads the current state
+    storeApi.setState({ ...initialState(), client, gpu: { status: 'ready', info }, split, args }, true);
+    expect(await loadModel({ kind: 'files', files: modelFiles() })).toBe(true);
+    expect(await loadDataset({ kind: 'bytes', name: 'pairs.jsonl', bytes: jsonl })).toBe(true);
+    const st = () => storeApi.getState();
+    const until = async (ok: () => boolean, what: string) => {
+      for (const t = Date.now(); !ok(); await new Promise((r) => setTimeout(r, 5))) if (Date.now() - t > 120_000) throw new Error(`timed out waiting for ${what}`);
+    };
+    const run = train();
+    await until(() => st().history.length >= 2, 'two steps');
+    await client.call({ type: 'saveState' }); // the page's autosave
+    const N = session.history.at(-1)!.step;
+    session.gpu!.device.destroy();
+    await run;
+    expect(st().run.phase).toBe('error');
+    expect(st().fault).toMatchObject({ kind: 'device-lost', savedStep: N });
+    expect(st().history.map((r) => r.step)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+    const html = renderToString(createElement(TrainBar)).replace(/<!-- -->/g, '').replace(/&quot;/g, '"');
+    expect(html).toContain(`Continue from step ${N}</button>`);
+    expect(html).toContain('The GPU device was lost during step');
+    expect(html).not.toContain('data-testid="run-error"'); // the sentence once, in the notice
+    expect(/<button[^>]*disabled=""[^>]*>Export model \+ script/.test(html)).toBe(false);
+    await continueAfterFault();
+    expect(st().fault).toBeNull();
+    expect(st().run.phase).toBe('finished');
+    expect(st().history.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(st().history.at(-1)!.loss).toBe(uninterrupted.logs[5].loss);
+  });
+});
+

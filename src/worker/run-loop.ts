@@ -215,8 +215,14 @@ export class RunLoop {
   async lostWhileIdle(gpu: Gpu): Promise<void> {
     if (this.running) return;
     const f = await gpu.faultOf(new Error('device lost'));
-    if (f instanceof GpuFaultError && this.state.options) await this.failed(f, 'a pause');
-    else this.host.replaceDevice();
+    if (f instanceof GpuFaultError && this.state.options && !this.stopped && !this.trainer?.done) {
+      await this.failed(f, 'the pause');
+      return;
+    }
+    // a finished or stopped run: nothing to continue, but export and sampling rebuild it from its saved state
+    this.sft = null;
+    this.trainer = null;
+    this.host.replaceDevice();
   }
 
   // ------------------------------------------------------------------ the loop

@@ -34,6 +34,8 @@ export function inProcessClient(): { client: TrainClient; session: Session } {
         return session.start(req.options);
       case 'resume':
         return session.resume();
+      case 'continue':
+        return session.continue();
       case 'pause':
         return session.pause() ?? null;
       case 'stop':
