@@ -66,7 +66,8 @@ export async function run({ browser, base, fx }) {
   await page.getByTestId('pair-scatter').waitFor({ timeout: 30_000 });
   check('the per-pair view shows the eval pairs', Number(await page.getByTestId('pair-scatter-alt').getAttribute('data-points')) === 12, await text(page, 'pair-scatter-alt'));
   await page.locator('.pair-list button').first().click();
-  const cells = (await page.getByTestId('pair-detail').locator('table.logps td').allTextContents()).map(Number);
+  // the pair's own table (the explainer's "one update" table below it has more)
+  const cells = (await page.getByTestId('pair-detail').locator(':scope > table.logps td').allTextContents()).map(Number);
   const detail = await text(page, 'pair-detail');
   const texts = ['Prompt:', 'Chosen:', 'Rejected:'].map((k) => new RegExp(`${k}\\s*([^\\n]*?)(?=Chosen:|Rejected:|$)`).exec(detail)?.[1]?.trim() ?? '');
   check(
