@@ -99,6 +99,8 @@ export interface MicroStepOptions extends DpoLossOptions {
   kl?: boolean;
   /** Return per-token log-probs too (golden checks). */
   tokenLogps?: boolean;
+  /** TRL's entropy / mean_token_accuracy statistics (an extra pass over the logits); default true, always with WPO. */
+  stats?: boolean;
   /** Accumulate gradients into `grads`; when null, only the forward and the loss are computed. */
   grads: ParamSet | null;
 }
@@ -149,7 +151,8 @@ export async function dpoMicroStep(
   // policy (with the per-token entropy / argmax / WPO statistics TRL logs)
   const train = o.grads !== null;
   const state = policy.forward(batch.seq, train);
-  const lp = policy.tokenLogprobs(state, true);
+  const wantStats = o.stats !== false || !!o.useWeighting;
+  const lp = policy.tokenLogprobs(state, wantStats);
   const polSeq = t([S]);
   sequenceLogps(gpu, lp.logp, seqMask, polSeq, { S, T: batch.T });
   const plain = o.ldAlpha != null ? t([S]) : polSeq;
@@ -197,8 +200,10 @@ export async function dpoMicroStep(
   }
   maskedSum(gpu, lp.logitSum, batch.scoredChosen, sums, { R, outIndex: 1 });
   maskedSum(gpu, lp.logitSum, batch.scoredRejected, sums, { R, outIndex: 2 });
-  maskedSum(gpu, lp.stats!, batch.scored, sums, { R, outIndex: 3 }); // entropy is stats[0, R)
-  maskedSum(gpu, stat(1), batch.scoredChosen, sums, { R, outIndex: 4 });
+  if (wantStats) {
+    maskedSum(gpu, lp.stats!, batch.scored, sums, { R, outIndex: 3 }); // entropy is stats[0, R)
+    maskedSum(gpu, stat(1), batch.scoredChosen, sums, { R, outIndex: 4 });
+  }
 
   const toRead: Tensor[] = [polSeq, refSeq, losses, rewards, sums, dlogp];
   if (o.tokenLogps) toRead.push(lp.logp);

@@ -336,7 +336,9 @@ export class DpoTrainer {
 
   private lossOpts(grads: ParamSet | null, kl = false) {
     const a = this.args;
-    return { ...trainerLossOptions(a), gradScale: 1, kl: kl && a.compute_kl, grads };
+    // entropy / mean_token_accuracy (an extra pass over the logits) where they are logged: at a logged step
+    // (`kl` says so), and on every training step when a log averages several steps (logging_steps > 1, as TRL)
+    return { ...trainerLossOptions(a), gradScale: 1, kl: kl && a.compute_kl, stats: kl || (grads !== null && a.logging_steps > 1), grads };
   }
 
   /** TR-DPO (TRL's SyncRefModelCallback): reference = alpha * policy + (1 - alpha) * reference, tensor by tensor. */
