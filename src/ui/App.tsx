@@ -17,6 +17,8 @@ import { DemoSamples } from './demo/DemoSamples';
 import { DpoCurves } from './demo/DpoCurves';
 import { FrontierChart } from './demo/FrontierChart';
 import { Diagnosis } from './explain/Diagnosis';
+import { useT } from './i18n';
+import { LanguageSwitch } from './i18n/LanguageSwitch';
 import { demoSelected, useStore } from './store';
 
 /** Two columns from this width (styles.css uses the same breakpoint). */
@@ -25,6 +27,7 @@ export const WIDE_MEDIA = '(min-width: 901px)';
 const wideScreen = () => typeof window === 'undefined' || typeof window.matchMedia !== 'function' || window.matchMedia(WIDE_MEDIA).matches;
 
 export function App() {
+  const { t } = useT();
   const gpu = useStore((s) => s.gpu);
   const demo = useStore(demoSelected);
   const [setupOpen, setSetupOpen] = useState(wideScreen);
@@ -32,18 +35,19 @@ export function App() {
   return (
     <>
       <header className="top">
-        <h1>DPO Playground</h1>
-        <p className="tagline">Direct Preference Optimization of a language model, on your GPU, in this tab.</p>
+        <h1>{t('app.title')}</h1>
+        <p className="tagline">{t('app.tagline')}</p>
         <p className="adapter" data-testid="adapter">
-          {gpu.status === 'checking' ? 'Looking for a WebGPU adapter…' : `GPU: ${gpu.info?.adapterName}`}
+          {gpu.status === 'checking' ? t('app.adapterChecking') : t('app.adapter', { name: gpu.info?.adapterName })}
         </p>
+        <LanguageSwitch />
       </header>
       <main className="layout">
         <div className="run-bar" data-testid="run-bar">
           <TrainBar />
         </div>
         <details className="setup" open={setupOpen} onToggle={(e) => setSetupOpen(e.currentTarget.open)} data-testid="setup">
-          <summary>Setup: model, preference pairs, hyperparameters</summary>
+          <summary>{t('app.setup')}</summary>
           <ModelPanel />
           <div id="dataset-panel" tabIndex={-1}>
             <DatasetPanel />
@@ -63,7 +67,7 @@ export function App() {
         </div>
       </main>
       <footer className="foot">
-        Hand-written WGSL kernels on WebGPU · metrics named as in TRL · nothing leaves your machine.
+        {t('app.footer')}
       </footer>
     </>
   );

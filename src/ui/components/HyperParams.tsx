@@ -2,9 +2,14 @@
 import { defaultTrainerArgs } from '../../dpo/trainer';
 import { DPO_LOSS_KINDS, type DpoLossKind } from '../../gpu/reference/dpo_loss';
 import { LOSS_INFO, PARAM_FIELDS, formatValue, loraFormOf, rangeWarning, type ParamField } from '../params';
+import { useT } from '../i18n';
 import { setArg, setLoraField, setSftSteps, useStore } from '../store';
 
+/** rangeWarning's sentences, by the field they are about. */
+const WARN_KEY: Partial<Record<string, string>> = { beta: 'hp.warnBeta', learning_rate: 'hp.warnLr' };
+
 function Field({ f, disabled }: { f: ParamField; disabled: boolean }) {
+  const { t } = useT();
   const value = useStore((s) => s.args[f.name]);
   const text = useStore((s) => s.argText[f.name]);
   const error = useStore((s) => s.argErrors[f.name]);
@@ -37,15 +42,15 @@ function Field({ f, disabled }: { f: ParamField; disabled: boolean }) {
           aria-describedby={`${id}-hint`}
         />
       )}
-      <span id={`${id}-hint`} className="hint" title={f.help}>
-        {f.hint} · TRL default {formatValue(def) || 'None'}
+      <span id={`${id}-hint`} className="hint" title={t(`param.${f.name}.help`)}>
+        {t('hp.default', { hint: t(`param.${f.name}.hint`), value: formatValue(def) || 'None' })}
       </span>
       {error && (
         <span className="error" role="alert">
           {error}
         </span>
       )}
-      {warn && <span className="warn">{warn}</span>}
+      {warn && <span className="warn">{WARN_KEY[f.name] ? t(WARN_KEY[f.name]!) : warn}</span>}
     </div>
   );
 }
@@ -55,6 +60,7 @@ function Field({ f, disabled }: { f: ParamField; disabled: boolean }) {
  * chosen kind, and the two options as TRL writes them (comma-separated), kept in step.
  */
 function LossSelector({ disabled }: { disabled: boolean }) {
+  const { t } = useT();
   const lossType = useStore((s) => String(s.args.loss_type));
   const weights = useStore((s) => s.args.loss_weights);
   const text = useStore((s) => s.argText);
@@ -94,9 +100,9 @@ function LossSelector({ disabled }: { disabled: boolean }) {
   );
   return (
     <fieldset className="loss-selector" data-testid="loss-selector">
-      <legend>Loss: one kind, or several with weights (TRL's loss_type list, e.g. MPO = sigmoid 0.8, bco_pair 0.2, sft 1.0)</legend>
-      {field('loss_type', lossType, 'sigmoid = DPO · TRL default sigmoid')}
-      {field('loss_weights', formatValue(weights), 'empty = 1.0 each · TRL default None')}
+      <legend>{t('hp.lossLegend')}</legend>
+      {field('loss_type', lossType, t('hp.lossTypeHint'))}
+      {field('loss_weights', formatValue(weights), t('hp.lossWeightsHint'))}
       <ul className="loss-kinds">
         {DPO_LOSS_KINDS.map((k: DpoLossKind) => {
           const on = kinds.includes(k);
@@ -108,10 +114,10 @@ function LossSelector({ disabled }: { disabled: boolean }) {
                 <code>{k}</code>
               </label>
               {on && kinds.length > 1 && (
-                <input className="loss-weight" type="text" inputMode="decimal" aria-label={`weight of ${k}`} value={String(weightOf(k))} disabled={disabled} onChange={(e) => setWeight(k, e.target.value)} />
+                <input className="loss-weight" type="text" inputMode="decimal" aria-label={t('hp.weightOf', { kind: k })} value={String(weightOf(k))} disabled={disabled} onChange={(e) => setWeight(k, e.target.value)} />
               )}
               <span className="hint">
-                {info.what}{' '}
+                {t(`loss.${k}.what`)}{' '}
                 <a href={info.url} target="_blank" rel="noreferrer">
                   {info.paper}
                 </a>
@@ -126,6 +132,7 @@ function LossSelector({ disabled }: { disabled: boolean }) {
 
 /** PEFT's LoraConfig: train low-rank adapters on the frozen model; the reference is the model with them off. */
 function LoraFields({ disabled }: { disabled: boolean }) {
+  const { t } = useT();
   const lora = useStore((s) => s.args.lora);
   const text = useStore((s) => s.argText);
   const error = useStore((s) => s.argErrors.lora);
@@ -149,13 +156,13 @@ function LoraFields({ disabled }: { disabled: boolean }) {
           <code>peft_config</code> (LoRA)
         </label>
         <input id="arg-lora" type="checkbox" checked={on} disabled={disabled} onChange={(e) => setLoraField('enabled', e.target.checked)} aria-describedby="arg-lora-hint" />
-        <span id="arg-lora-hint" className="hint" title="Only small adapter matrices train (W + lora_alpha/r * B A); the base weights stay frozen and serve as the reference, so there is no second copy of the model and no gradients or AdamW moments for it.">
-          saves memory · off = full fine-tuning
+        <span id="arg-lora-hint" className="hint" title={t('hp.loraHelp')}>
+          {t('hp.loraHint')}
         </span>
       </div>
-      {on && input('r', '8 - 64 · PEFT default 8')}
-      {on && input('lora_alpha', 'often 2 r · PEFT default 8')}
-      {on && input('target_modules', 'all-linear, or e.g. q_proj, v_proj (Llama/Qwen), c_attn, c_proj, c_fc (GPT-2)')}
+      {on && input('r', t('hp.loraR'))}
+      {on && input('lora_alpha', t('hp.loraAlpha'))}
+      {on && input('target_modules', t('hp.loraTargets'))}
       {on && error && (
         <span className="error" role="alert">
           {error}
@@ -166,14 +173,15 @@ function LoraFields({ disabled }: { disabled: boolean }) {
 }
 
 export function HyperParams() {
+  const { t } = useT();
   const busy = useStore((s) => s.run.phase !== 'idle' && s.run.phase !== 'finished' && s.run.phase !== 'stopped' && s.run.phase !== 'error');
   const sftSteps = useStore((s) => s.sftSteps);
   const main = PARAM_FIELDS.filter((f) => !f.advanced && !f.custom);
   const adv = PARAM_FIELDS.filter((f) => f.advanced && !f.custom);
   return (
     <section className="panel" aria-labelledby="hp-title">
-      <h2 id="hp-title">3. Hyperparameters</h2>
-      <p className="hint">TRL's DPOConfig names. Hover a hint for what the value does.</p>
+      <h2 id="hp-title">{t('hp.title')}</h2>
+      <p className="hint">{t('hp.hint')}</p>
       <LossSelector disabled={busy} />
       <div className="fields">
         {main.map((f) => (
@@ -182,16 +190,16 @@ export function HyperParams() {
         <LoraFields disabled={busy} />
         <div className="field">
           <label htmlFor="arg-sft">
-            <code>sft_steps</code> (SFT first)
+            <code>sft_steps</code> {t('hp.sftFirst')}
           </label>
           <input id="arg-sft" type="number" min={0} step={1} value={sftSteps} disabled={busy} onChange={(e) => setSftSteps(Number(e.target.value))} aria-describedby="arg-sft-hint" />
           <span id="arg-sft-hint" className="hint">
-            0 = none · SFT on the chosen answers first; that model becomes the reference
+            {t('hp.sftHint')}
           </span>
         </div>
       </div>
       <details>
-        <summary>More options</summary>
+        <summary>{t('hp.more')}</summary>
         <div className="fields">
           {adv.map((f) => (
             <Field key={f.name} f={f} disabled={busy} />

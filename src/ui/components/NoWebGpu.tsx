@@ -1,28 +1,40 @@
 // Shown instead of the playground when WebGPU is missing or the adapter fails.
+import { Trans } from 'react-i18next';
+import { i18n, useT } from '../i18n';
+
+const code = { code: <code /> };
 export function NoWebGpu({ reason }: { reason?: string }) {
+  const { t } = useT();
   return (
     <main className="no-webgpu" role="main" aria-labelledby="no-webgpu-title">
-      <h1 id="no-webgpu-title">This page needs WebGPU</h1>
+      <h1 id="no-webgpu-title">{t('nogpu.title')}</h1>
       <p className="lead">
-        DPO Playground trains a language model on <strong>your own GPU</strong>, inside the browser, with WebGPU compute
-        shaders. Nothing is uploaded and no server trains anything, so without WebGPU there is nothing to run.
+        {t('nogpu.lead1')}
+        <strong>{t('nogpu.leadStrong')}</strong>
+        {t('nogpu.lead2')}
       </p>
       {reason && (
         <p className="error" role="alert">
-          What happened: {reason}
+          {t('nogpu.what', { reason })}
         </p>
       )}
-      <h2>Browsers that work</h2>
+      <h2>{t('nogpu.browsers')}</h2>
       <ul>
-        <li>Chrome or Edge 113 or newer on Windows, macOS and ChromeOS; on Linux and Android, Chrome 121+ (on Linux you may need <code>chrome://flags/#enable-unsafe-webgpu</code> and Vulkan drivers).</li>
-        <li>Safari 26 or newer on macOS, iOS and iPadOS.</li>
-        <li>Firefox 141 or newer on Windows (other platforms behind <code>dom.webgpu.enabled</code>).</li>
+        <li>
+          <Trans i18n={i18n} i18nKey="nogpu.chrome" components={code} />
+        </li>
+        <li>{t('nogpu.safari')}</li>
+        <li>
+          <Trans i18n={i18n} i18nKey="nogpu.firefox" components={code} />
+        </li>
       </ul>
-      <h2>If your browser is listed</h2>
+      <h2>{t('nogpu.listed')}</h2>
       <ul>
-        <li>Update the GPU driver, and check that hardware acceleration is on in the browser settings.</li>
-        <li>Open <code>chrome://gpu</code> (Chrome, Edge) and look for "WebGPU: Hardware accelerated".</li>
-        <li>Remote desktops, some virtual machines and blocklisted GPUs expose no adapter: try another machine.</li>
+        <li>{t('nogpu.driver')}</li>
+        <li>
+          <Trans i18n={i18n} i18nKey="nogpu.chromeGpu" components={code} />
+        </li>
+        <li>{t('nogpu.remote')}</li>
       </ul>
     </main>
   );

@@ -3,7 +3,9 @@
 import { useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { downsample, fmtNum, fmtTick, latest } from '../history';
-import { fmtSize, type RunRecord } from '../runs';
+import { fmtBytes, fmtDateTime } from '../format';
+import { t as tr, useT } from '../i18n';
+import { type RunRecord } from '../runs';
 import { exportSavedRun, loadStateFile, removeRun, resumeSaved, toggleCompare, useStore } from '../store';
 
 /** Bytes a saved run takes in IndexedDB: its record and its trainer state. */
@@ -11,14 +13,15 @@ export const runBytes = (r: RunRecord) => (r.recordBytes ?? 0) + (r.hasState ? r
 
 /** "Storage: 1.2 MiB used of 512.0 MiB (510.8 MiB left)", from navigator.storage.estimate. */
 export function storageLine(u: { usage: number; quota: number } | null): string {
-  if (!u) return 'This browser does not say how much storage the page may use.';
-  return `Storage: ${fmtSize(u.usage)} used of ${fmtSize(u.quota)} (${fmtSize(Math.max(0, u.quota - u.usage))} left).`;
+  if (!u) return tr('runs.storageUnknown');
+  return tr('runs.storage', { used: fmtBytes(u.usage), quota: fmtBytes(u.quota), left: fmtBytes(Math.max(0, u.quota - u.usage)) });
 }
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#7c3aed', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
 const METRICS = ['rewards/margins', 'loss', 'rewards/accuracies', 'kl/token_mean_exact', 'logps/chosen', 'logps/rejected', 'rewards/chosen', 'rewards/rejected', 'grad_norm'];
 
 export function Runs() {
+  const { t } = useT();
   const runs = useStore((s) => s.runs);
   const compare = useStore((s) => s.compare);
   const current = useStore((s) => s.run.id);
@@ -36,7 +39,7 @@ export function Runs() {
   const chosen = runs.filter((r) => compare.includes(r.id));
   return (
     <section className="panel" aria-labelledby="runs-title">
-      <h2 id="runs-title">Saved runs</h2>
+      <h2 id="runs-title">{t('runs.title')}</h2>
       <p className="muted small" data-testid="storage-use">
         {storageLine(storage)}
       </p>
@@ -47,12 +50,12 @@ export function Runs() {
       )}
       <p>
         <label>
-          Continue from a downloaded state file{' '}
+          {t('runs.loadState')}{' '}
           <input
             type="file"
             accept=".dpostate"
             disabled={busy}
-            aria-label="Load a downloaded state file"
+            aria-label={t('runs.loadStateAria')}
             onChange={(e) => {
               const f = e.target.files?.[0];
               e.target.value = '';
@@ -62,20 +65,20 @@ export function Runs() {
         </label>
       </p>
       {runs.length === 0 ? (
-        <p className="muted">Runs are saved in this browser (IndexedDB) as they train; they are listed here after a reload.</p>
+        <p className="muted">{t('runs.empty')}</p>
       ) : (
         <div className="table-wrap">
           <table className="runs" data-testid="runs">
             <thead>
               <tr>
-                <th scope="col">Compare</th>
-                <th scope="col">Run</th>
-                <th scope="col">Status</th>
-                <th scope="col">Step</th>
-                <th scope="col">Size</th>
-                <th scope="col">margin</th>
-                <th scope="col">accuracy</th>
-                <th scope="col">Actions</th>
+                <th scope="col">{t('runs.colCompare')}</th>
+                <th scope="col">{t('runs.colRun')}</th>
+                <th scope="col">{t('runs.colStatus')}</th>
+                <th scope="col">{t('runs.colStep')}</th>
+                <th scope="col">{t('runs.colSize')}</th>
+                <th scope="col">{t('runs.colMargin')}</th>
+                <th scope="col">{t('runs.colAccuracy')}</th>
+                <th scope="col">{t('runs.colActions')}</th>
               </tr>
             </thead>
             <tbody>
@@ -84,34 +87,34 @@ export function Runs() {
                 return (
                   <tr key={r.id} className={r.id === current ? 'current' : ''} data-run-id={r.id} data-status={r.status} data-step={r.step}>
                     <td>
-                      <input type="checkbox" aria-label={`Compare ${r.name}`} checked={compare.includes(r.id)} onChange={() => toggleCompare(r.id)} />
+                      <input type="checkbox" aria-label={t('runs.compareAria', { name: r.name })} checked={compare.includes(r.id)} onChange={() => toggleCompare(r.id)} />
                     </td>
                     <td>
                       {r.name}
                       <div className="muted small">
-                        {new Date(r.createdAt).toLocaleString()} · {r.dataset.label}
-                        {r.hasState ? ` · state of step ${r.stateStep ?? r.step}` : ' · no saved state'}
+                        {fmtDateTime(r.createdAt)} · {r.dataset.label}
+                        {r.hasState ? t('runs.stateOf', { step: r.stateStep ?? r.step }) : t('runs.noState')}
                       </div>
                     </td>
-                    <td>{r.id === current ? r.status : r.status === 'training' ? 'interrupted' : r.status}</td>
+                    <td data-status={r.status}>{r.id === current || r.status !== 'training' ? t(`phase.${r.status}`, { defaultValue: r.status }) : t('runs.interrupted')}</td>
                     <td>
                       {r.step} / {r.totalSteps}
                     </td>
-                    <td data-testid="run-size">{fmtSize(runBytes(r))}</td>
+                    <td data-testid="run-size">{fmtBytes(runBytes(r))}</td>
                     <td>{last('rewards/margins')}</td>
                     <td>{last('rewards/accuracies')}</td>
                     <td className="actions">
                       {r.id !== current && r.hasState && (r.stateStep ?? r.step) < r.totalSteps && r.status !== 'finished' && (
-                        <button type="button" onClick={() => void resumeSaved(r.id)} disabled={busy} aria-label={`Continue ${r.name} from step ${r.stateStep ?? r.step}`}>
-                          Continue
+                        <button type="button" onClick={() => void resumeSaved(r.id)} disabled={busy} aria-label={t('runs.continueAria', { name: r.name, step: r.stateStep ?? r.step })}>
+                          {t('runs.continue')}
                         </button>
                       )}
-                      <button type="button" className="secondary" onClick={() => exportSavedRun(r)} aria-label={`Download the metrics of ${r.name}`}>
-                        Metrics
+                      <button type="button" className="secondary" onClick={() => exportSavedRun(r)} aria-label={t('runs.metricsAria', { name: r.name })}>
+                        {t('runs.metrics')}
                       </button>
                       {confirming === r.id ? (
-                        <span className="confirm" role="group" aria-label={`Delete ${r.name}?`} data-testid="delete-confirm" onKeyDown={(e) => e.key === 'Escape' && keep(r.id)}>
-                          Delete its metrics and saved state ({fmtSize(runBytes(r))})?{' '}
+                        <span className="confirm" role="group" aria-label={t('runs.deleteAsk', { name: r.name })} data-testid="delete-confirm" onKeyDown={(e) => e.key === 'Escape' && keep(r.id)}>
+                          {t('runs.deleteWhat', { size: fmtBytes(runBytes(r)) })}{' '}
                           <button
                             type="button"
                             className="danger"
@@ -121,15 +124,15 @@ export function Runs() {
                               void removeRun(r.id);
                             }}
                           >
-                            Yes, delete
+                            {t('runs.yesDelete')}
                           </button>{' '}
                           <button type="button" className="secondary" onClick={() => keep(r.id)}>
-                            Keep
+                            {t('runs.keep')}
                           </button>
                         </span>
                       ) : (
-                        <button type="button" className="danger" autoFocus={refocus === r.id} onClick={() => setConfirming(r.id)} disabled={r.id === current && busy} aria-label={`Delete ${r.name}`}>
-                          Delete
+                        <button type="button" className="danger" autoFocus={refocus === r.id} onClick={() => setConfirming(r.id)} disabled={r.id === current && busy} aria-label={t('runs.deleteAria', { name: r.name })}>
+                          {t('runs.delete')}
                         </button>
                       )}
                     </td>
@@ -143,9 +146,9 @@ export function Runs() {
       {chosen.length > 0 && (
         <figure className="chart" aria-labelledby="compare-title" data-testid="compare-chart">
           <h3 id="compare-title">
-            Compare{' '}
+            {t('runs.compare')}{' '}
             <label>
-              metric{' '}
+              {t('runs.metric')}{' '}
               <select value={metric} onChange={(e) => setMetric(e.target.value)}>
                 {METRICS.map((m) => (
                   <option key={m}>{m}</option>
@@ -168,7 +171,7 @@ export function Runs() {
             </ResponsiveContainer>
           </div>
           <figcaption className="chart-alt">
-            {chosen.map((r) => `${r.name}: ${metric} ${fmtNum(latest(r.history, metric)?.[metric])} at step ${latest(r.history, metric)?.step ?? '-'}`).join('; ')}
+            {chosen.map((r) => t('runs.compareAlt', { name: r.name, metric, value: fmtNum(latest(r.history, metric)?.[metric]), step: latest(r.history, metric)?.step ?? '-' })).join('; ')}
           </figcaption>
         </figure>
       )}

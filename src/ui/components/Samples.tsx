@@ -1,5 +1,6 @@
 // The same prompt sampled from the reference and from the policy (same seed), side by side.
 import { useState } from 'react';
+import { useT } from '../i18n';
 import { demoSelected, sample, useStore } from '../store';
 import { RewardBadge, SentimentText, trueReward } from '../demo/SentimentText';
 
@@ -13,6 +14,7 @@ function Completion({ title, text, demo }: { title: string; text: string | null;
 }
 
 export function Samples() {
+  const { t } = useT();
   const prompts = useStore((s) => s.heldoutPrompts);
   const samples = useStore((s) => s.samples);
   const sampling = useStore((s) => s.sampling);
@@ -27,8 +29,8 @@ export function Samples() {
   const heldout = prompts.slice(0, 3);
   return (
     <section className="panel" aria-labelledby="samples-title">
-      <h2 id="samples-title">Reference vs policy</h2>
-      <p className="hint">Both models continue the same prompt with the same random seed: differences come from training only.</p>
+      <h2 id="samples-title">{t('samples.title')}</h2>
+      <p className="hint">{t('samples.hint')}</p>
       <form
         className="row"
         onSubmit={(e) => {
@@ -37,30 +39,30 @@ export function Samples() {
         }}
       >
         <label className="grow">
-          Your prompt
-          <input value={free} onChange={(e) => setFree(e.target.value)} placeholder={prompts[0] ?? 'Type the start of a text'} />
+          {t('samples.prompt')}
+          <input value={free} onChange={(e) => setFree(e.target.value)} placeholder={prompts[0] ?? t('samples.placeholder')} />
         </label>
         <label>
-          Seed
+          {t('samples.seed')}
           <input type="number" value={seed} onChange={(e) => setSeed(Math.floor(Number(e.target.value)) || 0)} style={{ width: '5em' }} />
         </label>
         <label>
-          New tokens
+          {t('samples.newTokens')}
           <input type="number" min={1} max={256} value={maxNew} onChange={(e) => setMaxNew(Math.max(1, Math.min(256, Math.floor(Number(e.target.value)) || 1)))} style={{ width: '5em' }} />
         </label>
         <label>
-          Temperature
+          {t('samples.temperature')}
           <input type="number" min={0} step={0.1} value={temperature} onChange={(e) => setTemperature(Math.max(0, Number(e.target.value)))} style={{ width: '5em' }} />
         </label>
         <button type="submit" disabled={!hasTrainer || sampling || !free.trim()}>
-          Sample
+          {t('samples.sample')}
         </button>
         <button type="button" disabled={!hasTrainer || sampling || heldout.length === 0} onClick={() => void sample(heldout, opts)}>
-          Sample {heldout.length} held-out prompts
+          {t('samples.heldout', { n: heldout.length })}
         </button>
       </form>
-      {!hasTrainer && <p className="muted">Samples need a run (at step 0 the policy equals the reference).</p>}
-      {sampling && <p className="muted">Sampling… (between two training steps)</p>}
+      {!hasTrainer && <p className="muted">{t('samples.needRun')}</p>}
+      {sampling && <p className="muted">{t('samples.sampling')}</p>}
       {error && (
         <p className="error" role="alert">
           {error}
@@ -71,15 +73,15 @@ export function Samples() {
           {samples.map((s, i) => (
             <div className="sample" key={i}>
               <p className="prompt">
-                <strong>Prompt:</strong> {s.prompt}
+                <strong>{t('samples.promptLabel')}</strong> {s.prompt}
               </p>
               <div className="side-by-side">
                 <div>
-                  <Completion title="Reference" text={s.reference} demo={demo} />
+                  <Completion title={t('samples.reference')} text={s.reference} demo={demo} />
                   <p>{s.reference === null ? <em>{s.referenceNote}</em> : demo ? <SentimentText text={s.reference} /> : s.reference}</p>
                 </div>
                 <div>
-                  <Completion title="Policy" text={s.policy} demo={demo} />
+                  <Completion title={t('samples.policy')} text={s.policy} demo={demo} />
                   <p>{demo ? <SentimentText text={s.policy} /> : s.policy}</p>
                 </div>
               </div>

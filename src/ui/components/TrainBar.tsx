@@ -1,8 +1,9 @@
 // Train / pause / resume / stop / export, the run's progress, and the notice when its state could not be
 // kept in this browser (with the state offered as a download). Leaving the page mid-run asks first.
 import { useEffect } from 'react';
-import { fmtDuration, secondsLeft } from '../history';
-import { fmtSize } from '../runs';
+import { fmtBytes, fmtDuration, fmtInt } from '../format';
+import { secondsLeft } from '../history';
+import { useT } from '../i18n';
 import { canTrain, downloadState, exportMetrics, exportRun, leaveWarning, pause, resume, stop, train, useStore } from '../store';
 import { FaultNotice } from './FaultNotice';
 
@@ -21,6 +22,7 @@ function useLeaveGuard(warning: string | null) {
 }
 
 export function TrainBar() {
+  const { t } = useT();
   const s = useStore();
   const r = s.run;
   const why = canTrain(s);
@@ -32,45 +34,46 @@ export function TrainBar() {
   return (
     <section className="panel trainbar" aria-labelledby="train-title">
       <h2 id="train-title" className="sr-only">
-        Training
+        {t('train.title')}
       </h2>
       <div className="buttons">
-        <button type="button" className="primary" onClick={() => void train()} disabled={active || why !== null} title={why ?? 'Start a new run'}>
-          {r.phase === 'idle' ? 'Train' : 'Train a new run'}
+        <button type="button" className="primary" onClick={() => void train()} disabled={active || why !== null} title={why ?? t('train.start')}>
+          {r.phase === 'idle' ? t('train.train') : t('train.trainNew')}
         </button>
         {r.phase === 'paused' ? (
           <button type="button" onClick={() => void resume()}>
-            Resume
+            {t('train.resume')}
           </button>
         ) : (
           <button type="button" onClick={pause} disabled={!(r.phase === 'training' || r.phase === 'starting')}>
-            Pause
+            {t('train.pause')}
           </button>
         )}
         <button type="button" onClick={stop} disabled={!(active || r.phase === 'paused')}>
-          Stop
+          {t('train.stop')}
         </button>
-        <button type="button" onClick={() => void exportRun()} disabled={!hasRun || s.exporting || (r.phase === 'error' && s.fault?.savedStep == null)} title="Hugging Face folder, TRL script, pairs and metrics in a zip">
-          {s.exporting ? 'Exporting…' : 'Export model + script'}
+        <button type="button" onClick={() => void exportRun()} disabled={!hasRun || s.exporting || (r.phase === 'error' && s.fault?.savedStep == null)} title={t('train.exportTitle')}>
+          {s.exporting ? t('train.exporting') : t('train.export')}
         </button>
         <button type="button" className="secondary" onClick={() => exportMetrics('csv')} disabled={!s.history.length}>
-          Metrics CSV
+          {t('train.csv')}
         </button>
         <button type="button" className="secondary" onClick={() => exportMetrics('jsonl')} disabled={!s.history.length}>
-          Metrics JSONL
+          {t('train.jsonl')}
         </button>
       </div>
       {why && r.phase === 'idle' && <p className="hint">{why}</p>}
       <div className="progress-line" aria-live="polite">
-        <progress max={100} value={pct} aria-label="Training progress" />
-        <span data-testid="run-phase" className={`phase ${r.phase}`}>
-          {r.phase}
+        <progress max={100} value={pct} aria-label={t('train.progress')} />
+        <span data-testid="run-phase" data-phase={r.phase} className={`phase ${r.phase}`}>
+          {t(`phase.${r.phase}`)}
         </span>
         <span data-testid="run-step">
-          {r.trainPhase === 'sft' && active ? 'SFT ' : ''}step {r.step} / {r.totalSteps || '?'}
+          {r.trainPhase === 'sft' && active ? t('train.sft') : ''}
+          {t('train.step', { step: r.step, total: r.totalSteps || '?' })}
         </span>
-        <span>{r.tokensPerSec ? `${Math.round(r.tokensPerSec).toLocaleString('en-US')} tokens/s` : ''}</span>
-        <span>{active && left !== null ? `${fmtDuration(left)} left` : ''}</span>
+        <span>{r.tokensPerSec ? t('train.tokensPerSec', { n: fmtInt(Math.round(r.tokensPerSec)) }) : ''}</span>
+        <span>{active && left !== null ? t('train.left', { time: fmtDuration(left) }) : ''}</span>
       </div>
       <p className="status" role="status" data-testid="status-line">
         {s.statusLine}
@@ -85,7 +88,8 @@ export function TrainBar() {
         <div className="error storage-notice" role="alert" data-testid="storage-notice">
           <p>{s.unsaved.message}</p>
           <button type="button" onClick={() => void downloadState()}>
-            Download the state{s.unsaved.bytes ? ` (${fmtSize(s.unsaved.bytes)})` : ''}
+            {t('train.downloadState')}
+            {s.unsaved.bytes ? ` (${fmtBytes(s.unsaved.bytes)})` : ''}
           </button>
         </div>
       )}
