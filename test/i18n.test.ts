@@ -1,0 +1,118 @@
+// The page's two languages: every key the page uses (t('...'), i18nKey="...", and the keys built from
+// params.ts, the run phases, the error codes and the diagnosis rules) has an English and a Korean entry,
+// both languages have the same keys and the same {{placeholders}}, and the page renders in Korean.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createElement } from 'react';
+import { renderToString } from 'react-dom/server';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DPO_LOSS_KINDS } from '../src/gpu/reference/dpo_loss';
+import { HyperParams } from '../src/ui/components/HyperParams';
+import { TrainBar } from '../src/ui/components/TrainBar';
+import { fmtBytes, fmtDuration, fmtInt } from '../src/ui/format';
+import { detectLanguage, i18n, setLanguage } from '../src/ui/i18n';
+import { en } from '../src/ui/i18n/en';
+import { ko } from '../src/ui/i18n/ko';
+import { PARAM_FIELDS } from '../src/ui/params';
+
+const root = join(__dirname, '..', 'src', 'ui');
+const files = (dir: string): string[] =>
+  readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : /\.tsx?$/.test(f) ? [p] : [];
+  });
+
+/** Literal keys used in the page's source: t('k'), tr('k'), t("k"), i18nKey="k". */
+function usedKeys(): Map<string, string> {
+  const keys = new Map<string, string>();
+  const re = /\b(?:t|tr)\(\s*(['"])([A-Za-z0-9_.\-/]+)\1|i18nKey=(['"])([A-Za-z0-9_.\-/]+)\3/g;
+  for (const f of files(root)) {
+    const src = readFileSync(f, 'utf8');
+    for (const m of src.matchAll(re)) keys.set(m[2] ?? m[4], f.slice(root.length + 1));
+  }
+  return keys;
+}
+
+const placeholders = (s: string) => [...s.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]).sort();
+const PHASES = ['idle', 'starting', 'training', 'pausing', 'paused', 'stopped', 'finished', 'error'];
+
+afterAll(() => {
+  void i18n.changeLanguage('en');
+});
+
+describe('i18n resources', () => {
+  it('every key used in src/ui has an English and a Korean entry', () => {
+    const used = usedKeys();
+    expect(used.size).toBeGreaterThan(90);
+    const missing = [...used].filter(([k]) => !(k in en) || !(k in ko)).map(([k, f]) => `${k} (${f}: ${k in en ? '' : 'en '}${k in ko ? '' : 'ko'})`);
+    expect(missing).toEqual([]);
+    console.log(`${used.size} literal keys used in src/ui; ${Object.keys(en).length} keys in en and ko`);
+  });
+
+  it('the keys built at run time exist: hyperparameters, loss kinds, run phases', () => {
+    const built = [
+      ...PARAM_FIELDS.flatMap((f) => [`param.${f.name}.hint`, `param.${f.name}.help`]),
+      ...DPO_LOSS_KINDS.map((k) => `loss.${k}.what`),
+      ...PHASES.map((p) => `phase.${p}`),
+    ];
+    expect(built.filter((k) => !(k in en) || !(k in ko))).toEqual([]);
+  });
+
+  it('English and Korean have the same keys, non-empty values and the same placeholders', () => {
+    expect(Object.keys(ko).filter((k) => !(k in en))).toEqual([]);
+    expect(Object.keys(en).filter((k) => !(k in ko))).toEqual([]);
+    expect(Object.entries({ ...en, ...ko }).filter(([, v]) => !v.trim())).toEqual([]);
+    const differ = Object.keys(en).filter((k) => placeholders(en[k]).join() !== placeholders(ko[k]).join());
+    expect(differ).toEqual([]);
+  });
+
+  it('Korean entries are Korean (Hangul) except names kept as in TRL and numbers', () => {
+    const hangul = /[\uac00-\ud7a3]/;
+    // without Hangul only when the English is the same (a range, a TRL name) or it has no words at all
+    const notKorean = Object.entries(ko).filter(([k, v]) => !hangul.test(v) && v !== en[k] && /[A-Za-z]{3,}/.test(v.replace(/\{\{\w+\}\}/g, '')));
+    expect(notKorean).toEqual([]);
+    const share = Object.values(ko).filter((v) => hangul.test(v)).length / Object.keys(ko).length;
+    expect(share).toBeGreaterThan(0.75);
+  });
+});
+
+describe('language choice and formats', () => {
+  it('follows the saved choice, else the browser languages, else English', () => {
+    expect(detectLanguage(null, ['ko-KR', 'en-US'])).toBe('ko');
+    expect(detectLanguage(null, ['fr-FR', 'ko'])).toBe('ko');
+    expect(detectLanguage('en', ['ko-KR'])).toBe('en');
+    expect(detectLanguage(null, ['fr-FR', 'de'])).toBe('en');
+    expect(detectLanguage(null, [])).toBe('en');
+  });
+
+  it('numbers, sizes and durations follow the active locale', async () => {
+    await i18n.changeLanguage('en');
+    expect([fmtInt(12345), fmtBytes(3.5 * 2 ** 20), fmtDuration(75), fmtDuration(3900)]).toEqual(['12,345', '3.5 MiB', '1 min 15 sec', '1 hr 5 min']);
+    await i18n.changeLanguage('ko');
+    expect([fmtInt(12345), fmtBytes(3.5 * 2 ** 20), fmtDuration(75), fmtDuration(3900)]).toEqual(['12,345', '3.5 MiB', '1분 15초', '1시간 5분']);
+  });
+});
+
+describe('the page in ko-KR', () => {
+  const text = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/<!-- -->/g, '').replace(/\s+/g, ' ');
+
+  it('renders Korean, and English after the switch', () => {
+    setLanguage('ko');
+    expect(i18n.language).toBe('ko');
+    const bar = text(renderToString(createElement(TrainBar)));
+    expect(bar).toContain('학습 시작');
+    expect(bar).toContain('모델 + 스크립트 내보내기');
+    expect(bar).toContain('스텝 0 / ?');
+    const hp = text(renderToString(createElement(HyperParams)));
+    expect(hp).toContain('하이퍼파라미터');
+    expect(hp).toContain('TRL 기본값');
+    expect(hp).toContain('beta'); // TRL's names stay
+    expect(hp).toContain('선택된 응답');
+    setLanguage('en');
+    expect(i18n.language).toBe('en');
+    const barEn = text(renderToString(createElement(TrainBar)));
+    expect(barEn).toContain('Train');
+    expect(barEn).toContain('Export model + script');
+    expect(barEn).not.toContain('학습');
+  });
+});
