@@ -34,7 +34,8 @@ export function OneUpdate({ pair, prev, step, kind, beta, labelSmoothing, weight
           {rows.map((r) => (
             <tr key={r.key} data-key={r.key}>
               <th scope="row">
-                <Tex tex={r.tex} />
+                <span className="sr-only">{r.label}</span>
+                <Tex tex={r.tex} hidden />
               </th>
               <td>{fmtNum(r.before)}</td>
               <td>{fmtNum(r.after)}</td>

@@ -52,6 +52,8 @@ function Row({ which, row, ratios, pieces, seq, scale }: { which: 'chosen' | 're
             tabIndex={i === active ? 0 : -1}
             style={{ background: tokenColor(ratios[i], scale) }}
             data-ratio={ratios[i]}
+            data-policy={row.policy[i]}
+            data-reference={row.reference ? row.reference[i] : 0}
             title={detail(i)}
             aria-label={detail(i)}
             onMouseEnter={() => setShown(i)}

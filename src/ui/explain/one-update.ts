@@ -10,8 +10,9 @@ const PAIR_ONLY = /^(sigmoid|cdpo|robust|hinge|ipo|exo_pair|nca_pair|bco_pair|sp
 
 export interface UpdateRow {
   key: string;
-  /** TeX of the quantity's name. */
+  /** TeX of the quantity's name, and the same in words (for screen readers and table headers). */
   tex: string;
+  label: string;
   before: number;
   after: number;
 }
@@ -47,13 +48,13 @@ export function updateRows(before: PairRecord, after: PairRecord, lossType: stri
   const b = pairNumbers(before, lossType, beta, labelSmoothing, weights);
   const a = pairNumbers(after, lossType, beta, labelSmoothing, weights);
   return [
-    { key: 'policyChosen', tex: '\\log\\pi_\\theta(y_w\\mid x)', before: before.policyChosen, after: after.policyChosen },
-    { key: 'policyRejected', tex: '\\log\\pi_\\theta(y_l\\mid x)', before: before.policyRejected, after: after.policyRejected },
-    { key: 'referenceChosen', tex: '\\log\\pi_{\\text{ref}}(y_w\\mid x)', before: before.referenceChosen, after: after.referenceChosen },
-    { key: 'referenceRejected', tex: '\\log\\pi_{\\text{ref}}(y_l\\mid x)', before: before.referenceRejected, after: after.referenceRejected },
-    { key: 'h', tex: 'h', before: b.h, after: a.h },
-    { key: 'betaH', tex: '\\beta h', before: b.betaH, after: a.betaH },
-    { key: 'loss', tex: '\\ell', before: b.loss, after: a.loss },
-    { key: 'weight', tex: 'w = -\\tfrac{1}{\\beta}\\,\\partial\\ell/\\partial h', before: b.weight, after: a.weight },
+    { key: 'policyChosen', label: 'log pi(y_w)', tex: '\\log\\pi_\\theta(y_w\\mid x)', before: before.policyChosen, after: after.policyChosen },
+    { key: 'policyRejected', label: 'log pi(y_l)', tex: '\\log\\pi_\\theta(y_l\\mid x)', before: before.policyRejected, after: after.policyRejected },
+    { key: 'referenceChosen', label: 'log pi_ref(y_w)', tex: '\\log\\pi_{\\text{ref}}(y_w\\mid x)', before: before.referenceChosen, after: after.referenceChosen },
+    { key: 'referenceRejected', label: 'log pi_ref(y_l)', tex: '\\log\\pi_{\\text{ref}}(y_l\\mid x)', before: before.referenceRejected, after: after.referenceRejected },
+    { key: 'h', label: 'h', tex: 'h', before: b.h, after: a.h },
+    { key: 'betaH', label: 'beta h', tex: '\\beta h', before: b.betaH, after: a.betaH },
+    { key: 'loss', label: 'loss', tex: '\\ell', before: b.loss, after: a.loss },
+    { key: 'weight', label: 'gradient weight w', tex: 'w = -\\tfrac{1}{\\beta}\\,\\partial\\ell/\\partial h', before: b.weight, after: a.weight },
   ];
 }
