@@ -24,7 +24,9 @@ export function shownPiece(piece: string | undefined, id: number): string {
 }
 
 function Row({ which, row, ratios, pieces, seq, scale }: { which: 'chosen' | 'rejected'; row: TokenRow; ratios: number[]; pieces: Record<number, string>; seq: number; scale: number }) {
-  const [active, setActive] = useState(0);
+  const [activeRaw, setActive] = useState(0);
+  // a new eval (or another pair) may have fewer tokens: keep exactly one tab stop
+  const active = Math.max(0, Math.min(activeRaw, ratios.length - 1));
   const [shown, setShown] = useState<number | null>(null);
   const sum = ratios.reduce((a, x) => a + x, 0);
   const label = which === 'chosen' ? 'Chosen' : 'Rejected';
