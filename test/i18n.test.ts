@@ -7,6 +7,7 @@ import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DPO_LOSS_KINDS } from '../src/gpu/reference/dpo_loss';
+import { CHARTS } from '../src/ui/components/Charts';
 import { HyperParams } from '../src/ui/components/HyperParams';
 import { TrainBar } from '../src/ui/components/TrainBar';
 import { fmtBytes, fmtDuration, fmtInt } from '../src/ui/format';
@@ -26,7 +27,7 @@ const files = (dir: string): string[] =>
 function usedKeys(): Map<string, string> {
   const keys = new Map<string, string>();
   const re = /\b(?:t|tr)\(\s*(['"])([A-Za-z0-9_.\-/]+)\1|i18nKey=(['"])([A-Za-z0-9_.\-/]+)\3/g;
-  for (const f of files(root)) {
+  for (const f of files(root).filter((f) => !/i18n[\\/](en|ko)\.ts$/.test(f))) {
     const src = readFileSync(f, 'utf8');
     for (const m of src.matchAll(re)) keys.set(m[2] ?? m[4], f.slice(root.length + 1));
   }
@@ -34,6 +35,15 @@ function usedKeys(): Map<string, string> {
 }
 
 const placeholders = (s: string) => [...s.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]).sort();
+/** Korean-only keys: their English is the engine's own sentence (the diagnosis rules of src/dpo/diagnosis.ts). */
+const KO_ONLY = /^diag\.rule\./;
+
+/** Each diagnosis rule's id and how many 'Try' sentences it has, read from its source. */
+function diagnosisRules(): { rule: string; tries: number }[] {
+  const src = readFileSync(join(__dirname, '..', 'src', 'dpo', 'diagnosis.ts'), 'utf8');
+  return [...src.matchAll(/rule: '([\w-]+)',[\s\S]*?tryThis: \[(.*)\],?\n/g)].map((m) => ({ rule: m[1], tries: [...m[2].matchAll(/'(?:[^'\\]|\\.)*'/g)].length }));
+}
+
 const PHASES = ['idle', 'starting', 'training', 'pausing', 'paused', 'stopped', 'finished', 'error'];
 
 afterAll(() => {
@@ -54,12 +64,21 @@ describe('i18n resources', () => {
       ...PARAM_FIELDS.flatMap((f) => [`param.${f.name}.hint`, `param.${f.name}.help`]),
       ...DPO_LOSS_KINDS.map((k) => `loss.${k}.what`),
       ...PHASES.map((p) => `phase.${p}`),
+      ...CHARTS.flatMap((c) => [`chart.${c.id}.title`, `chart.${c.id}.explain`, ...c.series.filter((s) => !s.label.includes('_') && s.label !== 'loss').map((s) => `chart.label.${s.label}`)]),
+      ...['alarm', 'warning', 'note'].map((s) => `diag.severity.${s}`),
+      ...['loss', 'rewards', 'margins', 'accuracies', 'logps', 'kl', 'optim', 'dataset', 'frontier'].map((c) => `diag.chart.${c}`),
     ];
     expect(built.filter((k) => !(k in en) || !(k in ko))).toEqual([]);
+    // every diagnosis rule's title, why and each 'Try' line has its Korean sentence
+    const rules = diagnosisRules();
+    expect(rules.length).toBeGreaterThanOrEqual(9);
+    const ruleKeys = rules.flatMap(({ rule, tries }) => [`diag.rule.${rule}.title`, `diag.rule.${rule}.why`, ...Array.from({ length: tries }, (_, i) => `diag.rule.${rule}.try.${i}`)]);
+    expect(ruleKeys.filter((k) => !(k in ko))).toEqual([]);
+    expect(Object.keys(ko).filter((k) => KO_ONLY.test(k) && !ruleKeys.includes(k))).toEqual([]);
   });
 
   it('English and Korean have the same keys, non-empty values and the same placeholders', () => {
-    expect(Object.keys(ko).filter((k) => !(k in en))).toEqual([]);
+    expect(Object.keys(ko).filter((k) => !(k in en) && !KO_ONLY.test(k))).toEqual([]);
     expect(Object.keys(en).filter((k) => !(k in ko))).toEqual([]);
     expect(Object.entries({ ...en, ...ko }).filter(([, v]) => !v.trim())).toEqual([]);
     const differ = Object.keys(en).filter((k) => placeholders(en[k]).join() !== placeholders(ko[k]).join());

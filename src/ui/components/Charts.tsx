@@ -4,6 +4,7 @@ import { memo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LogRecord } from '../../dpo/trainer';
 import { countPoints, downsample, fmtNum, fmtTick, latest } from '../history';
+import { useT } from '../i18n';
 import { useStore } from '../store';
 import { LossStartExplain } from '../demo/DpoCurves';
 
@@ -57,26 +58,32 @@ export const CHARTS: ChartSpec[] = [
 
 const MAX_POINTS = 400;
 
-function altText(spec: ChartSpec, history: readonly LogRecord[], evalHistory: readonly LogRecord[]): string {
+type T = ReturnType<typeof useT>['t'];
+
+/** The series' legend name in the page's language (TRL's metric names stay). */
+const labelOf = (t: T, s: Series) => t(`chart.label.${s.label}`, { defaultValue: s.label });
+
+function altText(t: T, spec: ChartSpec, history: readonly LogRecord[], evalHistory: readonly LogRecord[]): string {
   const parts: string[] = [];
   for (const s of spec.series) {
     const r = latest(history, s.key);
-    parts.push(r ? `${s.key} ${fmtNum(r[s.key])} at step ${r.step}` : `${s.key}: no value yet`);
+    parts.push(r ? t('chart.altValue', { key: s.key, value: fmtNum(r[s.key]), step: r.step }) : t('chart.altNone', { key: s.key }));
     const e = latest(evalHistory, `eval_${s.key}`);
-    if (e) parts.push(`eval_${s.key} ${fmtNum(e[`eval_${s.key}`])} at step ${e.step}`);
+    if (e) parts.push(t('chart.altValue', { key: `eval_${s.key}`, value: fmtNum(e[`eval_${s.key}`]), step: e.step }));
   }
   const n = countPoints(history, spec.series.map((s) => s.key));
-  return `${parts.join('; ')} (${n} points).`;
+  return t('chart.altAll', { parts: parts.join('; '), n });
 }
 
 export const MetricChart = memo(function MetricChart({ spec, history, evalHistory }: { spec: ChartSpec; history: LogRecord[]; evalHistory: LogRecord[] }) {
+  const { t } = useT();
   const data = downsample(history, MAX_POINTS);
   const n = countPoints(history, spec.series.map((s) => s.key));
   const hasRight = spec.series.some((s) => s.axis === 'right');
   const titleId = `chart-${spec.id}-title`;
   return (
     <figure className="chart" id={`chart-${spec.id}`} tabIndex={-1} data-testid={`chart-${spec.id}`} aria-labelledby={titleId}>
-      <h3 id={titleId}>{spec.title}</h3>
+      <h3 id={titleId}>{t(`chart.${spec.id}.title`, { defaultValue: spec.title })}</h3>
       <div className="chart-area" aria-hidden="true">
         <ResponsiveContainer width="100%" height={190}>
           <LineChart margin={{ top: 6, right: hasRight ? 4 : 12, bottom: 0, left: 0 }}>
@@ -84,10 +91,10 @@ export const MetricChart = memo(function MetricChart({ spec, history, evalHistor
             <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tick={{ fontSize: 11 }} allowDuplicatedCategory={false} />
             <YAxis yAxisId="left" tick={{ fontSize: 11 }} width={52} domain={['auto', 'auto']} tickFormatter={fmtTick} />
             {hasRight && <YAxis yAxisId="right" orientation="right" tick={{ fontSize: 11 }} width={56} tickFormatter={(v: number) => v.toExponential(0)} />}
-            <Tooltip formatter={(v) => fmtNum(Number(v))} labelFormatter={(l) => `step ${l}`} isAnimationActive={false} />
+            <Tooltip formatter={(v) => fmtNum(Number(v))} labelFormatter={(l) => t('chart.step', { step: l })} isAnimationActive={false} />
             {spec.series.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}
             {spec.series.map((s) => (
-              <Line key={s.key} data={data} yAxisId={s.axis ?? 'left'} dataKey={s.key} name={s.label} stroke={s.color} dot={data.length < 30} strokeWidth={2} isAnimationActive={false} connectNulls />
+              <Line key={s.key} data={data} yAxisId={s.axis ?? 'left'} dataKey={s.key} name={labelOf(t, s)} stroke={s.color} dot={data.length < 30} strokeWidth={2} isAnimationActive={false} connectNulls />
             ))}
             {spec.series
               .filter((s) => evalHistory.some((e) => e[`eval_${s.key}`] !== undefined))
@@ -97,7 +104,7 @@ export const MetricChart = memo(function MetricChart({ spec, history, evalHistor
                   data={evalHistory}
                   yAxisId={s.axis ?? 'left'}
                   dataKey={`eval_${s.key}`}
-                  name={`eval ${s.label}`}
+                  name={t('chart.evalLabel', { label: labelOf(t, s) })}
                   stroke={s.color}
                   strokeDasharray="5 4"
                   dot={{ r: 3 }}
@@ -110,9 +117,9 @@ export const MetricChart = memo(function MetricChart({ spec, history, evalHistor
       </div>
       <figcaption>
         {/* the loss chart says where the run's loss starts, for its loss type (not always log 2) */}
-        <span className="explain">{spec.id === 'loss' ? <LossStartExplain /> : spec.explain}</span>
+        <span className="explain">{spec.id === 'loss' ? <LossStartExplain /> : t(`chart.${spec.id}.explain`, { defaultValue: spec.explain })}</span>
         <span className="chart-alt" data-testid={`chart-${spec.id}-alt`} data-points={n}>
-          Latest: {altText(spec, history, evalHistory)}
+          {t('chart.latest', { text: altText(t, spec, history, evalHistory) })}
         </span>
       </figcaption>
     </figure>
@@ -120,12 +127,13 @@ export const MetricChart = memo(function MetricChart({ spec, history, evalHistor
 });
 
 export function Charts() {
+  const { t } = useT();
   const history = useStore((s) => s.history);
   const evalHistory = useStore((s) => s.evalHistory);
   return (
     <section className="panel" aria-labelledby="charts-title">
-      <h2 id="charts-title">Live metrics</h2>
-      {history.length === 0 && <p className="hint">Press Train: the metrics of every step appear here (TRL's names, so you can compare with TRL logs).</p>}
+      <h2 id="charts-title">{t('chart.title')}</h2>
+      {history.length === 0 && <p className="hint">{t('chart.empty')}</p>}
       <div className="charts">
         {CHARTS.map((c) => (
           <MetricChart key={c.id} spec={c} history={history} evalHistory={evalHistory} />

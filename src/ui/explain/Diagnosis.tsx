@@ -2,6 +2,7 @@
 // the chart it points at (the link scrolls there and moves the keyboard focus onto the chart).
 import { useMemo } from 'react';
 import { diagnose, type Diagnosis as Finding } from '../../dpo/diagnosis';
+import { useT } from '../i18n';
 import { useStore } from '../store';
 import { anchorOf, diagnosisInput, focusTarget } from './diagnosis-input';
 
@@ -19,13 +20,17 @@ const CHART_NAME: Record<string, string> = {
 
 const SEVERITY_NAME = { alarm: 'Alarm', warning: 'Watch', note: 'Known behaviour' } as const;
 
+/** A rule's sentence in the page's language: diag.rule.<rule>.<part> in ko.ts; English is the engine's own. */
+const ruleText = (t: ReturnType<typeof useT>['t'], rule: string, part: string, english: string) => t(`diag.rule.${rule}.${part}`, { defaultValue: english });
+
 export function FindingView({ d }: { d: Finding }) {
+  const { t } = useT();
   return (
     <li className={`finding ${d.severity}`} data-testid={`diagnosis-${d.rule}`} data-rule={d.rule} data-severity={d.severity}>
       <h3>
-        <span className="badge">{SEVERITY_NAME[d.severity]}</span> {d.title}
+        <span className="badge">{t(`diag.severity.${d.severity}`, { defaultValue: SEVERITY_NAME[d.severity] })}</span> {ruleText(t, d.rule, 'title', d.title)}
       </h3>
-      <ul className="evidence" aria-label="Evidence">
+      <ul className="evidence" aria-label={t('diag.evidence')}>
         {d.evidence.map((e, i) => (
           <li key={i}>
             <a
@@ -35,22 +40,22 @@ export function FindingView({ d }: { d: Finding }) {
                 focusTarget(anchorOf(e.chart));
               }}
             >
-              {CHART_NAME[e.chart] ?? e.chart}
-              {e.steps ? `, ${e.steps[0] === e.steps[1] ? `step ${e.steps[0]}` : `steps ${e.steps[0]}-${e.steps[1]}`}` : ''}
+              {t(`diag.chart.${e.chart}`, { defaultValue: CHART_NAME[e.chart] ?? e.chart })}
+              {e.steps ? `, ${e.steps[0] === e.steps[1] ? t('diag.step', { step: e.steps[0] }) : t('diag.steps', { from: e.steps[0], to: e.steps[1] })}` : ''}
             </a>
             : {e.text}
           </li>
         ))}
       </ul>
       <p>
-        <strong>Why:</strong> {d.why}
+        <strong>{t('diag.why')}</strong> {ruleText(t, d.rule, 'why', d.why)}
       </p>
       <p className="try">
-        <strong>Try:</strong>
+        <strong>{t('diag.try')}</strong>
       </p>
       <ul className="try-list">
-        {d.tryThis.map((t) => (
-          <li key={t}>{t}</li>
+        {d.tryThis.map((x, i) => (
+          <li key={x}>{ruleText(t, d.rule, `try.${i}`, x)}</li>
         ))}
       </ul>
     </li>
@@ -58,6 +63,7 @@ export function FindingView({ d }: { d: Finding }) {
 }
 
 export function Diagnosis() {
+  const { t } = useT();
   const history = useStore((s) => s.history);
   const evalHistory = useStore((s) => s.evalHistory);
   const args = useStore((s) => s.args);
@@ -69,13 +75,15 @@ export function Diagnosis() {
   const alarms = findings.filter((d) => d.severity !== 'note').length;
   return (
     <section className="panel diagnosis" aria-labelledby="diagnosis-title" data-testid="diagnosis" data-count={findings.length} data-alarms={alarms}>
-      <h2 id="diagnosis-title">Diagnosis</h2>
+      <h2 id="diagnosis-title">{t('diag.title')}</h2>
       <div aria-live="polite">
         {alarms === 0 && (
           <p className="muted" data-testid="diagnosis-none">
             {steps === 0 && !info
-              ? 'Load pairs and train: known DPO behaviours (no learning, over-optimisation, likelihood displacement, a length shortcut...) are named here when the curves show them.'
-              : `No alarm${steps ? ` after ${steps} steps` : ''}: nothing known to be wrong shows in these curves or this dataset.`}
+              ? t('diag.empty')
+              : steps
+                ? t('diag.noAlarmAfter', { steps })
+                : t('diag.noAlarm')}
           </p>
         )}
         {findings.length > 0 && (
