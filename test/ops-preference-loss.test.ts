@@ -98,7 +98,7 @@ describe('fused CPO / SimPO / ORPO / KTO loss', () => {
           rewards: gpu.upload(new Float32Array(2 * N).fill(NaN)),
           dlogp: gpu.upload(new Float32Array(2 * N).fill(NaN)),
           dnll: gpu.upload(new Float32Array(N).fill(NaN)),
-          stats: gpu.upload(new Float32Array(2).fill(NaN)),
+          stats: gpu.upload(new Float32Array(3).fill(NaN)),
         };
         preferenceLoss(gpu, tin, tout, o);
         const [losses, rewards, dlogp, dnll, stats] = await gpu.read(tout.losses, tout.rewards, tout.dlogp, tout.dnll, tout.stats);
@@ -114,6 +114,7 @@ describe('fused CPO / SimPO / ORPO / KTO loss', () => {
         for (let i = 0; i < N; i++) expect(Math.abs(dnll[i] - want.dnll[i])).toBeLessThan(1e-8);
         expect(near(stats[0], want.stats[0], 3e-5), `${kind} stats0 ${stats[0]} vs ${want.stats[0]}`).toBe(true);
         expect(near(stats[1], want.stats[1], 3e-5), `${kind} stats1`).toBe(true);
+        expect(near(stats[2], want.stats[2], 3e-5), `${kind} nll`).toBe(true);
       }
     }
   }, 120_000);

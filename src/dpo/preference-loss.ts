@@ -19,7 +19,7 @@ const KIND_ID: Record<PreferenceKind, number> = { cpo_sigmoid: 0, cpo_hinge: 1, 
 /**
  * inp.policy, inp.lengths: [2N]; inp.reference [2N] (KTO); inp.nll [N] the chosen rows' sums over the NLL's
  * tokens (CPO with cpo_alpha != 0, ORPO); inp.labels [N] (KTO, 1 desirable).
- * out.losses [N], out.rewards [2N], out.dlogp [2N], out.dnll [N], out.stats [2] (see the reference).
+ * out.losses [N], out.rewards [2N], out.dlogp [2N], out.dnll [N], out.stats [3] (see the reference).
  */
 export function preferenceLoss(
   gpu: Gpu,
@@ -42,7 +42,7 @@ export function preferenceLoss(
   needElems(op, 'rewards', out.rewards, 2 * N);
   needElems(op, 'dlogp', out.dlogp, 2 * N);
   needElems(op, 'dnll', out.dnll, N);
-  needElems(op, 'stats', out.stats, 2);
+  needElems(op, 'stats', out.stats, 3);
   const ins = [inp.policy, inp.reference, inp.lengths, inp.nll, inp.labels].filter((t): t is Tensor => !!t);
   const outs = [out.losses, out.rewards, out.dlogp, out.dnll, out.stats];
   needNoAlias(op, outs, [...ins, ...outs]);

@@ -19,8 +19,13 @@ import { lrLambda, warmupSteps, type LrSchedulerType } from './schedule';
 import { dpoMicroStep, sftMicroStep, type MicroStepResult, type ReferenceSource } from './step';
 import { add, scale } from '../gpu/ops/elementwise';
 import type { FDivergence } from './loss';
+import { ktoExamples, type KtoExample } from './kto-data';
+import { preferenceMetrics } from './preference-metrics';
+import { preferenceMicroStep, type PreferenceStepResult } from './preference-step';
+import { PREFERENCE_ARG_DEFAULTS, preferenceKind, trainerNeedsReference, trainerOf, validatePreferenceArgs, type PreferenceArgs } from './preference-trainer';
 
-export interface TrainerArgs {
+/** TrainerArgs also holds the trainer choice beside DPO (trainer, cpo_alpha, simpo_gamma, desirable/undesirable_weight). */
+export interface TrainerArgs extends PreferenceArgs {
   /** 'dpo' (preference optimisation) or 'sft' (NLL on the chosen completions, to make a reference). */
   mode: 'dpo' | 'sft';
   beta: number;
@@ -122,6 +127,7 @@ export const defaultTrainerArgs: TrainerArgs = {
   truncation_mode: 'keep_start',
   lora: null,
   gradient_checkpointing: false,
+  ...PREFERENCE_ARG_DEFAULTS,
 };
 
 export class TrainerConfigError extends Error {
@@ -139,7 +145,9 @@ export function validateArgs(a: TrainerArgs): void {
   };
   if (!(a.beta > 0)) bad(`beta must be positive (got ${a.beta}); the DPO paper and TRL use 0.1 to 0.5.`);
   if (!(a.learning_rate >= 0)) bad(`learning_rate must be >= 0 (got ${a.learning_rate}).`);
-  validateLossArgs(a, bad);
+  // DPO's loss options, or those of CPO / ORPO / KTO (src/dpo/preference-trainer.ts)
+  if (trainerOf(a) === 'dpo') validateLossArgs(a, bad);
+  else validatePreferenceArgs(a, bad);
   for (const k of ['per_device_train_batch_size', 'per_device_eval_batch_size', 'gradient_accumulation_steps'] as const) {
     if (!Number.isInteger(a[k]) || a[k] < 1) bad(`${k} must be a positive integer (got ${a[k]}).`);
   }
@@ -239,7 +247,7 @@ export class DpoTrainer {
     this.params = createParams(gpu, this.cfg, fromHf(this.cfg, init.policy));
     this.policy = new Transformer(gpu, this.cfg, this.params);
     this.policy.gradientCheckpointing = this.args.gradient_checkpointing;
-    const needsRef = this.args.mode === 'dpo' && !this.args.reference_free;
+    const needsRef = this.args.mode === 'dpo' && trainerNeedsReference(this.args);
     const a = this.args;
     if (a.lora) {
       if (init.reference) throw new TrainerConfigError('With LoRA the reference is the loaded model with its adapters off; a separate reference model cannot be given (TRL refuses both too).');
@@ -261,7 +269,15 @@ export class DpoTrainer {
   }
 
   static async create(gpu: Gpu, init: TrainerInit): Promise<DpoTrainer> {
-    const t = new DpoTrainer(gpu, init);
+    // KTO trains on unpaired examples, each with its KL completion (TRL's unpair_preference_dataset + KL rotation)
+    const a0 = { ...defaultTrainerArgs, ...init.args };
+    const kto = trainerOf(a0) === 'kto' && a0.mode === 'dpo';
+    const t = new DpoTrainer(
+      gpu,
+      kto
+        ? { ...init, train: ktoExamples(init.train, a0.per_device_train_batch_size), eval: init.eval && ktoExamples(init.eval, a0.per_device_eval_batch_size) }
+        : init,
+    );
     if (t.args.precompute_ref_log_probs && (t.reference || t.loraRef)) {
       try {
         await t.precomputeReference();
@@ -292,7 +308,8 @@ export class DpoTrainer {
 
   private epochOrder(): number[] {
     const n = this.init.train.length;
-    return this.args.shuffle ? this.rng.permutation(n) : Array.from({ length: n }, (_, i) => i);
+    // KTO keeps dataset order (TRL's train_sampling_strategy "sequential"): its KL completions are paired within batches
+    return this.args.shuffle && trainerOf(this.args) !== 'kto' ? this.rng.permutation(n) : Array.from({ length: n }, (_, i) => i);
   }
 
   /** TRL's collator: prompt+completion, truncated to max_length per sequence, right-padded. */
@@ -381,6 +398,8 @@ export class DpoTrainer {
     const accum = a.gradient_accumulation_steps;
     const bs = a.per_device_train_batch_size;
     let window: MicroStepResult[] = [];
+    let prefWindow: PreferenceStepResult[] = [];
+    const pref = trainerOf(a) !== 'dpo';
     let sftWindow = { logpSum: 0, tokens: 0 };
     let windowTokens = 0;
     let windowStart = performance.now();
@@ -416,6 +435,15 @@ export class DpoTrainer {
           continue;
         }
         const packedPairs = this.pack(pairs);
+        if (pref) {
+          const r = await this.preferenceStep(packedPairs, pairs, this.grads, 1 / micro);
+          // TRL's num_tokens: attended tokens of the batch (KTO: its completions, not the KL ones)
+          p.numTokens = (p.numTokens ?? 0) + packedPairs.seqLens.slice(0, trainerOf(a) === 'kto' ? pairs.length : undefined).reduce((s, x) => s + x, 0);
+          windowTokens += countTokens(pairs);
+          if (!r.losses.every(Number.isFinite)) return this.fail(events, 'The loss became non-finite');
+          prefWindow.push(r);
+          continue;
+        }
         p.numTokens = (p.numTokens ?? 0) + packedPairs.seqLens.reduce((s, x) => s + x, 0);
         const batch = uploadPairBatch(this.gpu, packedPairs);
         const opts = { ...this.lossOpts(this.grads, logNow), gradScale: 1 / micro };
@@ -459,12 +487,12 @@ export class DpoTrainer {
       if (logNow) {
         const secs = (performance.now() - windowStart) / 1000;
         const metrics: Metrics =
-          a.mode === 'sft' ? { loss: -sftWindow.logpSum / Math.max(1, sftWindow.tokens) } : dpoMetrics(window, this.cfg.vocabSize);
+          a.mode === 'sft' ? { loss: -sftWindow.logpSum / Math.max(1, sftWindow.tokens) } : pref ? preferenceMetrics(prefWindow) : dpoMetrics(window, this.cfg.vocabSize);
         if (a.mode === 'dpo' && !(logNow && a.compute_kl && (this.reference || this.loraRef))) delete metrics['kl/token_mean_exact'];
         events.onLog?.({
           ...metrics,
           grad_norm: this.lastGradNorm,
-          ...(a.mode === 'dpo' ? { num_tokens: p.numTokens ?? 0 } : {}),
+          ...(a.mode === 'dpo' && (!pref || trainerOf(a) === 'kto') ? { num_tokens: p.numTokens ?? 0 } : {}),
           // the rate this step was taken with, as transformers 5's Trainer logs it (not the next step's)
           learning_rate: lr,
           'tokens/s': windowTokens / Math.max(secs, 1e-9),
@@ -472,6 +500,7 @@ export class DpoTrainer {
           step: p.step,
         });
         window = [];
+        prefWindow = [];
         sftWindow = { logpSum: 0, tokens: 0 };
         windowTokens = 0;
         windowStart = performance.now();
@@ -479,6 +508,64 @@ export class DpoTrainer {
       if (a.eval_steps > 0 && p.step % a.eval_steps === 0 && this.init.eval?.length) await this.evaluate(events);
     }
     return true;
+  }
+
+  /** One CPO / ORPO / KTO micro-step (src/dpo/preference-step.ts) on a collated batch. */
+  private async preferenceStep(packed: DpoBatch, pairs: readonly TokenizedPair[], grads: ParamSet | null, gradScale: number): Promise<PreferenceStepResult> {
+    const a = this.args;
+    const kind = preferenceKind(a);
+    const ref = kind !== 'kto' ? null : this.reference ? { model: this.reference } : this.loraRef && this.lora ? { model: this.policy, adapters: this.lora.toggle } : null;
+    const batch = uploadPairBatch(this.gpu, packed);
+    try {
+      return await preferenceMicroStep(this.gpu, this.policy, ref, packed, batch, {
+        kind,
+        beta: a.beta,
+        labelSmoothing: a.label_smoothing,
+        cpoAlpha: a.cpo_alpha,
+        simpoGamma: a.simpo_gamma,
+        desirableWeight: a.desirable_weight,
+        undesirableWeight: a.undesirable_weight,
+        gradScale,
+        labels: kind === 'kto' ? pairs.map((x) => ((x as KtoExample).label ? 1 : 0)) : undefined,
+        grads,
+      });
+    } finally {
+      releasePairBatch(this.gpu, batch);
+    }
+  }
+
+  /** CPO / ORPO / KTO evaluation: TRL's metrics with the eval_ prefix, and one record per pair (KTO: per example). */
+  private async evaluatePreference(events: TrainerEvents): Promise<{ metrics: LogRecord; pairs: PairRecord[] }> {
+    const pairs = this.init.eval ?? [];
+    const results: PreferenceStepResult[] = [];
+    const records: PairRecord[] = [];
+    const bs = this.args.per_device_eval_batch_size;
+    for (let i = 0; i < pairs.length; i += bs) {
+      const chunk = pairs.slice(i, i + bs);
+      const r = await this.preferenceStep(this.pack(chunk), chunk, null, 1);
+      results.push(r);
+      const N = chunk.length;
+      for (let j = 0; j < N; j++) {
+        const rc = r.rewards[j];
+        const rr = r.kind === 'kto' ? 0 : r.rewards[N + j];
+        records.push({
+          index: i + j,
+          policyChosen: r.policyLogps[j],
+          policyRejected: r.policyLogps[N + j],
+          referenceChosen: r.referenceLogps?.[j] ?? 0,
+          referenceRejected: r.referenceLogps?.[N + j] ?? 0,
+          rewardChosen: rc,
+          rewardRejected: rr,
+          margin: rc - rr,
+          weight: (-(r.dlogp[j] - (r.kind === 'kto' ? 0 : r.dlogp[N + j])) * N) / (2 * this.args.beta),
+        });
+      }
+    }
+    const m = results.length ? preferenceMetrics(results) : {};
+    const metrics: LogRecord = { step: this.progress.step, epoch: this.progress.epoch };
+    for (const [k, v] of Object.entries(m)) metrics[`eval_${k}`] = v;
+    events.onEval?.(metrics, records);
+    return { metrics, pairs: records };
   }
 
   private fail(events: TrainerEvents, why: string): boolean {
@@ -490,6 +577,7 @@ export class DpoTrainer {
 
   /** Loss and metrics on the held-out pairs (prefix eval_), plus one record per pair. */
   async evaluate(events: TrainerEvents = {}): Promise<{ metrics: LogRecord; pairs: PairRecord[] }> {
+    if (trainerOf(this.args) !== 'dpo') return this.evaluatePreference(events);
     const pairs = this.init.eval ?? [];
     const results: MicroStepResult[] = [];
     const records: PairRecord[] = [];

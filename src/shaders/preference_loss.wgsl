@@ -19,7 +19,7 @@ struct P {
 @group(0) @binding(5) var<storage, read_write> rewards: array<f32>;
 // [3N]: d/d policy sums [2N] | d/d NLL sums [N]
 @group(0) @binding(6) var<storage, read_write> grad: array<f32>;
-// [2]: ORPO mean log sigma(log odds), mean log odds; KTO z; CPO nll
+// [3]: ORPO mean log sigma(log odds), mean log odds; KTO z; CPO nll | then the NLL term (nll_loss)
 @group(0) @binding(7) var<storage, read_write> stats: array<f32>;
 
 fn log1p_01(t: f32) -> f32 {
@@ -79,6 +79,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
   if (p.alpha != 0.0) { nll_loss = -nll / count; }
   let z = max(kl / fn_, 0.0);
   if (lid.x == 0u) {
+    stats[2] = nll_loss;
     if (p.kind == 4u) {
       var r = 0.0;
       var lo = 0.0;

@@ -52,8 +52,8 @@ export interface PreferenceLossOutputs {
   dlogp: Float64Array;
   /** [N] d(gradScale * loss) / d nll sums. */
   dnll: Float64Array;
-  /** ORPO: [mean log sigma(log odds), mean log odds]; KTO: [z, 0]; CPO: [nll, 0]. */
-  stats: [number, number];
+  /** ORPO: [mean log sigma(log odds), mean log odds, nll]; KTO: [z, 0, 0]; CPO: [nll, 0, nll]. */
+  stats: [number, number, number];
   /** The NLL term's value (CPO / ORPO's nll_loss). */
   nllLoss: number;
 }
@@ -85,7 +85,7 @@ export function preferenceLossReference(inp: PreferenceLossInputs, o: Preference
   const rewards = new Float64Array(2 * N);
   const dlogp = new Float64Array(2 * N);
   const dnll = new Float64Array(N);
-  const stats: [number, number] = [0, 0];
+  const stats: [number, number, number] = [0, 0, 0];
   const len = (s: number) => Math.max(inp.lengths[s], 1);
   const avg = averagesLogps(kind);
   const x = (s: number) => (avg ? inp.policy[s] / len(s) : inp.policy[s]);
@@ -98,6 +98,7 @@ export function preferenceLossReference(inp: PreferenceLossInputs, o: Preference
     let sum = 0;
     for (let i = 0; i < N; i++) sum += inp.nll![i];
     nllLoss = -sum / count;
+    stats[2] = nllLoss;
     for (let i = 0; i < N; i++) dnll[i] = (-g * alpha) / count;
   }
 

@@ -1,0 +1,54 @@
+// KTO's data as TRL 1.13's KTOTrainer prepares it (trl/trainer/kto_trainer.py _prepare_dataset):
+// 1. paired data is unpaired by trl.data_utils.unpair_preference_dataset, a batched `datasets.map` (batches of
+//    1000 rows): each batch of n pairs becomes its n chosen completions (label True) then its n rejected
+//    ones (label False), each with its prompt;
+// 2. the KL completions: within each batch of per_device_train_batch_size examples, in dataset order,
+//    example i is also scored with the completion of example i-1 (the first with the batch's last), the
+//    mismatched (prompt, completion) pairs TRL's KL reference point is estimated from.
+// An example travels as a TokenizedPair {promptIds, chosenIds: completion, rejectedIds: KL completion} so the
+// collator, the GPU batch and the trainer's order are the DPO ones; `label` says desirable or not.
+import type { TokenizedPair } from './tokenize';
+
+export interface KtoExample extends TokenizedPair {
+  label: boolean;
+}
+
+/** datasets.map's default batch size, which unpair_preference_dataset runs under. */
+export const UNPAIR_MAP_BATCH = 1000;
+
+/** An unpaired example before its KL completion is attached. */
+export interface UnpairedExample {
+  promptIds: number[];
+  completionIds: number[];
+  label: boolean;
+  row?: number;
+}
+
+/** TRL's unpair_preference_dataset on tokenized pairs (same tokens: KTO and DPO tokenize a completion alike). */
+export function unpairPreference(pairs: readonly TokenizedPair[]): UnpairedExample[] {
+  const out: UnpairedExample[] = [];
+  for (let i = 0; i < pairs.length; i += UNPAIR_MAP_BATCH) {
+    const chunk = pairs.slice(i, i + UNPAIR_MAP_BATCH);
+    for (const p of chunk) out.push({ promptIds: p.promptIds, completionIds: p.chosenIds, label: true, row: p.row });
+    for (const p of chunk) out.push({ promptIds: p.promptIds, completionIds: p.rejectedIds, label: false, row: p.row });
+  }
+  return out;
+}
+
+/** Attaches each example's KL completion (rotation by one within batches of batchSize, TRL's add_kl_completion_ids). */
+export function withKlCompletions(examples: readonly UnpairedExample[], batchSize: number): KtoExample[] {
+  const out: KtoExample[] = [];
+  for (let i = 0; i < examples.length; i += batchSize) {
+    const chunk = examples.slice(i, i + batchSize);
+    chunk.forEach((e, j) => {
+      const kl = chunk[(j - 1 + chunk.length) % chunk.length].completionIds;
+      out.push({ promptIds: e.promptIds, chosenIds: e.completionIds, rejectedIds: kl, label: e.label, row: e.row });
+    });
+  }
+  return out;
+}
+
+/** Paired data -> KTO examples with their KL completions. */
+export function ktoExamples(pairs: readonly TokenizedPair[], batchSize: number): KtoExample[] {
+  return withKlCompletions(unpairPreference(pairs), batchSize);
+}

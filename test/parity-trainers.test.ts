@@ -1,0 +1,212 @@
+// The trainers beside DPO judged by TRL 1.13's own: CPOTrainer (loss_type sigmoid, hinge, ipo, simpo),
+// ORPOTrainer and KTOTrainer run in ONE Python process (scripts/py/trl_pref.py --batch) while our trainer runs
+// the same cases here on the WebGPU engine; every metric TRL logs must agree within 1e-3 relative (1e-5
+// absolute for values that are 0 in exact arithmetic) at each of the 4+ steps. Tiny random Llama
+// (scripts/py/make_tiny_model.py), fp32, dropout off, batches in dataset order, lr 1e-3 so the policy moves.
+//
+// CPO's and ORPO's logits/chosen and logits/rejected are TRL's mean over the whole padded [N, T, V] logits,
+// pad positions included; what a model computes at a pad position depends on its attention mask there, which
+// our engine does not reproduce (it never needs those rows). So their data here pads nothing: every prompt
+// and every completion has the same token count (asserted). KTO's logits are masked means; it runs on
+// HH-RLHF pairs, which KTOTrainer unpairs itself, with batches that hold both classes.
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hhPairsFile, readJsonl, runPython, tempDir, tinyModel, venvPython } from './helpers/python';
+import { testGpu } from './helpers/gpu';
+import { loadPreferenceDataset } from '../src/data/index';
+import { DpoTrainer, defaultTrainerArgs, TrainerConfigError, validateArgs, type LogRecord, type TrainerArgs } from '../src/dpo/trainer';
+import { tokenizeDataset } from '../src/dpo/tokenize';
+import { loadTokenizer, type LoadedTokenizer } from '../src/model/tokenizer';
+import { loadCheckpoint, nodeFolderSource } from '../src/model/weights';
+
+const REL = 1e-3;
+const ABS = 1e-5;
+const STEPS = 4;
+
+type Opts = Partial<Record<keyof TrainerArgs, string | number | boolean | null>>;
+const COMMON: Opts = { learning_rate: 1e-3, per_device_train_batch_size: 4, gradient_accumulation_steps: 1, max_steps: STEPS, lr_scheduler_type: 'linear', max_grad_norm: 1, max_length: 64, seed: 42 };
+
+interface Case {
+  name: string;
+  o: Opts;
+  data: 'even' | 'hh';
+  steps?: number;
+}
+const CASES: Case[] = [
+  { name: 'CPO sigmoid (cpo_alpha 1)', o: { trainer: 'cpo', loss_type: 'sigmoid', beta: 0.1 }, data: 'even' },
+  { name: 'CPO sigmoid, label_smoothing 0.1, cpo_alpha 0.5', o: { trainer: 'cpo', loss_type: 'sigmoid', beta: 0.1, label_smoothing: 0.1, cpo_alpha: 0.5 }, data: 'even' },
+  { name: 'CPO hinge', o: { trainer: 'cpo', loss_type: 'hinge', beta: 0.1 }, data: 'even' },
+  { name: 'CPO ipo', o: { trainer: 'cpo', loss_type: 'ipo', beta: 0.5 }, data: 'even' },
+  { name: 'SimPO (CPO simpo, gamma 0.5, cpo_alpha 0, beta 2)', o: { trainer: 'cpo', loss_type: 'simpo', simpo_gamma: 0.5, cpo_alpha: 0, beta: 2 }, data: 'even' },
+  { name: 'ORPO beta 0.1', o: { trainer: 'orpo', beta: 0.1 }, data: 'even' },
+  { name: 'KTO (batch 3, both classes)', o: { trainer: 'kto', beta: 0.1, per_device_train_batch_size: 3 }, data: 'hh', steps: 5 },
+  { name: 'KTO desirable 1.3, undesirable 0.7, accum 2', o: { trainer: 'kto', beta: 0.2, per_device_train_batch_size: 2, gradient_accumulation_steps: 2, desirable_weight: 1.3, undesirable_weight: 0.7 }, data: 'hh', steps: 4 },
+];
+const REFUSED: { name: string; o: Opts; ours: RegExp; trl: RegExp }[] = [
+  {
+    name: 'KTO with batch size 1',
+    o: { trainer: 'kto', per_device_train_batch_size: 1 },
+    ours: /Actual \(not effective\) batch size must be > 1\. KTO will not work properly because the KL term will be equivalent to the implied reward\./,
+    trl: /Actual \(not effective\) batch size must be > 1\. KTO will not work properly because the KL term will be equivalent to the implied reward\./,
+  },
+];
+
+const toArgv = (o: Opts): string[] => Object.entries(o).flatMap(([k, v]) => [`--${k}`, v === null ? 'None' : String(v)]);
+const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(4) : x.toFixed(6));
+
+// relative differences where |TRL| >= SMALL, absolute ones below it (values near 0, e.g. step 1's rewards)
+const SMALL = 1e-2;
+interface Cmp {
+  bad: string[];
+  /** Worst relative (|TRL| >= SMALL) and absolute (|TRL| < SMALL) difference per metric. */
+  perMetric: Map<string, { rel: number; abs: number }>;
+}
+
+/** Every metric TRL logged at every step: disagreements, and the worst relative difference per metric. */
+function compare(name: string, trl: Record<string, number>[], ours: Record<string, number>[]): Cmp {
+  const bad: string[] = [];
+  const perMetric = new Map<string, { rel: number; abs: number }>();
+  const keys = [...new Set(trl.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'step' && trl.some((r) => typeof r[k] === 'number'));
+  const lines = [`\n=== ${name}: TRL | ours | rel ===`];
+  for (let s = 0; s < Math.max(trl.length, ours.length); s++) {
+    const t = trl[s];
+    const o = ours[s];
+    if (!t || !o) {
+      bad.push(`row ${s}: missing in ${t ? 'ours' : 'TRL'}`);
+      continue;
+    }
+    if (t.step !== o.step) bad.push(`row ${s}: TRL step ${t.step}, ours ${o.step}`);
+    const cells: string[] = [];
+    for (const k of keys) {
+      const a = t[k];
+      if (a === undefined) {
+        if (o[k] !== undefined) bad.push(`step ${t.step} ${k}: TRL logged none, ours ${o[k]}`);
+        continue;
+      }
+      const b = o[k];
+      if (typeof b !== 'number') {
+        bad.push(`step ${t.step} ${k}: TRL ${a}, ours missing`);
+        continue;
+      }
+      const err = Math.abs(a - b);
+      const rel = err / Math.max(Math.abs(a), 1e-30);
+      const w = perMetric.get(k) ?? { rel: 0, abs: 0 };
+      if (Math.abs(a) >= SMALL) w.rel = Math.max(w.rel, rel);
+      else w.abs = Math.max(w.abs, err);
+      perMetric.set(k, w);
+      if (!(err <= REL * Math.abs(a) || err <= ABS)) bad.push(`step ${t.step} ${k}: TRL ${a}, ours ${b} (rel ${rel.toExponential(2)})`);
+      cells.push(`${k} ${fmt(a)}|${fmt(b)}|${rel.toExponential(0)}`);
+    }
+    lines.push(`step ${t.step}: ${cells.join('  ')}`);
+  }
+  console.log(lines.join('\n'));
+  return { bad, perMetric };
+}
+
+/**
+ * Pairs whose prompts all have one token count and whose completions all have another, so a batch pads
+ * nothing: words that are one token each (with their leading space) in the model's tokenizer.
+ */
+function evenPairsFile(tok: LoadedTokenizer, count: number): string {
+  const hh = readFileSync(hhPairsFile(60, 400, 2000), 'utf8');
+  const words = [...new Set(hh.match(/[a-z]{3,}/g) ?? [])].filter((w) => tok.encode(` ${w}`, false).length === 1);
+  if (words.length < 40) throw new Error(`only ${words.length} one-token words`);
+  let k = 0;
+  const next = () => words[(k++ * 7) % words.length];
+  const phrase = (n: number) => Array.from({ length: n }, next).join(' ');
+  const rows = Array.from({ length: count }, () => JSON.stringify({ prompt: `\n\nHuman: ${phrase(5)}?\n\nAssistant:`, chosen: ` ${phrase(6)}.`, rejected: ` ${phrase(6)}.` }));
+  const file = join(tempDir('even'), 'even.jsonl');
+  writeFileSync(file, `${rows.join('\n')}\n`);
+  return file;
+}
+
+describe("CPO / SimPO, ORPO and KTO vs TRL 1.13's own trainers, step by step", () => {
+  let model = '';
+  const data: Record<Case['data'], string> = { even: '', hh: '' };
+  const trlLogs = new Map<string, Record<string, number | string>[]>();
+  const table: string[] = [];
+  let tok: LoadedTokenizer;
+  let ck: Awaited<ReturnType<typeof loadCheckpoint>>;
+
+  async function ours(o: Opts, file: string): Promise<{ logs: LogRecord[]; lengths: number[] }> {
+    const args = { ...defaultTrainerArgs, ...(o as Partial<TrainerArgs>), shuffle: false, compute_kl: false };
+    const ds = await loadPreferenceDataset(readFileSync(file));
+    const train = tokenizeDataset(tok, ds.pairs, { maxLength: args.max_length, truncationMode: args.truncation_mode });
+    const lengths = train.examples.flatMap((p) => [p.promptIds.length, p.chosenIds.length, p.rejectedIds.length]);
+    const t = await DpoTrainer.create(await testGpu(), { config: ck.config, policy: ck.tensors, train: train.examples, padId: tok.padId, args });
+    const logs: LogRecord[] = [];
+    try {
+      await t.train({ onLog: (r) => logs.push(r) });
+    } finally {
+      t.release();
+    }
+    return { logs, lengths };
+  }
+
+  beforeAll(async () => {
+    venvPython();
+    model = await tinyModel('llama');
+    ck = await loadCheckpoint(nodeFolderSource(model));
+    const read = (f: string) => {
+      try {
+        return readFileSync(join(model, f), 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    tok = loadTokenizer({ tokenizerJson: read('tokenizer.json')!, tokenizerConfig: read('tokenizer_config.json'), chatTemplate: read('chat_template.jinja') });
+    data.even = evenPairsFile(tok, 24);
+    data.hh = hhPairsFile(8);
+    // ONE Python process for every TRL run of this file
+    const dir = tempDir('trainers');
+    const runs: string[][] = [];
+    const add = (name: string, o: Opts, file: string) => {
+      const log = join(dir, `${runs.length}.jsonl`);
+      runs.push(['--model', model, '--data', file, ...toArgv({ ...COMMON, ...o }), '--log', log]);
+      return () => trlLogs.set(name, readJsonl(log));
+    };
+    const reads = [
+      ...CASES.map((c) => add(c.name, { ...c.o, ...(c.steps ? { max_steps: c.steps } : {}) }, data[c.data])),
+      ...REFUSED.map((r) => add(`refused: ${r.name}`, r.o, data.hh)),
+    ];
+    const file = join(dir, 'runs.json');
+    writeFileSync(file, JSON.stringify(runs));
+    const t = await runPython('trl_pref.py', ['--batch', file], 1_200_000);
+    console.log(`TRL: ${runs.length} runs in one process, ${t.seconds.toFixed(1)} s`);
+    reads.forEach((r) => r());
+  }, 1_500_000);
+
+  afterAll(() => {
+    console.log(`\nTRL 1.13 trainers vs ours: worst relative difference per metric over every step where |TRL| >= ${SMALL} (abs: worst absolute one below it)\n${table.join('\n')}`);
+  });
+
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const trl = trlLogs.get(c.name)! as Record<string, number>[];
+      expect(trl[0]?.error, String(trl[0]?.error)).toBeUndefined();
+      const steps = c.steps ?? STEPS;
+      expect(trl.length).toBe(steps);
+      const { logs, lengths } = await ours({ ...COMMON, ...c.o, ...(c.steps ? { max_steps: c.steps } : {}) }, data[c.data]);
+      if (c.data === 'even') expect(new Set(lengths.filter((_, i) => i % 3 === 0)).size + new Set(lengths.filter((_, i) => i % 3 > 0)).size).toBe(2);
+      const { bad, perMetric } = compare(c.name, trl, logs);
+      const cell = ([k, v]: [string, { rel: number; abs: number }]) => `${k} ${v.rel.toExponential(1)}${v.abs > 0 ? ` (abs ${v.abs.toExponential(1)})` : ''}`;
+      table.push(`${c.name}:\n  ${[...perMetric].map(cell).join(', ')}${bad.length ? '  FAILED' : ''}`);
+      expect(bad, bad.join('\n')).toEqual([]);
+      // the run moved the policy, and TRL's trainer-specific metrics are there
+      expect(Math.abs(trl[steps - 1].loss - trl[0].loss)).toBeGreaterThan(1e-4);
+      const own = c.o.trainer === 'orpo' ? ['nll_loss', 'log_odds_ratio', 'log_odds_chosen'] : c.o.trainer === 'kto' ? ['kl', 'entropy', 'num_tokens', 'rewards/rejected'] : ['nll_loss', 'rewards/accuracies'];
+      for (const k of own) expect(trl.some((r) => k in r), k).toBe(true);
+    }, 600_000);
+  }
+
+  for (const r of REFUSED) {
+    it(`refused as TRL refuses it: ${r.name}`, () => {
+      const trl = trlLogs.get(`refused: ${r.name}`)!;
+      expect(String(trl[0]?.error)).toMatch(r.trl);
+      const args = { ...defaultTrainerArgs, ...(r.o as Partial<TrainerArgs>) };
+      expect(() => validateArgs(args)).toThrow(TrainerConfigError);
+      expect(() => validateArgs(args)).toThrow(r.ours);
+    });
+  }
+});
