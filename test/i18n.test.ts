@@ -15,6 +15,11 @@ import { detectLanguage, i18n, setLanguage } from '../src/ui/i18n';
 import { en } from '../src/ui/i18n/en';
 import { ko } from '../src/ui/i18n/ko';
 import { PARAM_FIELDS } from '../src/ui/params';
+import { gzipSync } from 'fflate';
+import { readRecords } from '../src/data/read';
+import { WorkerError } from '../src/ui/client';
+import { errorSentence } from '../src/ui/i18n/errors';
+import { errorInfo } from '../src/worker/error-code';
 
 const root = join(__dirname, '..', 'src', 'ui');
 const files = (dir: string): string[] =>
@@ -36,7 +41,7 @@ function usedKeys(): Map<string, string> {
 
 const placeholders = (s: string) => [...s.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]).sort();
 /** Korean-only keys: their English is the engine's own sentence (the diagnosis rules of src/dpo/diagnosis.ts). */
-const KO_ONLY = /^diag\.rule\./;
+const KO_ONLY = /^(diag\.rule|error)\./;
 
 /** Each diagnosis rule's id and how many 'Try' sentences it has, read from its source. */
 function diagnosisRules(): { rule: string; tries: number }[] {
@@ -74,7 +79,7 @@ describe('i18n resources', () => {
     expect(rules.length).toBeGreaterThanOrEqual(9);
     const ruleKeys = rules.flatMap(({ rule, tries }) => [`diag.rule.${rule}.title`, `diag.rule.${rule}.why`, ...Array.from({ length: tries }, (_, i) => `diag.rule.${rule}.try.${i}`)]);
     expect(ruleKeys.filter((k) => !(k in ko))).toEqual([]);
-    expect(Object.keys(ko).filter((k) => KO_ONLY.test(k) && !ruleKeys.includes(k))).toEqual([]);
+    expect(Object.keys(ko).filter((k) => k.startsWith('diag.rule.') && !ruleKeys.includes(k))).toEqual([]);
   });
 
   it('English and Korean have the same keys, non-empty values and the same placeholders', () => {
@@ -109,6 +114,34 @@ describe('language choice and formats', () => {
     expect([fmtInt(12345), fmtBytes(3.5 * 2 ** 20), fmtDuration(75), fmtDuration(3900)]).toEqual(['12,345', '3.5 MiB', '1 min 15 sec', '1 hr 5 min']);
     await i18n.changeLanguage('ko');
     expect([fmtInt(12345), fmtBytes(3.5 * 2 ** 20), fmtDuration(75), fmtDuration(3900)]).toEqual(['12,345', '3.5 MiB', '1분 15초', '1시간 5분']);
+  });
+});
+
+describe('engine errors by code', () => {
+  const fail = (p: Promise<unknown>) => p.then(() => { throw new Error('no error'); }, (e: Error) => e);
+
+  it('a PNG named .jsonl and a cut gzip: English in the worker, Korean on the page by code', async () => {
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 1, 2, 3, 4]);
+    const e1 = await fail(readRecords(png, { fileName: 'picture.jsonl' }));
+    const i1 = errorInfo(e1);
+    expect(i1).toMatchObject({ name: 'DatasetError', code: 'dataset.not-a-dataset' });
+    expect(i1.message).toMatch(/^The file is not JSONL, JSON or Parquet/);
+    const lines = Array.from({ length: 400 }, (_, i) => JSON.stringify({ prompt: `p${i}`, chosen: `good ${i} `.repeat(20), rejected: `bad ${i}` })).join('\n');
+    const gz = gzipSync(new TextEncoder().encode(lines));
+    const e2 = await fail(readRecords(gz.subarray(0, gz.length >> 1), { fileName: 'cut.jsonl.gz' }));
+    const i2 = errorInfo(e2);
+    expect(i2).toMatchObject({ name: 'CorruptFileError', code: 'dataset.truncated', params: { format: 'gzip' } });
+    const records = Number(i2.params!.records);
+    expect(records).toBeGreaterThan(0);
+    await i18n.changeLanguage('en');
+    expect(errorSentence(new WorkerError(i1))).toBe(i1.message);
+    await i18n.changeLanguage('ko');
+    expect(errorSentence(new WorkerError(i1))).toMatch(/^이 파일은 JSONL, JSON, Parquet 중 어느 것도 아닙니다/);
+    expect(errorSentence(new WorkerError(i2))).toContain(`레코드 ${records}개를 읽었지만`);
+    expect(errorSentence(e2)).toBe(errorSentence(new WorkerError(i2))); // in-process errors too
+    // an error without a code keeps its English sentence
+    expect(errorSentence(new WorkerError({ name: 'TrainerConfigError', message: 'beta must be positive.' }))).toBe('beta must be positive.');
+    await i18n.changeLanguage('en');
   });
 });
 

@@ -3,9 +3,14 @@ import type { Request, ResultMap, WorkerEvent, WorkerMessage, ErrorInfo } from '
 
 /** An error raised in the worker, with its original name (DatasetError, CheckpointError...). */
 export class WorkerError extends Error {
+  /** The sentence's code for the page's language (src/worker/error-code.ts), with its parameters. */
+  readonly code?: string;
+  readonly params?: Record<string, string | number>;
   constructor(info: ErrorInfo) {
     super(info.message);
     this.name = info.name;
+    this.code = info.code;
+    this.params = info.params;
   }
 }
 

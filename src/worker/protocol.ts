@@ -210,6 +210,9 @@ export type WorkerEvent =
 export interface ErrorInfo {
   name: string;
   message: string;
+  /** Which sentence the page shows in its language (src/worker/error-code.ts); absent: the English message. */
+  code?: string;
+  params?: Record<string, string | number>;
 }
 
 export type WorkerMessage =

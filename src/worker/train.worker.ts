@@ -2,6 +2,7 @@
 // it with the messages of protocol.ts. Requests are handled as they come (a pause arrives while a
 // start is still running), every failure goes back as {name, message}: a sentence for the page.
 /// <reference lib="webworker" />
+import { errorInfo } from './error-code';
 import { Session } from './session';
 import { setHubToken } from './hub-model';
 import type { Request, WorkerEvent, WorkerMessage } from './protocol';
@@ -64,6 +65,6 @@ self.onmessage = async (ev: MessageEvent<{ id: number; req: Request }>) => {
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     if (!(err.name && err.name !== 'Error')) console.error(err);
-    post({ kind: 'reply', id, ok: false, error: { name: err.name, message: err.message } });
+    post({ kind: 'reply', id, ok: false, error: errorInfo(err) });
   }
 };

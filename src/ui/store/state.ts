@@ -3,6 +3,7 @@ import { createStore, useStore as useZustand, type StoreApi } from 'zustand';
 import type { LogRecord, PairRecord, TrainerArgs } from '../../dpo/trainer';
 import type { DatasetInfo, DatasetSpec, FrontierMeasurement, GpuSummary, MemoryEstimate, ModelInfo, ModelSpec, SampleResult, SplitSpec } from '../../worker/protocol';
 import type { TrainClient } from '../client';
+import { errorSentence } from '../i18n/errors';
 import { pageDefaultArgs } from '../params';
 import type { RunRecord, StorageUse } from '../runs';
 
@@ -205,4 +206,5 @@ export function client(): TrainClient {
   return c;
 }
 
-export const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** An error as the page says it: in the page's language where the error has a code (i18n/errors.ts). */
+export const message = (e: unknown): string => errorSentence(e);

@@ -1,0 +1,56 @@
+// A code for the typed errors the page shows most, so the page can say them in the user's language
+// (src/ui/i18n/errors.ts) while the worker, the engine and the CLI keep their English sentence. The code
+// names the error and its case; `params` carries the numbers and names the sentence needs. Errors
+// without a code are shown with their English message.
+import type { ErrorInfo } from './protocol';
+
+type Params = Record<string, string | number>;
+
+/** Dataset sentences of src/data that the page knows, by their fixed wording. */
+const DATASET_CASES: [RegExp, string][] = [
+  [/^The file is not JSONL, JSON or Parquet/, 'dataset.not-a-dataset'],
+  [/^The dataset file is empty\./, 'dataset.empty'],
+  [/^The dataset file has no records\./, 'dataset.no-records'],
+  [/^The file is neither valid JSON nor JSONL/, 'dataset.not-json'],
+  [/^The JSON file holds a single value/, 'dataset.single-value'],
+  [/^The file looks gzipped but could not be decompressed/, 'dataset.not-gzip'],
+  [/^The Parquet file is compressed with (\w+)/, 'dataset.parquet-codec'],
+];
+
+/** The code (and its parameters) of a typed error; undefined when the page has no sentence of its own for it. */
+export function errorCode(e: Error): { code: string; params?: Params } | undefined {
+  const x = e as Error & { kind?: string; reason?: string; format?: string; recordsRead?: number };
+  switch (e.name) {
+    case 'GpuFaultError':
+      return x.kind ? { code: `gpu.${x.kind}`, params: { detail: e.message } } : undefined;
+    case 'CorruptFileError':
+      return { code: `dataset.${x.reason === 'truncated' ? 'truncated' : 'corrupt'}`, params: { format: x.format === 'parquet' ? 'Parquet' : String(x.format), records: x.recordsRead ?? 0 } };
+    case 'DatasetError': {
+      for (const [re, code] of DATASET_CASES) {
+        const m = re.exec(e.message);
+        if (m) return { code, params: m[1] ? { codec: m[1] } : undefined };
+      }
+      return { code: 'dataset.other', params: { detail: e.message } };
+    }
+    case 'CheckpointError':
+    case 'SafetensorsError':
+      return { code: 'model.checkpoint', params: { detail: e.message } };
+    case 'ModelSourceError':
+      return { code: 'model.source', params: { detail: e.message } };
+    case 'UnsupportedModelError':
+    case 'ConfigError':
+      return { code: 'model.config', params: { detail: e.message } };
+    case 'TokenizerError':
+      return { code: 'model.tokenizer', params: { detail: e.message } };
+    case 'SessionError':
+      return { code: 'session', params: { detail: e.message } };
+    default:
+      return undefined;
+  }
+}
+
+/** The reply's error: name and English message as before, plus the code where there is one. */
+export function errorInfo(e: Error): ErrorInfo {
+  const c = errorCode(e);
+  return c ? { name: e.name, message: e.message, code: c.code, ...(c.params ? { params: c.params } : {}) } : { name: e.name, message: e.message };
+}
