@@ -16,6 +16,7 @@ export interface HubServer {
   log: { method: string; path: string; range: string | null; auth: string | null }[];
   cutOnce(path: string, afterBytes: number): void;
   setRangeSupport(on: boolean): void;
+  setThrottle(bytesPerSec: number): void;
   close(): Promise<void>;
 }
 export declare const SMOLLM2_135M_CONFIG: Record<string, unknown>;

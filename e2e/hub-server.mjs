@@ -224,12 +224,13 @@ export function chatmlTokenizer(gpt2TokenizerPath, vocabSize, { chatTemplate = S
 
 /**
  * Starts the server. repos: { 'owner/name': { files: {path: Buffer | VirtualFile}, token?: string, type?: 'model' | 'dataset',
- * parquet?: { [config]: { [split]: [path, ...] } } } }. Returns { url, log, cutOnce(path, afterBytes), noRange(bool), close() }.
+ * parquet?: { [config]: { [split]: [path, ...] } } } }. Returns { url, log, cutOnce(path, afterBytes), setRangeSupport(on), setThrottle(bytesPerSec), close() }.
  */
 export function startHubServer(repos, { port = 0 } = {}) {
   const log = [];
   const cuts = new Map();
   let rangeSupport = true;
+  let throttle = 0;
   const cors = {
     'Access-Control-Allow-Origin': '*',
     'Access-Control-Allow-Headers': 'Authorization, Range, Content-Type',
@@ -288,14 +289,24 @@ export function startHubServer(repos, { port = 0 } = {}) {
     if (status === 206) headers['content-range'] = `bytes ${start}-${end - 1}/${size}`;
     res.writeHead(status, headers);
     if (req.method === 'HEAD') return res.end();
-    const cut = cuts.get(m[4]);
+    // a cut applies to the first response longer than it (not to the header reads of a plan)
+    const cut = cuts.get(m[4]) !== undefined && end - start > cuts.get(m[4]) ? cuts.get(m[4]) : undefined;
     if (cut !== undefined) cuts.delete(m[4]);
-    const stop = cut !== undefined ? Math.min(end, start + cut) : end;
+    const stop = cut !== undefined ? start + cut : end;
     // stream in 1 MiB pieces, honouring back-pressure
     let at = start;
     const piece = 2 ** 20;
+    const t0 = Date.now();
+    const sent0 = at;
+    res.on('error', () => undefined); // the client went away (a reload mid-download)
     const pump = () => {
       while (at < stop) {
+        if (res.destroyed) return;
+        if (throttle > 0) {
+          // at most `throttle` bytes a second (so a test can reload the page mid-download)
+          const due = t0 + ((at - sent0) / throttle) * 1000;
+          if (due > Date.now()) return void setTimeout(pump, due - Date.now());
+        }
         const n = Math.min(piece, stop - at);
         const chunk = Buffer.isBuffer(file) ? file.subarray(at, at + n) : file.read(at, at + n);
         at += n;
@@ -317,6 +328,8 @@ export function startHubServer(repos, { port = 0 } = {}) {
         /** The next GET of `path` stops after `afterBytes` bytes of body and the socket is destroyed. */
         cutOnce: (path, afterBytes) => cuts.set(path, afterBytes),
         setRangeSupport: (on) => (rangeSupport = on),
+        /** Bytes a second per response (0 = as fast as possible). */
+        setThrottle: (bytesPerSec) => (throttle = bytesPerSec),
         close: () => new Promise((r2) => { server.closeAllConnections?.(); server.close(() => r2()); }),
       });
     });

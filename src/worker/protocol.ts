@@ -158,7 +158,9 @@ export type Request =
   | { type: 'export'; extra: Record<string, string> }
   | { type: 'saveState' }
   | { type: 'planHub'; spec: Extract<ModelSpec, { kind: 'hub' }>; args: Partial<TrainerArgs> }
-  | { type: 'setHubToken'; token: string | null };
+  | { type: 'setHubToken'; token: string | null }
+  /** The GPU buffer pool's live and peak bytes (the peak since the page loaded), to set beside the estimate. */
+  | { type: 'gpuMemory' };
 
 export type RunEnd = 'finished' | 'paused' | 'stopped';
 
@@ -178,6 +180,7 @@ export interface ResultMap {
   saveState: Uint8Array | null;
   planHub: HubModelPlan;
   setHubToken: null;
+  gpuMemory: { liveBytes: number; peakBytes: number };
 }
 
 export type WorkerEvent =

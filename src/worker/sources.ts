@@ -81,7 +81,7 @@ export function hubSource(ref: HubRef, opts: { plan?: HubModelPlan; onProgress?:
     const f = i >= 0 ? weights[i] : undefined;
     return downloadHubFile(r, path, {
       store: await store,
-      onProgress: opts.onProgress,
+      onProgress: i >= 0 ? opts.onProgress : undefined, // per-file progress is for the weights
       fileIndex: i >= 0 ? i + 1 : 1,
       fileCount: i >= 0 ? weights.length : 1,
       bytes: f?.bytes ?? null,

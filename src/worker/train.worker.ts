@@ -44,6 +44,8 @@ function handle(req: Request): Promise<unknown> | unknown {
       return session.planHub(req.spec, req.args);
     case 'setHubToken':
       return setHubToken(req.token);
+    case 'gpuMemory':
+      return { liveBytes: session.gpu?.liveBytes ?? 0, peakBytes: session.gpu?.peakBytes ?? 0 };
   }
 }
 

@@ -19,15 +19,15 @@ export function HubDatasetForm({ disabled }: { disabled: boolean }) {
         }}
       >
         <label>
-          Dataset repo id
+          Dataset on the Hub (owner/name)
           <input name="dataset-repo" value={repo} onChange={(e) => setRepo(e.target.value)} placeholder="owner/name" spellCheck={false} />
         </label>
         <label>
-          Config
+          Dataset config
           <input name="dataset-config" value={config} onChange={(e) => setConfig(e.target.value)} spellCheck={false} />
         </label>
         <label>
-          Split
+          Dataset split
           <input name="dataset-split" value={split} onChange={(e) => setSplit(e.target.value)} spellCheck={false} />
         </label>
         <button type="submit" disabled={disabled}>

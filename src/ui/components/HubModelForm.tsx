@@ -2,7 +2,7 @@
 // (kept for this tab only), a check that shows the size and memory estimate before any weight is
 // downloaded (with the settings that would fit, one click each), the known-good small models, and the
 // per-file download progress with time left.
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { estimateMemory, fitOptions, fmtBytes } from '../../worker/memory';
 import { KNOWN_MODELS, knownConfig, knownSize } from '../../worker/hub-catalog';
 import { setHubUrl, useStore } from '../store';
@@ -108,39 +108,26 @@ export function HubForm({ busy }: { busy: boolean }) {
       )}
       <details open>
         <summary>Known-good small models</summary>
-        <table className="known-models" data-testid="known-models">
-          <thead>
-            <tr>
-              <th>Model</th>
-              <th>Parameters</th>
-              <th>Download</th>
-              <th>GPU memory (current settings)</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {KNOWN_MODELS.map((m) => {
-              const size = knownSize(m);
-              const cfg = knownConfig(m);
-              const seq = args.max_length ?? cfg.maxPositions;
-              const est = estimateMemory(cfg, args, seq, limits);
-              const fit = est.refusal ? fitOptions(cfg, args, seq, limits)[0] : undefined;
-              return (
-                <tr key={m.repo}>
-                  <td title={m.note}>{m.repo}</td>
-                  <td>{fmtParams(size.parameters)}</td>
-                  <td>{fmtBytes(size.downloadBytes)} BF16</td>
-                  <td>{est.refusal ? `${fmtBytes(est.totalBytes)}: too much${fit ? `; ${fmtBytes(fit.totalBytes)} with ${fit.label}` : ''}` : fmtBytes(est.totalBytes)}</td>
-                  <td>
-                    <button type="button" disabled={busy} onClick={() => void pick(m.repo)} aria-label={`Load ${m.repo}`}>
-                      Load
-                    </button>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <ul className="known-models" data-testid="known-models">
+          {KNOWN_MODELS.map((m) => {
+            const size = knownSize(m);
+            const cfg = knownConfig(m);
+            const seq = args.max_length ?? cfg.maxPositions;
+            const est = estimateMemory(cfg, args, seq, limits);
+            const fit = est.refusal ? fitOptions(cfg, args, seq, limits)[0] : undefined;
+            return (
+              <li key={m.repo} title={m.note}>
+                <button type="button" className="link" disabled={busy} onClick={() => void pick(m.repo)} aria-label={`Load ${m.repo}`}>
+                  {m.repo}
+                </button>{' '}
+                <span className="muted">
+                  {fmtParams(size.parameters)} parameters, {fmtBytes(size.downloadBytes)} BF16; GPU memory with the current settings{' '}
+                  {est.refusal ? `${fmtBytes(est.totalBytes)}, too much${fit ? ` (${fmtBytes(fit.totalBytes)} with ${fit.label})` : ''}` : fmtBytes(est.totalBytes)}
+                </span>
+              </li>
+            );
+          })}
+        </ul>
       </details>
       <p className="hint">GPT-2, Llama, Qwen2 and Qwen3 checkpoints in safetensors (one file or sharded, F32/BF16/F16). Downloads are kept in the browser and resume after a reload.</p>
     </form>
@@ -172,5 +159,30 @@ export function HubFiles() {
         ))}
       </ul>
     </div>
+  );
+}
+
+/** The GPU pool's peak (since the page loaded), asked from the worker whenever a run pauses or ends. */
+export function MemoryPeak() {
+  const phase = useStore((s) => s.run.phase);
+  const step = useStore((s) => s.run.step);
+  const client = useStore((s) => s.client);
+  const [mem, setMem] = useState<{ liveBytes: number; peakBytes: number } | null>(null);
+  useEffect(() => {
+    if (!client || !['paused', 'finished', 'stopped', 'training'].includes(phase)) return;
+    let live = true;
+    client.call({ type: 'gpuMemory' }).then((m) => live && setMem(m), () => undefined);
+    return () => {
+      live = false;
+    };
+  }, [client, phase, step]);
+  if (!mem || mem.peakBytes === 0) return null;
+  return (
+    <>
+      <dt>Measured</dt>
+      <dd data-testid="memory-peak" data-peak-bytes={mem.peakBytes}>
+        GPU buffer pool peak {fmtBytes(mem.peakBytes)} (now {fmtBytes(mem.liveBytes)})
+      </dd>
+    </>
   );
 }

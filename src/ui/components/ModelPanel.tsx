@@ -4,7 +4,7 @@ import { fmtBytes } from '../../worker/memory';
 import { loadDemo, loadModel, useStore } from '../store';
 import { useHub } from '../store/hub';
 import { DownloadBar } from './Progress';
-import { HubForm, HubFiles } from './HubModelForm';
+import { HubForm, HubFiles, MemoryPeak } from './HubModelForm';
 
 const fmtCount = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
 
@@ -102,6 +102,7 @@ export function ModelPanel() {
               ? `about ${fmtBytes(estimate.totalBytes)} (weights ${fmtBytes(estimate.weightsBytes)}, optimizer ${fmtBytes(estimate.optimizerBytes)}, activations ${fmtBytes(estimate.activationBytes)})`
               : '…'}
           </dd>
+          <MemoryPeak />
         </dl>
       )}
       {estimate?.refusal && (
