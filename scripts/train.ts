@@ -3,6 +3,8 @@
 //                  [--lora-r 16 --lora-alpha 32 --lora-target-modules all-linear|q_proj,v_proj] [--gradient_checkpointing]
 //                  [--loss_type sigmoid,bco_pair,sft --loss_weights 0.8,0.2,1.0 --f_divergence_type js_divergence
 //                   --use_weighting true --ld_alpha 0.5 --discopop_tau 0.05 --sync_ref_model true]  (TRL's names)
+//                  [--trainer cpo --loss_type simpo --simpo_gamma 0.5 --cpo_alpha 0 | --trainer orpo --beta 0.1 |
+//                   --trainer kto --desirable_weight 1 --undesirable_weight 1]  (TRL 1.13's CPO, ORPO, KTO trainers)
 // Runs the playground's trainer in Node (SwiftShader or a real GPU), one JSON line per logged step.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -104,7 +106,7 @@ async function main() {
       const line = JSON.stringify(r);
       if (own.log) appendFileSync(own.log, `${line}\n`);
       const f = (k: string) => (r[k] === undefined ? '' : ` ${k} ${Number(r[k]).toPrecision(4)}`);
-      console.log(`step ${r.step}${f('loss')}${f('rewards/margins')}${f('rewards/accuracies')}${f('kl/token_mean_exact')}${f('grad_norm')}${f('learning_rate')} (${((now - last) / 1000).toFixed(2)} s)`);
+      console.log(`step ${r.step}${f('loss')}${f('rewards/margins')}${f('rewards/accuracies')}${f('kl/token_mean_exact')}${f('kl')}${f('nll_loss')}${f('grad_norm')}${f('learning_rate')} (${((now - last) / 1000).toFixed(2)} s)`);
       last = now;
       if (r.step >= pauseAfter) trainerObj.requestPause();
     },

@@ -12,7 +12,7 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hhPairsFile, readJsonl, runPython, tempDir, tinyModel, venvPython } from './helpers/python';
+import { hhPairsFile, readJsonl, run, runOurTrain, runPython, tempDir, tinyModel, venvPython } from './helpers/python';
 import { testGpu } from './helpers/gpu';
 import { loadPreferenceDataset } from '../src/data/index';
 import { DpoTrainer, defaultTrainerArgs, TrainerConfigError, validateArgs, type LogRecord, type TrainerArgs } from '../src/dpo/trainer';
@@ -199,6 +199,41 @@ describe("CPO / SimPO, ORPO and KTO vs TRL 1.13's own trainers, step by step", (
       for (const k of own) expect(trl.some((r) => k in r), k).toBe(true);
     }, 600_000);
   }
+
+  // the issue's command lines, each beside the TRL run of the same options; their exported train_trl.py
+  // scripts then run with TRL 1.13 (all three in one Python process) and log what our runs logged
+  it('npm run train -- --trainer cpo|orpo|kto (TRL names) logs what TRL logs, and each exported train_trl.py runs with TRL 1.13 and logs it too', async () => {
+    const cli: { name: string; same: string; o: Opts; data: Case['data']; lines: string[] }[] = [
+      { name: 'CLI --trainer cpo --loss_type simpo --simpo_gamma 0.5 --cpo_alpha 0', same: CASES[4].name, o: CASES[4].o, data: 'even', lines: ['from trl.experimental.cpo import CPOConfig, CPOTrainer', '    loss_type="simpo",', '    simpo_gamma=0.5,', '    cpo_alpha=0,', '    beta=2,'] },
+      { name: 'CLI --trainer orpo --beta 0.1', same: CASES[5].name, o: CASES[5].o, data: 'even', lines: ['from trl.experimental.orpo import ORPOConfig, ORPOTrainer', '    beta=0.1,'] },
+      { name: 'CLI --trainer kto --desirable_weight 1 --undesirable_weight 1', same: CASES[6].name, o: { ...CASES[6].o, desirable_weight: 1, undesirable_weight: 1, max_steps: CASES[6].steps! }, data: 'hh', lines: ['from trl import KTOConfig, KTOTrainer', '    desirable_weight=1,', '    undesirable_weight=1,', 'SHUFFLE = False'] },
+    ];
+    const dir = tempDir('trainers-cli');
+    const scripts: string[] = [];
+    const mine: Record<string, number>[][] = [];
+    for (const [i, c] of cli.entries()) {
+      const log = join(dir, `ours-${i}.jsonl`);
+      const exportDir = join(dir, `export-${i}`);
+      await runOurTrain(['--model', model, '--data', data[c.data], ...toArgv({ ...COMMON, ...c.o }), '--shuffle', 'false', '--compute_kl', 'false', '--log', log, '--export', exportDir]);
+      const ours = readJsonl(log);
+      mine.push(ours);
+      const cmp = compare(c.name, trlLogs.get(c.same)! as Record<string, number>[], ours);
+      expect(cmp.bad, cmp.bad.join('\n')).toEqual([]);
+      const script = join(exportDir, 'train_trl.py');
+      const text = readFileSync(script, 'utf8');
+      for (const line of c.lines) expect(text, line).toContain(line);
+      scripts.push(script);
+    }
+    // one Python process for the three exported scripts (each parses its own argv)
+    const runner = 'import runpy, sys\nfor p in sys.argv[1:]:\n    sys.argv = [p]\n    runpy.run_path(p, run_name="__main__")\n';
+    await run(venvPython(), ['-c', runner, ...scripts], { env: { HF_HUB_OFFLINE: '1', HF_DATASETS_OFFLINE: '1', OMP_NUM_THREADS: '1', PYTHONHASHSEED: '0', TQDM_DISABLE: '1' } });
+    for (const [i, c] of cli.entries()) {
+      const exported = readJsonl(join(dir, `export-${i}`, 'dpo-playground-run', 'log_history.jsonl')).filter((r) => r.loss !== undefined);
+      const cmp = compare(`exported train_trl.py of '${c.name}', run by TRL`, exported, mine[i]);
+      table.push(`exported train_trl.py of '${c.name}' (TRL) vs ours: worst rel ${Math.max(...[...cmp.perMetric.values()].map((v) => v.rel)).toExponential(1)}${cmp.bad.length ? '  FAILED' : ''}`);
+      expect(cmp.bad, cmp.bad.join('\n')).toEqual([]);
+    }
+  }, 900_000);
 
   for (const r of REFUSED) {
     it(`refused as TRL refuses it: ${r.name}`, () => {

@@ -19,6 +19,7 @@
 //     still sees the same pairs; --stop_after_steps N ends the run early keeping the full run's
 //     learning-rate schedule (to compare first steps); --deepspeed <json> turns on DeepSpeed.
 import type { TrainerArgs } from './trainer';
+import { trainerImport, trainerLines } from './trl-script-trainers';
 
 /** Python source emitted as it is (an expression, not a literal). */
 class PyExpr {
@@ -93,7 +94,8 @@ export function trlScript(a: TrainerArgs, o: { model: string; dataFile: string; 
     'from torch.utils.data import SequentialSampler',
     'from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback',
   ];
-  lines.push(a.mode === 'sft' ? 'from trl import SFTConfig, SFTTrainer' : 'from trl import DPOConfig, DPOTrainer');
+  // CPO / ORPO / KTO runs use their TRL trainer (src/dpo/trl-script-trainers.ts)
+  lines.push(trainerImport(a) ?? (a.mode === 'sft' ? 'from trl import SFTConfig, SFTTrainer' : 'from trl import DPOConfig, DPOTrainer'));
   if (a.lora) lines.push('from peft import LoraConfig  # pip install peft');
   lines.push(
     '',
@@ -194,6 +196,8 @@ export function trlScript(a: TrainerArgs, o: { model: string; dataFile: string; 
       ')',
       `trainer = in_order(SFTTrainer)(model=model, args=args, train_dataset=ds, callbacks=[StopAfter()], processing_class=tokenizer${peft})`,
     );
+  } else if (trainerImport(a)) {
+    lines.push(...trainerLines(a, common, py, peft));
   } else {
     // the loss options, as DPOConfig names them: loss_type is TRL's list; rpo_alpha is TRL 1.x's sft term
     const kinds = String(a.loss_type).split(',').map((k) => k.trim()).filter(Boolean);
