@@ -11,7 +11,7 @@ export const fmtInt = (n: number): string => nf({ maximumFractionDigits: 0 }).fo
 export const fmtDecimal = (n: number, digits: number): string => nf({ maximumFractionDigits: digits, minimumFractionDigits: digits }).format(n);
 
 /** A share 0..1 as a percentage. */
-export const fmtPercent = (x: number, digits = 1): string => nf({ style: 'percent', maximumFractionDigits: digits }).format(x);
+export const fmtPercent = (x: number, digits = 1): string => nf({ style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits }).format(x);
 
 /** Bytes in binary units (GiB, MiB, KiB, B), as the worker's memory estimates are. */
 export function fmtBytes(b: number): string {

@@ -1,6 +1,8 @@
 // Dataset picker: drop or pick a file; format, validation report, split and a preview of the pairs.
 import { useState } from 'react';
 import { diffParts } from '../diff';
+import { fmtInt, fmtPercent } from '../format';
+import { useT } from '../i18n';
 import { loadDataset, loadDemo, setSplit, useStore } from '../store';
 import { DownloadBar } from './Progress';
 import { HubDatasetForm } from './HubDatasetForm';
@@ -8,6 +10,7 @@ import type { DatasetInfo } from '../../worker/protocol';
 
 type TokenReport = NonNullable<DatasetInfo['tokens']>;
 
+/** English format names (the Korean ones are dataset.format.<format> in ko.ts). */
 const FORMAT_TEXT: Record<string, string> = {
   standard: 'TRL standard (prompt / chosen / rejected text)',
   conversational: 'TRL conversational (lists of messages)',
@@ -28,30 +31,32 @@ function Diff({ a, b, side }: { a: string; b: string; side: 'chosen' | 'rejected
   );
 }
 
-const share = (n: number, of: number) => (of > 0 ? `${((100 * n) / of).toFixed(n > 0 && (100 * n) / of < 0.1 ? 2 : 1)}%` : '0%');
+const share = (n: number, of: number) => fmtPercent(of > 0 ? n / of : 0, of > 0 && n > 0 && (100 * n) / of < 0.1 ? 2 : 1);
 
 /** The token report's two shares (what the tokenizer made of the pairs), as report rows. */
 function TokenRows({ r }: { r: TokenReport }) {
-  const n = (x: number) => x.toLocaleString('en-US');
+  const { t } = useT();
+  const n = fmtInt;
   return (
     <>
-      <dt>Unknown tokens</dt>
+      <dt>{t('dataset.unknownTokens')}</dt>
       <dd data-testid="unknown-share">
         {r.unknownToken === null
-          ? 'none (the tokenizer has no unknown token)'
-          : `${share(r.unknownTokens, r.tokens)} are ${r.unknownToken} (${n(r.unknownTokens)} of ${n(r.tokens)} tokens)`}
+          ? t('dataset.noUnknown')
+          : t('dataset.unknownShare', { share: share(r.unknownTokens, r.tokens), token: r.unknownToken, n: n(r.unknownTokens), of: n(r.tokens) })}
       </dd>
-      <dt>Prompt + completion</dt>
+      <dt>{t('dataset.promptCompletion')}</dt>
       <dd data-testid="mismatch-share">
         {r.prefixMismatchPairs === 0
-          ? 'every pair tokenizes the same as prompt + completion and alone'
-          : `${share(r.prefixMismatchPairs, r.pairs)} of pairs tokenize differently joined than apart (${n(r.prefixMismatchPairs)} of ${n(r.pairs)})`}
+          ? t('dataset.noMismatch')
+          : t('dataset.mismatchShare', { share: share(r.prefixMismatchPairs, r.pairs), n: n(r.prefixMismatchPairs), of: n(r.pairs) })}
       </dd>
     </>
   );
 }
 
 export function DatasetPanel() {
+  const { t } = useT();
   const ds = useStore((s) => s.dataset);
   const split = useStore((s) => s.split);
   const manifest = useStore((s) => s.manifest);
@@ -66,7 +71,7 @@ export function DatasetPanel() {
 
   return (
     <section className="panel" aria-labelledby="data-title">
-      <h2 id="data-title">2. Preference pairs</h2>
+      <h2 id="data-title">{t('dataset.title')}</h2>
       <div
         className={drag ? 'dropzone drag' : 'dropzone'}
         onDragOver={(e) => {
@@ -81,20 +86,20 @@ export function DatasetPanel() {
         }}
       >
         <label>
-          Dataset file (JSONL, JSON or Parquet, optionally .gz)
-          <input type="file" aria-label="Dataset file" accept=".jsonl,.json,.parquet,.gz,.bz2,.ndjson" disabled={disabled} onChange={(e) => pick(e.target.files?.[0])} />
+          {t('dataset.fileLabel')}
+          <input type="file" aria-label={t('dataset.fileAria')} accept=".jsonl,.json,.parquet,.gz,.bz2,.ndjson" disabled={disabled} onChange={(e) => pick(e.target.files?.[0])} />
         </label>
-        <span className="hint">or drop it here. TRL standard / conversational format, or HH-RLHF's chosen/rejected.</span>
+        <span className="hint">{t('dataset.drop')}</span>
         {manifest && (
           <button type="button" className="link" onClick={() => void loadDemo()} disabled={disabled}>
-            use the demo pairs
+            {t('dataset.useDemo')}
           </button>
         )}
       </div>
       <HubDatasetForm disabled={disabled} />
       <div className="row">
         <label>
-          Eval fraction
+          {t('dataset.evalFraction')}
           <input
             type="number"
             min={0}
@@ -106,21 +111,21 @@ export function DatasetPanel() {
           />
         </label>
         <label>
-          Eval pairs at most
+          {t('dataset.maxEval')}
           <input type="number" min={0} step={8} value={split.maxEval} onChange={(e) => setSplit({ maxEval: Math.max(0, Math.floor(Number(e.target.value))) })} disabled={disabled} />
         </label>
         <label>
-          Split seed
+          {t('dataset.splitSeed')}
           <input type="number" step={1} value={split.seed} onChange={(e) => setSplit({ seed: Math.floor(Number(e.target.value)) })} disabled={disabled} />
         </label>
         {ds.spec && (
           <button type="button" onClick={() => void loadDataset(ds.spec!)} disabled={disabled}>
-            Split again
+            {t('dataset.splitAgain')}
           </button>
         )}
       </div>
-      {!modelReady && <p className="hint">Load a model too: the pairs are tokenized with its tokenizer.</p>}
-      {ds.status === 'loading' && <DownloadBar progress={ds.progress} label="Reading the dataset" />}
+      {!modelReady && <p className="hint">{t('dataset.needModel')}</p>}
+      {ds.status === 'loading' && <DownloadBar progress={ds.progress} label={t('dataset.reading')} />}
       {ds.status === 'error' && (
         <p className="error" role="alert" data-testid="dataset-error">
           {ds.error}
@@ -129,28 +134,28 @@ export function DatasetPanel() {
       {info && ds.status === 'ready' && (
         <>
           <dl className="card" data-testid="dataset-report">
-            <dt>File</dt>
+            <dt>{t('dataset.file')}</dt>
             <dd>
               {info.label} ({info.report.fileKind}
               {info.report.gzipped ? ', gzip' : ''})
             </dd>
-            <dt>Format</dt>
-            <dd>{FORMAT_TEXT[info.format] ?? info.format}</dd>
-            <dt>Pairs</dt>
+            <dt>{t('dataset.format')}</dt>
+            <dd>{t(`dataset.format.${info.format}`, { defaultValue: FORMAT_TEXT[info.format] ?? info.format })}</dd>
+            <dt>{t('dataset.pairs')}</dt>
             <dd data-testid="pair-count">
-              {info.report.kept.toLocaleString('en-US')} usable of {info.report.totalRows.toLocaleString('en-US')} records
-              {info.report.skippedCount ? `, ${info.report.skippedCount.toLocaleString('en-US')} skipped` : ''}
+              {t('dataset.usable', { kept: fmtInt(info.report.kept), total: fmtInt(info.report.totalRows) })}
+              {info.report.skippedCount ? t('dataset.skipped', { n: fmtInt(info.report.skippedCount) }) : ''}
             </dd>
-            <dt>Split</dt>
+            <dt>{t('dataset.split')}</dt>
             <dd data-testid="split">
-              {info.trainPairs.toLocaleString('en-US')} train / {info.evalPairs.toLocaleString('en-US')} eval
-              {info.tooLong ? ` (${info.tooLong} dropped: prompt longer than max_length)` : ''}
+              {t('dataset.trainEval', { train: fmtInt(info.trainPairs), eval: fmtInt(info.evalPairs) })}
+              {info.tooLong ? t('dataset.tooLong', { n: info.tooLong }) : ''}
             </dd>
             {info.maxTokens > 0 && (
               <>
-                <dt>Length</dt>
+                <dt>{t('dataset.length')}</dt>
                 <dd>
-                  mean {info.meanTokens.toFixed(0)} tokens, longest {info.maxTokens}
+                  {t('dataset.lengthText', { mean: fmtInt(info.meanTokens), max: fmtInt(info.maxTokens) })}
                 </dd>
               </>
             )}
@@ -167,7 +172,7 @@ export function DatasetPanel() {
           )}
           {info.report.skippedCount > 0 && (
             <details className="skipped">
-              <summary>Why {info.report.skippedCount} record(s) were skipped</summary>
+              <summary>{t('dataset.whySkipped', { n: info.report.skippedCount })}</summary>
               <ul>
                 {Object.entries(info.report.counts)
                   .filter(([, n]) => n > 0)
@@ -184,10 +189,10 @@ export function DatasetPanel() {
               </ul>
             </details>
           )}
-          <div className="table-wrap" tabIndex={0} aria-label="Preview of the first pairs">
+          <div className="table-wrap" tabIndex={0} aria-label={t('dataset.previewAria')}>
             <table className="preview">
               <caption>
-                First pairs: what differs between chosen and rejected is highlighted.
+                {t('dataset.previewCaption')}
               </caption>
               <thead>
                 <tr>
@@ -215,7 +220,7 @@ export function DatasetPanel() {
           </div>
           {rows < info.preview.length && (
             <button type="button" className="link" onClick={() => setRows(info.preview.length)}>
-              show {info.preview.length - rows} more
+              {t('dataset.showMore', { n: info.preview.length - rows })}
             </button>
           )}
         </>

@@ -96,7 +96,7 @@ export function Runs() {
                         {r.hasState ? t('runs.stateOf', { step: r.stateStep ?? r.step }) : t('runs.noState')}
                       </div>
                     </td>
-                    <td data-status={r.status}>{r.id === current || r.status !== 'training' ? t(`phase.${r.status}`, { defaultValue: r.status }) : t('runs.interrupted')}</td>
+                    <td>{r.id === current || r.status !== 'training' ? t(`phase.${r.status}`, { defaultValue: r.status }) : t('runs.interrupted')}</td>
                     <td>
                       {r.step} / {r.totalSteps}
                     </td>
