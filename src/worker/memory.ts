@@ -7,6 +7,7 @@
 import { countParameters, type ModelConfig } from '../model/config';
 import { countLoraParameters } from '../model/lora';
 import type { TrainerArgs } from '../dpo/trainer';
+import { trainerNeedsReference, trainerOf } from '../dpo/preference-trainer';
 import type { MemoryEstimate } from './protocol';
 
 export interface AdapterLimits {
@@ -31,7 +32,8 @@ export function estimateMemory(cfg: ModelConfig, a: TrainerArgs, seqLen: number,
       loraError = (e as Error).message;
     }
   }
-  const withRef = a.mode === 'dpo' && !a.reference_free && !a.precompute_ref_log_probs && !a.lora;
+  // CPO / SimPO and ORPO hold no reference at all; KTO holds one like DPO (src/dpo/preference-trainer.ts)
+  const withRef = a.mode === 'dpo' && trainerNeedsReference(a) && !a.precompute_ref_log_probs && !a.lora;
   const weightsBytes = 4 * P * (withRef ? 2 : 1) + 4 * adapterP;
   const optimizerBytes = 4 * (a.lora ? adapterP : P) * 3; // gradients, exp_avg, exp_avg_sq of what is trained
   const T = Math.max(1, Math.min(seqLen, a.max_length ?? seqLen, cfg.maxPositions));
@@ -97,7 +99,10 @@ export function fitOptions(cfg: ModelConfig, a: TrainerArgs, seqLen: number, lim
     candidates.push({ label: 'LoRA + gradient_checkpointing + max_length 128 + per_device_train_batch_size 1', patch: { lora, gradient_checkpointing: true, max_length: Math.min(128, T), per_device_train_batch_size: 1 } });
   }
   const out: FitOption[] = [];
+  // precomputing the reference only helps DPO (CPO / ORPO hold none; KTO's reference also scores its KL completions)
+  const canPrecompute = trainerOf(a) === 'dpo' && trainerNeedsReference(a);
   for (const c of candidates) {
+    if (c.patch.precompute_ref_log_probs && !canPrecompute) continue;
     const e = estimateMemory(cfg, { ...a, ...c.patch }, seqLen, limits, budgetBytes);
     if (e.refusal) continue;
     out.push({ label: c.label, patch: c.patch, totalBytes: e.totalBytes });
