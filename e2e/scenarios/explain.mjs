@@ -10,8 +10,8 @@ import { check, dist, secs, shots, text, waitPhase } from '../lib.mjs';
  * model on 32 pairs at an absurd learning rate (1e-2, 5x the demo's) memorises them and the diagnosis names
  * over-optimisation with its evidence, the evidence link moves the focus to its chart; the token view colours
  * the real tokens of a pair and its sums equal the pair's log-ratios; formulas are KaTeX; keyboard users reach
- * every new control; axe finds no violation in the new panels; a phone and a zoomed projector see the Train
- * button in the first screen.
+ * every new control; axe finds no violation in the new panels; the frontier compares loss types at one beta;
+ * a phone and a zoomed projector see the Train button in the first screen.
  */
 export async function run({ browser, base }) {
   const demoManifest = join(dist, 'demo', 'manifest.json');
@@ -142,6 +142,15 @@ export async function run({ browser, base }) {
   // 6. accessibility of the new panels
   const axe = await new AxeBuilder({ page }).include('[data-testid=diagnosis]').include('[data-testid=token-view]').include('[data-testid=one-update]').include('[data-testid=math-panel]').include('[data-testid=rlhf-panel]').analyze();
   check('axe finds no accessibility violation in the new panels', axe.violations.length === 0, axe.violations.map((v) => `${v.id}: ${v.nodes.length} (${v.nodes[0]?.target})`).join('; '));
+  // compare methods: one short run per loss type at the same beta, each a curve on the frontier
+  await page.getByLabel('Loss types to compare').fill('sigmoid, ipo');
+  await page.getByLabel('Steps per run').fill('4');
+  await page.getByRole('button', { name: 'Compare loss types' }).click();
+  await page.getByTestId('sweep-status').waitFor({ timeout: 30_000 });
+  const status = await text(page, 'sweep-status');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=sweep-status]'), null, { timeout: 300_000 });
+  const falt = await text(page, 'frontier-alt');
+  check('the demo compares loss types at the same beta on the frontier', /loss_type sigmoid/.test(status) && /beta 0\.1 sigmoid: step 4/.test(falt) && /beta 0\.1 ipo: step 4/.test(falt), `${status} / ${falt}`);
   check('no uncaught page errors in the explainer', errors.length === 0, errors.join(' | '));
   await page.screenshot({ path: join(shots, 'explain-page.png'), fullPage: true });
   await ctx.close();
