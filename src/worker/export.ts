@@ -45,7 +45,8 @@ function table(rows: [string, string][], indent = '  '): string[] {
 
 export async function buildExportZip({ trainer: t, model: m, data: d, extra }: ExportInput): Promise<ExportResult> {
   const weights = await t.policyWeights();
-  const folder = exportHfFolder(m.ck.config, weights, { extraFiles: m.extra });
+  // shards of at most 400 MiB, as save_pretrained(max_shard_size=...) writes them: no file near browsers' per-buffer limits
+  const folder = exportHfFolder(m.ck.config, weights, { extraFiles: m.extra, maxShardBytes: 400 * 2 ** 20 });
   const files: Record<string, Uint8Array> = {};
   for (const [name, bytes] of folder) files[`model/${name}`] = bytes;
 

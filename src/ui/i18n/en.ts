@@ -1,7 +1,7 @@
 // English texts of the page, one flat key per string ('panel.item'). Korean is in ko.ts with the same
 // keys (test/i18n.test.ts fails when they differ or when a t('key') in src/ui has no entry). Values use
 // i18next's {{name}} interpolation. The hyperparameter and loss texts come from params.ts (one source).
-import { LOSS_INFO, PARAM_FIELDS } from '../params';
+import { LOSS_INFO, PARAM_FIELDS, TRAINER_INFO } from '../params';
 
 const paramTexts = Object.fromEntries(PARAM_FIELDS.flatMap((f) => [[`param.${f.name}.hint`, f.hint], [`param.${f.name}.help`, f.help]]));
 const lossTexts = Object.fromEntries(Object.entries(LOSS_INFO).map(([k, v]) => [`loss.${k}.what`, v.what]));
@@ -118,6 +118,15 @@ export const en: Record<string, string> = {
   'hp.default': '{{hint}} · TRL default {{value}}',
   'hp.lossLegend': "Loss: one kind, or several with weights (TRL's loss_type list, e.g. MPO = sigmoid 0.8, bco_pair 0.2, sft 1.0)",
   'hp.lossTypeHint': 'sigmoid = DPO · TRL default sigmoid',
+  // the method selector (TrainerSelector.tsx)
+  'trainer.legend': "Method: TRL's trainer (DPO, CPO / SimPO, ORPO, KTO)",
+  'trainer.cpoLossHint': "CPO's loss_type: sigmoid (CPO), hinge, ipo, simpo (SimPO, with simpo_gamma; set cpo_alpha 0)",
+  'trainer.refNone': 'No reference model is held: the memory estimate counts one copy of the weights.',
+  'trainer.refKto': 'KTO holds a reference; each pair becomes two examples (desirable, undesirable), each scored against a KL point from mismatched answers.',
+  'trainer.dpo.what': TRAINER_INFO.dpo.what,
+  'trainer.cpo.what': TRAINER_INFO.cpo.what,
+  'trainer.orpo.what': TRAINER_INFO.orpo.what,
+  'trainer.kto.what': TRAINER_INFO.kto.what,
   'hp.lossWeightsHint': 'empty = 1.0 each · TRL default None',
   'hp.weightOf': 'weight of {{kind}}',
   'hp.loraHelp': 'Only small adapter matrices train (W + lora_alpha/r * B A); the base weights stay frozen and serve as the reference, so there is no second copy of the model and no gradients or AdamW moments for it.',
