@@ -8,6 +8,7 @@ import { renderToString } from 'react-dom/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DPO_LOSS_KINDS } from '../src/gpu/reference/dpo_loss';
 import { CHARTS } from '../src/ui/components/Charts';
+import { Explainer } from '../src/ui/components/Explainer';
 import { HyperParams } from '../src/ui/components/HyperParams';
 import { TrainBar } from '../src/ui/components/TrainBar';
 import { fmtBytes, fmtDuration, fmtInt } from '../src/ui/format';
@@ -160,8 +161,15 @@ describe('the page in ko-KR', () => {
     expect(hp).toContain('TRL 기본값');
     expect(hp).toContain('beta'); // TRL's names stay
     expect(hp).toContain('선택된 응답');
+    const ex = renderToString(createElement(Explainer));
+    expect(text(ex)).toContain('암묵적 보상');
+    expect(ex).toContain('class="katex'); // the formulas stay typeset inside the Korean sentence
+    expect(ex).toContain('<span class="chosen">선호한</span>');
     setLanguage('en');
     expect(i18n.language).toBe('en');
+    const exEn = renderToString(createElement(Explainer));
+    expect(text(exEn)).toContain('Each training example is a prompt with two answers: one people preferred and one they rejected');
+    expect(exEn).toContain('<span class="rejected">rejected</span>');
     const barEn = text(renderToString(createElement(TrainBar)));
     expect(barEn).toContain('Train');
     expect(barEn).toContain('Export model + script');

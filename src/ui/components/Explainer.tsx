@@ -4,28 +4,30 @@ import { IMPLICIT_REWARD } from '../explain/formulas';
 import { MathPanel } from '../explain/MathPanel';
 import { RlhfVsDpo } from '../explain/RlhfVsDpo';
 import { Tex } from '../explain/Tex';
+import { Trans } from 'react-i18next';
+import { i18n, useT } from '../i18n';
 
 export function Explainer() {
+  const { t } = useT();
   return (
     <details className="explainer" open>
-      <summary>What is DPO doing?</summary>
+      <summary>{t('explainer.title')}</summary>
       <p>
-        Each training example is a <strong>prompt</strong> with two answers: one people <span className="chosen">preferred</span> and
-        one they <span className="rejected">rejected</span>. Direct Preference Optimization nudges the model (the <em>policy</em>) to
-        make the preferred answer more likely than the rejected one, <em>relative to</em> a frozen copy of the starting model (the{' '}
-        <em>reference</em>). The implicit reward of an answer is <Tex tex={IMPLICIT_REWARD} />.
+        <Trans
+          i18n={i18n}
+          i18nKey="explainer.p1"
+          components={{ strong: <strong />, em: <em />, chosen: <span className="chosen" />, rejected: <span className="rejected" />, reward: <Tex tex={IMPLICIT_REWARD} /> }}
+        />
       </p>
       <p>
-        The loss is <Tex tex="\ell = -\log\sigma(r_w - r_l)" />. Its gradient weighs each pair by <Tex tex="\sigma(r_l - r_w)" />: pairs the model still gets
-        wrong pull hardest, pairs it already orders right barely matter. <Tex tex="\beta" /> sets how far the policy may drift from the reference (see the KL
-        chart).
+        <Trans i18n={i18n} i18nKey="explainer.p2" components={{ loss: <Tex tex="\ell = -\log\sigma(r_w - r_l)" />, weight: <Tex tex="\sigma(r_l - r_w)" />, beta: <Tex tex="\beta" /> }} />
       </p>
       <details className="more">
-        <summary>The math, typeset</summary>
+        <summary>{t('explainer.math')}</summary>
         <MathPanel />
       </details>
       <details className="more">
-        <summary>RLHF next to DPO</summary>
+        <summary>{t('explainer.rlhf')}</summary>
         <RlhfVsDpo />
       </details>
     </details>

@@ -7,6 +7,7 @@ import { CartesianGrid, ComposedChart, Line, ReferenceLine, ResponsiveContainer,
 import type { DpoLossKind } from '../../gpu/reference/dpo_loss';
 import { LOSS_INFO } from '../params';
 import { fmtNum, fmtTick } from '../history';
+import { t as tr, useT } from '../i18n';
 import { setArg, useStore } from '../store';
 import { curvePoints, curveRange, dotSummary, lossSpecOf, lossStartText, niceTicks, pairDots, pairLoss, type CurvePoint, type PairDot } from './curves';
 
@@ -42,10 +43,10 @@ export const WEIGHT_TEXT: Record<DpoLossKind, string> = {
 
 export function curvesAlt(kind: string, beta: number, dots: readonly PairDot[], step: number | undefined, start?: number): string {
   const s = dotSummary(dots);
-  const at0 = start === undefined ? (kind === 'sigmoid' ? 'log 2 = 0.693' : 'its starting value') : kind === 'sigmoid' ? `log 2 = ${start.toFixed(3)}` : fmtNum(start);
-  const head = `beta ${fmtNum(beta)}, ${kind} loss: at h = 0 the loss is ${at0}`;
-  if (s.n === 0) return `${head}. No evaluated pairs yet (they appear every eval_steps steps).`;
-  return `${head}. ${s.n} eval pairs at step ${step ?? '?'}: ${s.right} ordered right, ${s.n - s.right} wrong; mean margin h ${fmtNum(s.meanH)}, mean loss ${fmtNum(s.meanLoss)}, mean gradient weight ${fmtNum(s.meanWeight)}.`;
+  const at0 = start === undefined ? (kind === 'sigmoid' ? 'log 2 = 0.693' : tr('curves.startValue')) : kind === 'sigmoid' ? `log 2 = ${start.toFixed(3)}` : fmtNum(start);
+  const head = tr('curves.altHead', { beta: fmtNum(beta), kind, at0 });
+  if (s.n === 0) return tr('curves.altNone', { head });
+  return tr('curves.alt', { head, n: s.n, step: step ?? '?', right: s.right, wrong: s.n - s.right, h: fmtNum(s.meanH), loss: fmtNum(s.meanLoss), weight: fmtNum(s.meanWeight) });
 }
 
 const CurveChart = memo(function CurveChart({ title, curve, dots, y, color, yDomain }: { title: string; curve: CurvePoint[]; dots: PairDot[]; y: 'loss' | 'weight'; color: string; yDomain: [number | 'auto', number | 'auto'] }) {
@@ -73,6 +74,7 @@ const CurveChart = memo(function CurveChart({ title, curve, dots, y, color, yDom
 });
 
 export function DpoCurves() {
+  const { t } = useT();
   const args = useStore((s) => s.args);
   const phase = useStore((s) => s.run.phase);
   const pairs = useStore((s) => s.pairs);
@@ -87,22 +89,17 @@ export function DpoCurves() {
   const dots = pairDots(pairs, pairsBeta, spec, beta, eps);
   const [lo, hi] = curveRange(beta, dots.map((d) => d.h));
   const curve = curvePoints(spec, beta, eps, lo, hi);
-  const weightText = kinds.length === 1 ? WEIGHT_TEXT[kinds[0]] : `the weighted sum of ${kinds.map((k) => `${k}'s`).join(', ')} weights`;
+  const weightText = kinds.length === 1 ? WEIGHT_TEXT[kinds[0]] : t('curves.weightedSum', { kinds: kinds.map((k) => `${k}'s`).join(', ') });
   const wMax = Math.max(1, ...curve.map((c) => c.weight));
   const wMin = Math.min(0, ...curve.map((c) => c.weight));
   return (
     <section className="panel" aria-labelledby="curves-title" data-testid="curves-panel">
-      <h2 id="curves-title">What is DPO doing? Loss and gradient weight vs margin</h2>
-      <p className="hint">
-        h = (log pi(chosen) − log pi_ref(chosen)) − (log pi(rejected) − log pi_ref(rejected)): how much more than the reference the policy prefers the
-        chosen answer. DPO's gradient pushes each pair to larger h with weight {weightText ?? 'w(h)'}: pairs still ordered wrongly (h &lt; 0, red) pull
-        hardest, pairs already ordered right (green) fade out. A larger beta makes the curves steeper, so a smaller h is already "enough": the policy stays
-        closer to the reference.
-      </p>
+      <h2 id="curves-title">{t('curves.title')}</h2>
+      <p className="hint">{t('curves.hint', { weight: weightText ?? 'w(h)' })}</p>
       <div className="row">
         <label className="grow beta-slider">
           <span>
-            beta = <strong data-testid="curves-beta">{fmtNum(beta)}</strong> {running ? '(this run’s beta)' : '(sets the next run’s beta)'}
+            beta = <strong data-testid="curves-beta">{fmtNum(beta)}</strong> {running ? t('curves.thisBeta') : t('curves.nextBeta')}
           </span>
           <input
             type="range"
@@ -119,34 +116,34 @@ export function DpoCurves() {
       </div>
       <figure className="chart curves" aria-labelledby="curves-fig" data-testid="curves-chart">
         <h3 id="curves-fig" className="sr-only">
-          Loss and gradient weight as functions of the margin
+          {t('curves.figTitle')}
         </h3>
         <div className="curve-pair">
-          <CurveChart title={`Loss (${kind})`} curve={curve} dots={dots} y="loss" color="#2563eb" yDomain={[0, 'auto']} />
-          <CurveChart title="Gradient weight" curve={curve} dots={dots} y="weight" color="#7c3aed" yDomain={[wMin, wMax]} />
+          <CurveChart title={t('curves.lossTitle', { kind })} curve={curve} dots={dots} y="loss" color="#2563eb" yDomain={[0, 'auto']} />
+          <CurveChart title={t('curves.weightTitle')} curve={curve} dots={dots} y="weight" color="#7c3aed" yDomain={[wMin, wMax]} />
         </div>
         <figcaption className="chart-alt" data-testid="curves-alt" data-points={dots.length}>
           {curvesAlt(kind, beta, dots, step, pairLoss(spec, beta, eps, 0))}
         </figcaption>
       </figure>
-      {(kinds.includes('ipo') || kinds.includes('sigmoid_norm')) && <p className="hint">ipo and sigmoid_norm read h per token (length-averaged); the dots use the summed margins the trainer reports.</p>}
+      {(kinds.includes('ipo') || kinds.includes('sigmoid_norm')) && <p className="hint">{t('curves.perToken')}</p>}
       {kinds.some((k) => !['sigmoid', 'cdpo', 'robust', 'hinge', 'ipo', 'exo_pair', 'discopop', 'sigmoid_norm'].includes(k)) && (
         <p className="hint">
           {kinds
             .filter((k) => !['sigmoid', 'cdpo', 'robust', 'hinge', 'ipo', 'exo_pair', 'discopop', 'sigmoid_norm'].includes(k))
             .join(', ')}{' '}
-          {'do not depend on h alone: the curves move the chosen log-ratio up by h/2 and the rejected down by h/2.'}
+          {t('curves.notHAlone')}
         </p>
       )}
       <ul className="hint loss-kinds">
         {kinds.map((k) => (
           <li key={k}>
-            <code>{k}</code>: {LOSS_INFO[k]?.what} ({LOSS_INFO[k]?.paper})
+            <code>{k}</code>: {t(`loss.${k}.what`, { defaultValue: LOSS_INFO[k]?.what })} ({LOSS_INFO[k]?.paper})
           </li>
         ))}
       </ul>
       {pairsBeta !== beta && dots.length > 0 && (
-        <p className="hint">The dots are the pairs of a run with beta {fmtNum(pairsBeta)}, placed at their h and weighed with the beta above: what that beta would make of them.</p>
+        <p className="hint">{t('curves.otherBeta', { beta: fmtNum(pairsBeta) })}</p>
       )}
     </section>
   );
@@ -155,5 +152,17 @@ export function DpoCurves() {
 /** The loss chart's sentence: what the run's loss starts at when the policy equals the reference. */
 export function LossStartExplain() {
   const args = useStore((s) => s.args);
-  return <>{lossStartText(args)}</>;
+  const { t, i18n } = useT();
+  if (i18n.language === 'en') return <>{lossStartText(args)}</>;
+  // the same facts as lossStartText, said in the page's language
+  const spec = lossSpecOf(args);
+  if (spec.terms.length === 0) return <>{t('curves.start.none')}</>;
+  const single = spec.terms.length === 1 ? spec.terms[0].kind : null;
+  if (single === 'sft') return <>{t('curves.start.sft')}</>;
+  const l0 = pairLoss(spec, args.beta, args.label_smoothing, 0);
+  const sft = spec.terms.filter((x) => x.kind === 'sft');
+  const name = spec.terms.map((x) => (spec.terms.length > 1 ? `${x.weight} x ${x.kind}` : x.kind)).join(' + ');
+  const value = single === 'sigmoid' ? `log 2 = ${l0.toFixed(3)}` : l0.toPrecision(4);
+  const tail = sft.length ? t('curves.start.sftTail', { w: sft.map((x) => x.weight).join(' + ') }) : '';
+  return <>{t('curves.start', { name, value, tail })}</>;
 }
