@@ -408,7 +408,9 @@ const displacement: Rule = ({ history, evalHistory, args }) => {
   const steps: [number, number] = [rc.at(-k)!.step, rc.at(-1)!.step];
   // a note while the margin still grows (the preference is being learned); a warning once the margin
   // has fallen back from its best while chosen keeps losing probability
-  const best = Math.max(...mg.map((x) => x.v));
+  // best margin of a window of k (one eval, or k training steps: single noisy steps do not count as a best)
+  let best = -Infinity;
+  for (let i = k; i <= mg.length; i++) best = Math.max(best, mean(mg.slice(i - k, i)));
   const stalled = mg.length >= 2 && margin < 0.9 * best;
   return {
     rule: 'likelihood-displacement',
