@@ -3,6 +3,7 @@
 import { defaultTrainerArgs, type TrainerArgs } from '../dpo/trainer';
 import { validateLoraConfig, type LoraConfig } from '../model/lora';
 import { DPO_LOSS_KINDS, F_DIVERGENCES, type DpoLossKind } from '../gpu/reference/dpo_loss';
+import { TRAINER_KINDS, type TrainerKind } from '../dpo/preference-trainer';
 
 export type FieldKind = 'float' | 'int' | 'select' | 'bool' | 'nullable-int' | 'nullable-float' | 'loss-list' | 'float-list';
 
@@ -22,8 +23,9 @@ export interface ParamField {
 }
 
 export const PARAM_FIELDS: readonly ParamField[] = [
+  { name: 'trainer', kind: 'select', options: TRAINER_KINDS, custom: true, hint: 'dpo', help: 'Which TRL trainer: DPO, CPO (SimPO is its loss_type simpo), ORPO or KTO. CPO, SimPO and ORPO hold no reference model.' },
   { name: 'beta', kind: 'float', hint: '0.1 - 0.5', min: 0, step: 0.05, help: 'Strength of the KL leash to the reference: small beta lets the policy drift further for the same preference.' },
-  { name: 'loss_type', kind: 'loss-list', options: DPO_LOSS_KINDS, custom: true, hint: 'sigmoid = DPO; several = a weighted sum', help: 'TRL\'s loss_type list: one kind, or several combined with loss_weights (MPO: sigmoid, bco_pair, sft with 0.8, 0.2, 1.0).' },
+  { name: 'loss_type', kind: 'loss-list', options: [...DPO_LOSS_KINDS, 'simpo'], custom: true, hint: 'sigmoid = DPO; several = a weighted sum', help: 'TRL\'s loss_type list: one kind, or several combined with loss_weights (MPO: sigmoid, bco_pair, sft with 0.8, 0.2, 1.0).' },
   { name: 'loss_weights', kind: 'float-list', custom: true, hint: 'empty = 1 each', help: 'One weight per loss type, comma-separated; the loss is the weighted sum of the kinds\' batch means.' },
   { name: 'learning_rate', kind: 'float', hint: '5e-7 - 5e-6 (pretrained)', min: 0, step: 1e-7, help: 'Peak learning rate of AdamW. Pretrained LMs want ~1e-6; the tiny demo model tolerates much more.' },
   { name: 'max_steps', kind: 'int', hint: '-1 = use epochs', step: 1, help: 'Optimizer steps to run; -1 trains for num_train_epochs.' },
@@ -44,6 +46,10 @@ export const PARAM_FIELDS: readonly ParamField[] = [
   { name: 'ref_model_mixup_alpha', kind: 'float', hint: '0.6 (TR-DPO)', min: 0, max: 1, step: 0.1, advanced: true, help: 'reference = alpha x policy + (1 - alpha) x reference at each sync.' },
   { name: 'ref_model_sync_steps', kind: 'int', hint: '512 (TR-DPO)', min: 1, step: 1, advanced: true, help: 'Optimizer steps between two reference syncs.' },
   { name: 'precompute_ref_batch_size', kind: 'nullable-int', hint: 'empty = batch size', min: 1, step: 1, advanced: true, help: 'Pairs per batch while precomputing the reference log-probs (empty: the train / eval batch size).' },
+  { name: 'cpo_alpha', kind: 'float', hint: '1 (CPO); 0 (SimPO)', min: 0, step: 0.1, advanced: true, help: 'CPO: weight of the NLL of the chosen completion added to the preference loss (behaviour cloning); SimPO uses 0.' },
+  { name: 'simpo_gamma', kind: 'float', hint: '0.5 (SimPO)', step: 0.1, advanced: true, help: 'SimPO: the target margin of average log-probs, gamma / beta, the chosen answer must beat the rejected one by.' },
+  { name: 'desirable_weight', kind: 'float', hint: '1 (KTO)', min: 0, step: 0.1, advanced: true, help: 'KTO: weight of the desirable (chosen) examples\' loss; raise it when they are fewer than the undesirable ones.' },
+  { name: 'undesirable_weight', kind: 'float', hint: '1 (KTO)', min: 0, step: 0.1, advanced: true, help: 'KTO: weight of the undesirable (rejected) examples\' loss.' },
   { name: 'warmup_ratio', kind: 'float', hint: '0 - 0.1', min: 0, max: 1, step: 0.01, advanced: true, help: 'Fraction of the steps over which the learning rate ramps up from 0.' },
   { name: 'lr_scheduler_type', kind: 'select', options: ['linear', 'cosine', 'constant', 'constant_with_warmup'], hint: 'linear', advanced: true, help: 'How the learning rate decays after warmup.' },
   { name: 'max_grad_norm', kind: 'float', hint: '1.0', min: 0, step: 0.1, advanced: true, help: 'Gradients are clipped to this global norm (0 = no clipping).' },
@@ -157,4 +163,12 @@ export const LOSS_INFO: Record<DpoLossKind, { what: string; paper: string; url: 
   sft: { what: 'SFT: NLL of the chosen answer (RPO / MPO add it to keep the chosen likelihood up).', paper: 'RPO (Pang et al. 2024); MPO (Wang et al. 2024)', url: 'https://huggingface.co/papers/2411.10442' },
   sigmoid_norm: { what: 'Length-normalised DPO: -log sigma(beta h / len); the margin per token, so length does not pay.', paper: 'length-normalised DPO, cf. SimPO (Meng et al. 2024)', url: 'https://huggingface.co/papers/2405.14734' },
   cdpo: { what: 'Conservative DPO (ours): DPO with label smoothing, as TRL <= 0.28 ran sigmoid with label_smoothing.', paper: 'Mitchell 2023, cDPO note', url: 'https://ericmitchell.ai/cdpo.pdf' },
+};
+
+/** One line per trainer (the method selector): what it optimises and its paper. */
+export const TRAINER_INFO: Record<TrainerKind, { what: string; paper: string; url: string }> = {
+  dpo: { what: 'DPO: the policy\'s log-ratio to a frozen reference, chosen above rejected (holds a reference).', paper: 'Rafailov et al. 2023, DPO', url: 'https://huggingface.co/papers/2305.18290' },
+  cpo: { what: 'CPO: the policy\'s own log-probs, chosen above rejected, plus the chosen NLL; loss_type simpo is SimPO (length-averaged, a margin gamma). No reference.', paper: 'Xu et al. 2024, CPO; Meng et al. 2024, SimPO', url: 'https://huggingface.co/papers/2405.14734' },
+  orpo: { what: 'ORPO: NLL of the chosen answer minus beta x log sigma of the odds ratio of chosen to rejected. No reference.', paper: 'Hong et al. 2024, ORPO', url: 'https://huggingface.co/papers/2403.07691' },
+  kto: { what: 'KTO: each answer alone, desirable or not, against a KL reference point estimated from mismatched answers (holds a reference; pairs are unpaired).', paper: 'Ethayarajh et al. 2024, KTO', url: 'https://huggingface.co/papers/2402.01306' },
 };

@@ -4,6 +4,7 @@ import { DPO_LOSS_KINDS, type DpoLossKind } from '../../gpu/reference/dpo_loss';
 import { LOSS_INFO, PARAM_FIELDS, formatValue, loraFormOf, rangeWarning, type ParamField } from '../params';
 import { useT } from '../i18n';
 import { setArg, setLoraField, setSftSteps, useStore } from '../store';
+import { TrainerSelector } from './TrainerSelector';
 
 /** rangeWarning's sentences, by the field they are about. */
 const WARN_KEY: Partial<Record<string, string>> = { beta: 'hp.warnBeta', learning_rate: 'hp.warnLr' };
@@ -176,13 +177,15 @@ export function HyperParams() {
   const { t } = useT();
   const busy = useStore((s) => s.run.phase !== 'idle' && s.run.phase !== 'finished' && s.run.phase !== 'stopped' && s.run.phase !== 'error');
   const sftSteps = useStore((s) => s.sftSteps);
+  const trainer = useStore((s) => s.args.trainer ?? 'dpo');
   const main = PARAM_FIELDS.filter((f) => !f.advanced && !f.custom);
   const adv = PARAM_FIELDS.filter((f) => f.advanced && !f.custom);
   return (
     <section className="panel" aria-labelledby="hp-title">
       <h2 id="hp-title">{t('hp.title')}</h2>
       <p className="hint">{t('hp.hint')}</p>
-      <LossSelector disabled={busy} />
+      <TrainerSelector disabled={busy} />
+      {trainer === 'dpo' && <LossSelector disabled={busy} />}
       <div className="fields">
         {main.map((f) => (
           <Field key={f.name} f={f} disabled={busy} />
