@@ -182,6 +182,7 @@ export async function run({ browser, base }) {
     const files = unzipSync(new Uint8Array(zipBytes));
     const names = Object.keys(files);
     check('the export holds the merged model, the PEFT adapter and the script naming the repo', names.includes('model/config.json') && names.some((n) => n.startsWith('adapter/')) && new TextDecoder().decode(files['train_trl.py']).includes(SMOL), names.join(', '));
+    check('the exported model is a sharded folder (shards + model.safetensors.index.json)', names.includes('model/model.safetensors.index.json') && names.filter((n) => /^model\/model-\d{5}-of-\d{5}\.safetensors$/.test(n)).length >= 2, names.filter((n) => n.startsWith('model/')).join(', '));
     check('the access token is in no exported file', !zipBytes.includes(Buffer.from(TOKEN)) && names.every((n) => !Buffer.from(files[n]).includes(Buffer.from(TOKEN))));
     const modelDir = join(dir, 'exported');
     mkdirSync(modelDir, { recursive: true });

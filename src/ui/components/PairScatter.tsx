@@ -7,9 +7,12 @@ import { OneUpdate } from '../explain/OneUpdate';
 import { previousPairs } from '../explain/previous-pairs';
 import { Tex } from '../explain/Tex';
 import { TokenView } from '../explain/TokenView';
+import { Trans } from 'react-i18next';
+import { i18n, useT } from '../i18n';
 import { selectPair, useStore } from '../store';
 
 export function PairScatter() {
+  const { t } = useT();
   const pairs = useStore((s) => s.pairs);
   const selected = useStore((s) => s.selectedPair);
   const rows = useStore((s) => s.dataset.info?.evalRows);
@@ -30,42 +33,41 @@ export function PairScatter() {
   };
   return (
     <section className="panel" aria-labelledby="pairs-title">
-      <h2 id="pairs-title">Per-pair view (eval set)</h2>
+      <h2 id="pairs-title">{t('pairs.title')}</h2>
       <p className="hint">
-        {isDpo ? "DPO's" : `The ${String(args.loss_type)} loss's`} gradient on a pair is weighted by <Tex tex={weightTex} />: pairs the implicit reward orders wrongly (left, red) pull hardest{isDpo ? '' : ' for most losses'}.
-        Click a point (or a pair in the list) for its texts, log-probs, the tokens that moved and its update by hand.
+        <Trans i18n={i18n} i18nKey={isDpo ? 'pairs.hintDpo' : 'pairs.hintOther'} values={{ loss: String(args.loss_type) }} components={{ w: <Tex tex={weightTex} /> }} />
       </p>
       {pairs.length === 0 ? (
-        <p className="muted">No evaluation yet: it runs every eval_steps steps and at the end.</p>
+        <p className="muted">{t('pairs.empty')}</p>
       ) : (
         <div className="pairs">
           <figure className="chart" aria-labelledby="pairs-fig" data-testid="pair-scatter">
-            <h3 id="pairs-fig">Margin vs gradient weight, step {evalStep}</h3>
+            <h3 id="pairs-fig">{t('pairs.figTitle', { step: evalStep })}</h3>
             <div className="chart-area" aria-hidden="true">
               <ResponsiveContainer width="100%" height={230}>
                 <ScatterChart margin={{ top: 6, right: 12, bottom: 14, left: 0 }}>
                   <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-                  <XAxis dataKey="margin" type="number" name="margin" tick={{ fontSize: 11 }} tickFormatter={fmtTick} label={{ value: 'reward margin', position: 'insideBottom', offset: -8, fontSize: 11 }} />
+                  <XAxis dataKey="margin" type="number" name="margin" tick={{ fontSize: 11 }} tickFormatter={fmtTick} label={{ value: t('pairs.xLabel'), position: 'insideBottom', offset: -8, fontSize: 11 }} />
                   <YAxis dataKey="weight" type="number" name="weight" domain={isDpo ? [0, 1] : ['auto', 'auto']} tick={{ fontSize: 11 }} width={40} />
                   <ZAxis range={[36, 36]} />
                   <ReferenceLine x={0} stroke="#94a3b8" />
                   <Tooltip formatter={(v) => fmtNum(Number(v))} isAnimationActive={false} />
-                  <Scatter name="ordered right" data={right} fill="#16a34a" onClick={onClick} cursor="pointer" isAnimationActive={false} />
-                  <Scatter name="ordered wrong" data={wrong} fill="#dc2626" onClick={onClick} cursor="pointer" isAnimationActive={false} />
+                  <Scatter name={t('pairs.right')} data={right} fill="#16a34a" onClick={onClick} cursor="pointer" isAnimationActive={false} />
+                  <Scatter name={t('pairs.wrong')} data={wrong} fill="#dc2626" onClick={onClick} cursor="pointer" isAnimationActive={false} />
                 </ScatterChart>
               </ResponsiveContainer>
             </div>
             <figcaption className="chart-alt" data-testid="pair-scatter-alt" data-points={pairs.length}>
-              {pairs.length} pairs: {right.length} ordered right, {wrong.length} wrong; mean weight {fmtNum(pairs.reduce((a, p) => a + p.weight, 0) / pairs.length)}.
+              {t('pairs.alt', { n: pairs.length, right: right.length, wrong: wrong.length, weight: fmtNum(pairs.reduce((a, p) => a + p.weight, 0) / pairs.length) })}
             </figcaption>
           </figure>
           <div>
-            <h3>Largest gradient weights</h3>
+            <h3>{t('pairs.largest')}</h3>
             <ul className="pair-list">
               {worst.map((p) => (
                 <li key={p.index}>
                   <button type="button" className={p.index === selected ? 'link active' : 'link'} onClick={() => selectPair(p.index)}>
-                    pair {p.index + 1}: margin {fmtNum(p.margin)}, weight {p.weight.toFixed(3)}
+                    {t('pairs.item', { n: p.index + 1, margin: fmtNum(p.margin), weight: p.weight.toFixed(3) })}
                   </button>
                 </li>
               ))}
@@ -75,25 +77,25 @@ export function PairScatter() {
       )}
       {sel && (
         <div className="pair-detail" data-testid="pair-detail" aria-live="polite">
-          <h3>Pair {sel.index + 1}</h3>
+          <h3>{t('pairs.pair', { n: sel.index + 1 })}</h3>
           <table className="logps">
             <thead>
               <tr>
                 <th scope="col"></th>
-                <th scope="col">log pi (policy)</th>
+                <th scope="col">{t('pairs.logpiPolicy')}</th>
                 <th scope="col">log pi_ref</th>
-                <th scope="col">reward</th>
+                <th scope="col">{t('pairs.reward')}</th>
               </tr>
             </thead>
             <tbody>
               <tr>
-                <th scope="row">chosen</th>
+                <th scope="row">{t('chart.label.chosen')}</th>
                 <td>{fmtNum(sel.policyChosen)}</td>
                 <td>{fmtNum(sel.referenceChosen)}</td>
                 <td>{fmtNum(sel.rewardChosen)}</td>
               </tr>
               <tr>
-                <th scope="row">rejected</th>
+                <th scope="row">{t('chart.label.rejected')}</th>
                 <td>{fmtNum(sel.policyRejected)}</td>
                 <td>{fmtNum(sel.referenceRejected)}</td>
                 <td>{fmtNum(sel.rewardRejected)}</td>
@@ -101,20 +103,20 @@ export function PairScatter() {
             </tbody>
           </table>
           <p>
-            margin {fmtNum(sel.margin)} · gradient weight <Tex tex={weightTex} /> = {sel.weight.toFixed(4)}
+            {t('pairs.marginLabel', { margin: fmtNum(sel.margin) })} <Tex tex={weightTex} /> = {sel.weight.toFixed(4)}
           </p>
           <TokenView pair={sel} pieces={pieces ?? {}} referenceFree={args.reference_free} step={evalStep} />
           <OneUpdate pair={sel} prev={previousPairs()} step={evalStep} kind={args.loss_type} beta={args.beta} labelSmoothing={args.label_smoothing} weights={(args as { loss_weights?: number[] | null }).loss_weights} />
           {text && (
             <div className="texts">
               <p>
-                <strong>Prompt:</strong> {text.prompt}
+                <strong>{t('samples.promptLabel')}</strong> {text.prompt}
               </p>
               <p className="chosen">
-                <strong>Chosen:</strong> {text.chosen}
+                <strong>{t('pairs.chosenLabel')}</strong> {text.chosen}
               </p>
               <p className="rejected">
-                <strong>Rejected:</strong> {text.rejected}
+                <strong>{t('pairs.rejectedLabel')}</strong> {text.rejected}
               </p>
             </div>
           )}

@@ -2,38 +2,44 @@
 // seed; words tinted by sentiment, each completion with its true reward r*. Updated at every frontier
 // measurement, so one watches the policy's texts turn positive while it trains.
 import { fmtNum } from '../history';
+import { Trans } from 'react-i18next';
+import { i18n, useT } from '../i18n';
 import { useStore } from '../store';
 import { RewardBadge, SentimentText } from './SentimentText';
 
 export function DemoSamples() {
+  const { t } = useT();
   const runs = useStore((s) => s.frontierRuns);
   const runId = useStore((s) => s.run.id);
   const run = runs.find((r) => r.id === runId) ?? runs.at(-1);
   const p = run?.points.at(-1);
   return (
     <section className="panel" aria-labelledby="demo-samples-title">
-      <h2 id="demo-samples-title">Reference vs policy on held-out prompts</h2>
+      <h2 id="demo-samples-title">{t('demoSamples.title')}</h2>
       <p className="hint">
-        Same prompt, same random seed; <span className="sent pos">positive</span> and <span className="sent neg">negative</span> words are tinted, and each
-        completion shows its true reward r* (mean word sentiment, −1 to +1).
+        <Trans i18n={i18n} i18nKey="demoSamples.hint" components={{ pos: <span className="sent pos" />, neg: <span className="sent neg" /> }} />
       </p>
       {!p ? (
-        <p className="muted">The samples appear with the first frontier measurement (at step 0 of a run of the demo).</p>
+        <p className="muted">{t('demoSamples.empty')}</p>
       ) : (
         <div data-testid="demo-samples" data-step={p.step}>
           <p className="small">
-            {run!.label}, step {p.step}: mean r* of the policy <strong>{fmtNum(p.reward)}</strong> vs the reference <strong>{fmtNum(p.referenceReward)}</strong> over{' '}
-            {p.n} completions; KL {fmtNum(p.kl)} nats (measured in {(p.ms / 1000).toFixed(1)} s).
+            <Trans
+              i18n={i18n}
+              i18nKey="demoSamples.summary"
+              values={{ label: run!.label, step: p.step, policy: fmtNum(p.reward), reference: fmtNum(p.referenceReward), n: p.n, kl: fmtNum(p.kl), secs: (p.ms / 1000).toFixed(1) }}
+              components={{ b: <strong /> }}
+            />
           </p>
           {p.samples.map((s, i) => (
             <div className="sample" key={i}>
               <p className="prompt">
-                <strong>Prompt:</strong> {s.prompt}
+                <strong>{t('samples.promptLabel')}</strong> {s.prompt}
               </p>
               <div className="side-by-side">
                 <div>
                   <h3>
-                    Reference <RewardBadge value={s.referenceReward} />
+                    {t('samples.reference')} <RewardBadge value={s.referenceReward} />
                   </h3>
                   <p>
                     <SentimentText text={s.reference} />
@@ -41,7 +47,7 @@ export function DemoSamples() {
                 </div>
                 <div>
                   <h3>
-                    Policy <RewardBadge value={s.policyReward} />
+                    {t('samples.policy')} <RewardBadge value={s.policyReward} />
                   </h3>
                   <p>
                     <SentimentText text={s.policy} />

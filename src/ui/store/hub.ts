@@ -1,7 +1,7 @@
 // The Hub part of the page's state: the access token (memory only: never saved, never in a spec or an
 // export), the plan of the repo the user is looking at (size and memory estimate before any weight is
 // fetched, and the settings that would fit), and per-file download progress with time left.
-import { create } from 'zustand';
+import { createStore, useStore as useZustand, type StoreApi } from 'zustand';
 import type { HubModelPlan, TrainerArgs, WorkerEvent } from '../../worker/protocol';
 import type { FitOption } from '../../worker/memory';
 import { setArg, setLoraField } from './args';
@@ -27,7 +27,14 @@ export interface HubState {
   downloadStartedAt: number | null;
 }
 
-export const useHub = create<HubState>(() => ({ token: '', plan: { status: 'idle' }, files: {}, downloadStartedAt: null }));
+/** The store itself (vanilla zustand), so tests can render from any state. */
+export const hubApi: StoreApi<HubState> = createStore<HubState>()(() => ({ token: '', plan: { status: 'idle' }, files: {}, downloadStartedAt: null }));
+
+/** useHub(selector) in components; useHub.getState / setState elsewhere (server rendering reads hubApi.getInitialState). */
+export const useHub = Object.assign(<T,>(selector: (s: HubState) => T): T => useZustand(hubApi, selector), {
+  getState: hubApi.getState,
+  setState: hubApi.setState,
+});
 
 /** Worker events: per-file progress of Hub downloads. */
 export function onHubEvent(e: WorkerEvent): void {
