@@ -3,6 +3,7 @@
 import { renderToString } from 'react-dom/server';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { HyperParams } from '../src/ui/components/HyperParams';
+import { Charts } from '../src/ui/components/Charts';
 import { TRAINER_INFO } from '../src/ui/params';
 import { setArg } from '../src/ui/store/args';
 import { storeApi, useStore } from '../src/ui/store';
@@ -52,5 +53,21 @@ describe('method selector', () => {
     expect(() => validateArgs(useStore.getState().args)).not.toThrow();
     setArg('trainer', 'sppo');
     expect(useStore.getState().argErrors.trainer).toMatch(/trainer must be one of dpo, cpo, orpo, kto/);
+  });
+
+  it("each trainer's own metrics are charted once the run logs them (TRL's names)", () => {
+    const dpo = [{ step: 1, epoch: 0, loss: 0.69, 'rewards/margins': 0 }];
+    useStore.setState({ history: dpo });
+    let html = decode(renderToString(<Charts />));
+    for (const id of ['ktokl', 'nll', 'odds']) expect(html, id).not.toContain(`data-testid="chart-${id}"`);
+    const orpo = [1, 2].map((step) => ({ step, epoch: 0, loss: 6.5, nll_loss: 6.4 - step / 10, log_odds_ratio: -0.79, log_odds_chosen: -0.17 + step / 100 }));
+    useStore.setState({ history: orpo });
+    html = decode(renderToString(<Charts />));
+    expect(html).toContain('data-testid="chart-odds"');
+    expect(html).toContain('data-testid="chart-nll"');
+    expect(html).not.toContain('data-testid="chart-ktokl"');
+    expect(html).toMatch(/log_odds_chosen -0\.15\d* at step 2/);
+    useStore.setState({ history: [{ step: 1, epoch: 0, loss: 0.5, kl: 0.24 }] });
+    expect(decode(renderToString(<Charts />))).toMatch(/data-testid="chart-ktokl"[\s\S]*kl 0\.24/);
   });
 });

@@ -56,6 +56,21 @@ export const CHARTS: ChartSpec[] = [
   },
 ];
 
+/** Charts of the metrics only some trainers log (TRL's names): shown once the run has logged them. */
+export const TRAINER_CHARTS: ChartSpec[] = [
+  { id: 'ktokl', title: 'KTO reference point (kl)', explain: "KTO's KL estimate from mismatched answers, clamped at 0: the level each answer's log-ratio is judged against.", series: [{ key: 'kl', label: 'kl', color: '#ea580c' }] },
+  { id: 'nll', title: 'NLL of the chosen answers', explain: "nll_loss: CPO's behaviour-cloning term (cpo_alpha x it is in the loss) or ORPO's NLL over the chosen prompt and answer.", series: [{ key: 'nll_loss', label: 'nll_loss', color: '#0f766e' }] },
+  {
+    id: 'odds',
+    title: 'ORPO odds ratio',
+    explain: 'log_odds_chosen = log odds(chosen) - log odds(rejected) of the mean token probabilities; log_odds_ratio = its log sigma (beta x it is subtracted from the loss).',
+    series: [
+      { key: 'log_odds_chosen', label: 'log_odds_chosen', color: '#16a34a' },
+      { key: 'log_odds_ratio', label: 'log_odds_ratio', color: '#7c3aed' },
+    ],
+  },
+];
+
 const MAX_POINTS = 400;
 
 type T = ReturnType<typeof useT>['t'];
@@ -136,6 +151,10 @@ export function Charts() {
       {history.length === 0 && <p className="hint">{t('chart.empty')}</p>}
       <div className="charts">
         {CHARTS.map((c) => (
+          <MetricChart key={c.id} spec={c} history={history} evalHistory={evalHistory} />
+        ))}
+        {/* CPO / ORPO / KTO's own metrics, once the run logs them */}
+        {TRAINER_CHARTS.filter((c) => c.series.some((s) => history.some((r) => r[s.key] !== undefined))).map((c) => (
           <MetricChart key={c.id} spec={c} history={history} evalHistory={evalHistory} />
         ))}
       </div>
