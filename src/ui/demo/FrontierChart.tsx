@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { CartesianGrid, Legend, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { FrontierMeasurement } from '../../worker/protocol';
 import { fmtNum, fmtTick } from '../history';
+import { t as tr, useT } from '../i18n';
 import { betaSweep, cancelSweep, canTrain, clearFrontier, parseBetas, useStore, type FrontierRun } from '../store';
 import { lossSweep, parseLossTypes, sweepLabel } from '../store/sweep';
 import { runColor } from './colors';
@@ -16,13 +17,13 @@ export const DEFAULT_LOSS_SWEEP = 'sigmoid, ipo, hinge';
 /** The text alternative: each run's latest point, and the reference. */
 export function frontierAlt(runs: readonly FrontierRun[]): string {
   const withPoints = runs.filter((r) => r.points.length > 0);
-  if (withPoints.length === 0) return 'No measurement yet: the frontier is measured at step 0, every few steps and at the end of each run.';
+  if (withPoints.length === 0) return tr('frontier.altNone');
   const ref = withPoints[0].points[0].referenceReward;
   const parts = withPoints.map((r) => {
     const p = r.points.at(-1)!;
-    return `${r.label}: step ${p.step}, r* ${fmtNum(p.reward)}, KL ${fmtNum(p.kl)} nats (${r.points.length} points)`;
+    return tr('frontier.altRun', { label: r.label, step: p.step, reward: fmtNum(p.reward), kl: fmtNum(p.kl), n: r.points.length });
   });
-  return `Reference r* ${fmtNum(ref)} at KL 0. ${parts.join('; ')}.`;
+  return tr('frontier.alt', { ref: fmtNum(ref), parts: parts.join('; ') });
 }
 
 interface Dot {
@@ -35,6 +36,7 @@ interface Dot {
 const dots = (points: readonly FrontierMeasurement[]): Dot[] => points.map((p) => ({ kl: p.kl, reward: p.reward, step: p.step, stderr: p.rewardStderr }));
 
 export function FrontierChart() {
+  const { t } = useT();
   const live = useStore((s) => s.frontierRuns);
   const saved = useStore((s) => s.runs);
   const compare = useStore((s) => s.compare);
@@ -59,7 +61,7 @@ export function FrontierChart() {
     const b = parseBetas(betaText);
     const n = Number(steps);
     if (typeof b === 'string') return setError(b);
-    if (!(Number.isInteger(n) && n >= 1 && n <= 10000)) return setError(`Steps per run must be a whole number from 1 to 10000, not "${steps}".`);
+    if (!(Number.isInteger(n) && n >= 1 && n <= 10000)) return setError(t('frontier.badSteps', { steps }));
     setError(null);
     void betaSweep(b, n);
   };
@@ -67,30 +69,26 @@ export function FrontierChart() {
     const k = parseLossTypes(lossText);
     const n = Number(steps);
     if (typeof k === 'string') return setError(k);
-    if (!(Number.isInteger(n) && n >= 1 && n <= 10000)) return setError(`Steps per run must be a whole number from 1 to 10000, not "${steps}".`);
+    if (!(Number.isInteger(n) && n >= 1 && n <= 10000)) return setError(t('frontier.badSteps', { steps }));
     setError(null);
     void lossSweep(k, n);
   };
   return (
     <section className="panel" id="frontier-panel" tabIndex={-1} aria-labelledby="frontier-title" data-testid="frontier-panel">
-      <h2 id="frontier-title">True reward vs KL: the frontier</h2>
-      <p className="hint">
-        In this demo the reward is known exactly: r* = the mean sentiment of a completion's words. Every few steps the policy and the reference continue
-        the same held-out prompts with the same seeds; each dot is the policy's mean r* against its KL from the reference (nats per completion). A good
-        method climbs high while moving little to the right. Smaller beta lets the policy drift further.
-      </p>
+      <h2 id="frontier-title">{t('frontier.title')}</h2>
+      <p className="hint">{t('frontier.hint')}</p>
       <figure className="chart" aria-labelledby="frontier-fig" data-testid="frontier-chart">
-        <h3 id="frontier-fig">Mean true reward r* vs KL(policy || reference)</h3>
+        <h3 id="frontier-fig">{t('frontier.figTitle')}</h3>
         <div className="chart-area" aria-hidden="true">
           <ResponsiveContainer width="100%" height={280}>
             <ScatterChart margin={{ top: 8, right: 16, bottom: 16, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-              <XAxis dataKey="kl" type="number" name="KL" domain={[0, 'auto']} tick={{ fontSize: 11 }} tickFormatter={fmtTick} label={{ value: 'KL(policy || reference), nats', position: 'insideBottom', offset: -8, fontSize: 11 }} />
+              <XAxis dataKey="kl" type="number" name="KL" domain={[0, 'auto']} tick={{ fontSize: 11 }} tickFormatter={fmtTick} label={{ value: t('frontier.xLabel'), position: 'insideBottom', offset: -8, fontSize: 11 }} />
               <YAxis dataKey="reward" type="number" name="r*" domain={['auto', 'auto']} tick={{ fontSize: 11 }} width={48} tickFormatter={fmtTick} />
               {ref !== undefined && <ReferenceLine y={ref} stroke="#94a3b8" strokeDasharray="4 4" />}
               <Tooltip formatter={(v) => fmtNum(Number(v))} isAnimationActive={false} />
               <Legend verticalAlign="top" wrapperStyle={{ fontSize: 12, paddingBottom: 4 }} />
-              {ref !== undefined && <Scatter name="reference" data={[{ kl: 0, reward: ref, step: 0 }]} fill="#111827" shape="star" isAnimationActive={false} />}
+              {ref !== undefined && <Scatter name={t('frontier.reference')} data={[{ kl: 0, reward: ref, step: 0 }]} fill="#111827" shape="star" isAnimationActive={false} />}
               {runs.map((r, i) => (
                 <Scatter key={r.id} name={r.label} data={dots(r.points)} fill={runColor(i)} line={{ stroke: runColor(i), strokeWidth: 2 }} isAnimationActive={false} />
               ))}
@@ -103,13 +101,13 @@ export function FrontierChart() {
       </figure>
       {runs.length > 0 && (
         <table className="frontier-table">
-          <caption>Latest measurement of each run</caption>
+          <caption>{t('frontier.tableCaption')}</caption>
           <thead>
             <tr>
-              <th scope="col">run</th>
-              <th scope="col">step</th>
-              <th scope="col">r* policy</th>
-              <th scope="col">r* reference</th>
+              <th scope="col">{t('frontier.colRun')}</th>
+              <th scope="col">{t('frontier.colStep')}</th>
+              <th scope="col">{t('frontier.colPolicy')}</th>
+              <th scope="col">{t('frontier.colReference')}</th>
               <th scope="col">KL (nats)</th>
             </tr>
           </thead>
@@ -137,61 +135,60 @@ export function FrontierChart() {
       )}
       <form
         className="row sweep"
-        aria-label="Beta sweep"
+        aria-label={t('frontier.betaSweep')}
         onSubmit={(e) => {
           e.preventDefault();
           startSweep();
         }}
       >
         <label className="grow">
-          Betas to sweep
+          {t('frontier.betas')}
           <input value={betaText} onChange={(e) => setBetaText(e.target.value)} aria-describedby="sweep-help" />
         </label>
         <label>
-          Steps per run
+          {t('frontier.steps')}
           <input type="number" min={1} value={steps} onChange={(e) => setSteps(e.target.value)} style={{ width: '6em' }} />
         </label>
         {sweep?.active ? (
           <button type="button" onClick={cancelSweep}>
-            Stop the sweep
+            {t('frontier.stopSweep')}
           </button>
         ) : (
-          <button type="submit" disabled={busy || why !== null} title={why ?? 'Train one short run per beta, one after another'}>
-            Beta sweep
+          <button type="submit" disabled={busy || why !== null} title={why ?? t('frontier.betaSweepTitle')}>
+            {t('frontier.betaSweep')}
           </button>
         )}
         <button type="button" className="secondary" onClick={clearFrontier} disabled={busy || live.length === 0}>
-          Clear curves
+          {t('frontier.clear')}
         </button>
       </form>
       <p id="sweep-help" className="hint">
-        One run per beta, one after another, with the demo's other settings; each adds a curve.
+        {t('frontier.sweepHelp')}
       </p>
       <form
         className="row sweep"
-        aria-label="Compare loss types"
+        aria-label={t('frontier.compareLoss')}
         onSubmit={(e) => {
           e.preventDefault();
           startLossSweep();
         }}
       >
         <label className="grow">
-          Loss types to compare
+          {t('frontier.lossTypes')}
           <input value={lossText} onChange={(e) => setLossText(e.target.value)} aria-describedby="loss-sweep-help" />
         </label>
         {!sweep?.active && (
-          <button type="submit" disabled={busy || why !== null} title={why ?? 'Train one short run per loss type at this beta, one after another'}>
-            Compare loss types
+          <button type="submit" disabled={busy || why !== null} title={why ?? t('frontier.compareLossTitle')}>
+            {t('frontier.compareLoss')}
           </button>
         )}
       </form>
       <p id="loss-sweep-help" className="hint">
-        Compare methods: one run per loss type (TRL's loss_type; join terms with +, e.g. sigmoid+sft), all at beta {beta} and the same steps, on the same
-        frontier. The method that climbs higher for the same KL is the better trade-off.
+        {t('frontier.lossHelp', { beta })}
       </p>
       {sweep?.active && (
         <p className="status" role="status" data-testid="sweep-status">
-          Sweep: run {sweep.index + 1} of {sweep.betas.length} ({sweepLabel(sweep.index) || `beta ${sweep.betas[sweep.index]}`}).
+          {t('frontier.sweepStatus', { i: sweep.index + 1, n: sweep.betas.length, label: sweepLabel(sweep.index) || `beta ${sweep.betas[sweep.index]}` })}
         </p>
       )}
       {error && (
