@@ -107,6 +107,43 @@ describe('DPO trainer', { timeout: 1_200_000 }, () => {
     expect(a.logs[3].loss).not.toBe(a.logs[0].loss);
   });
 
+  it('TR-DPO (sync_ref_model) with MPO: the drifting reference and num_tokens are part of the saved state', async () => {
+    const args: Partial<TrainerArgs> = {
+      max_steps: 3,
+      per_device_train_batch_size: 4,
+      loss_type: 'sigmoid,bco_pair,sft',
+      loss_weights: [0.8, 0.2, 1],
+      sync_ref_model: true,
+      ref_model_mixup_alpha: 0.5,
+      ref_model_sync_steps: 1,
+    };
+    const a = await run(args);
+    await a.trainer.train(a.events);
+    a.trainer.release();
+    const b = await run(args);
+    await b.trainer.train({
+      onLog: (r) => {
+        b.logs.push(r);
+        if (r.step === 1) b.trainer.requestPause();
+      },
+    });
+    const state = await b.trainer.saveState();
+    b.trainer.release();
+    const c = await run(args);
+    await c.trainer.loadState(state);
+    await c.trainer.train({ onLog: (r) => b.logs.push(r) });
+    c.trainer.release();
+    expect(b.logs.map((r) => r.step)).toEqual([1, 2, 3]);
+    for (let i = 0; i < 3; i++) {
+      for (const k of ['loss', 'rewards/margins', 'rewards/chosen', 'logps/chosen', 'grad_norm', 'entropy', 'mean_token_accuracy', 'num_tokens']) {
+        expect(b.logs[i][k], `step ${i + 1} ${k}`).toBe(a.logs[i][k]); // bit-identical: the reference moved the same way
+      }
+    }
+    // the logged loss includes the sft term (the chosen NLL per token, ~ log V for a random model)
+    expect(a.logs[0].loss).toBeGreaterThan(0.8 * Math.LN2 + 0.2 * 2 * Math.LN2 + 5);
+    expect(a.logs[2].num_tokens).toBeGreaterThan(a.logs[0].num_tokens);
+  });
+
   it('exports a Hugging Face folder that loads back with identical log-probs', async () => {
     const evalPairs = pairs.slice(0, 8);
     const a = await run({ max_steps: 2 }, evalPairs);
