@@ -1,6 +1,7 @@
 // Model picker: the built-in demo, a Hugging Face repo id (Hub address configurable), or files from disk.
 import { useState } from 'react';
-import { fmtBytes } from '../../worker/memory';
+import { fmtBytes, fmtInt } from '../format';
+import { useT } from '../i18n';
 import { loadDemo, loadModel, useStore } from '../store';
 import { useHub } from '../store/hub';
 import { DownloadBar } from './Progress';
@@ -9,6 +10,7 @@ import { HubForm, HubFiles, MemoryPeak } from './HubModelForm';
 const fmtCount = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
 
 export function ModelPanel() {
+  const { t } = useT();
   const model = useStore((s) => s.model);
   const manifest = useStore((s) => s.manifest);
   const manifestError = useStore((s) => s.manifestError);
@@ -21,13 +23,13 @@ export function ModelPanel() {
 
   return (
     <section className="panel" aria-labelledby="model-title">
-      <h2 id="model-title">1. Model</h2>
+      <h2 id="model-title">{t('model.title')}</h2>
       <fieldset className="tabs" disabled={busy || loading}>
-        <legend className="sr-only">Where the model comes from</legend>
+        <legend className="sr-only">{t('model.source')}</legend>
         {(['demo', 'hub', 'files'] as const).map((k) => (
           <label key={k} className={source === k ? 'tab active' : 'tab'}>
             <input type="radio" name="model-source" value={k} checked={source === k} onChange={() => setSource(k)} />
-            {k === 'demo' ? 'Built-in demo' : k === 'hub' ? 'Hugging Face Hub' : 'Files from disk'}
+            {t(`model.source.${k}`)}
           </label>
         ))}
       </fieldset>
@@ -36,14 +38,14 @@ export function ModelPanel() {
         <div className="source">
           {manifest ? (
             <>
-              <p className="muted">{manifest.description ?? 'A tiny model shipped with the page, and preference pairs made for it.'}</p>
+              <p className="muted">{manifest.description ?? t('model.demoDefault')}</p>
               <button type="button" onClick={() => void loadDemo()} disabled={busy || loading}>
-                Load the demo again
+                {t('model.loadDemo')}
               </button>
             </>
           ) : (
             <p className="notice" role="status">
-              {manifestError ?? 'Looking for the built-in demo…'}
+              {manifestError ?? t('model.lookingDemo')}
             </p>
           )}
         </div>
@@ -54,10 +56,10 @@ export function ModelPanel() {
       {source === 'files' && (
         <div className="source">
           <label>
-            Model folder
+            {t('model.folder')}
             <input
               type="file"
-              aria-label="Model folder"
+              aria-label={t('model.folder')}
               // @ts-expect-error webkitdirectory is not in React's types
               webkitdirectory=""
               multiple
@@ -66,10 +68,10 @@ export function ModelPanel() {
             />
           </label>
           <label>
-            …or the files (config.json, model.safetensors, tokenizer.json, tokenizer_config.json)
+            {t('model.filesLabel')}
             <input
               type="file"
-              aria-label="Model files"
+              aria-label={t('model.filesAria')}
               multiple
               accept=".json,.safetensors,.jinja"
               disabled={busy || loading}
@@ -79,7 +81,7 @@ export function ModelPanel() {
         </div>
       )}
 
-      {loading && (model.spec?.kind === 'hub' && hubFileCount > 0 ? <HubFiles /> : <DownloadBar progress={model.progress} label="Loading the model" />)}
+      {loading && (model.spec?.kind === 'hub' && hubFileCount > 0 ? <HubFiles /> : <DownloadBar progress={model.progress} label={t('model.loading')} />)}
       {model.status === 'error' && (
         <p className="error" role="alert" data-testid="model-error">
           {model.error}
@@ -87,19 +89,18 @@ export function ModelPanel() {
       )}
       {info && model.status === 'ready' && (
         <dl className="card" data-testid="model-info">
-          <dt>Model</dt>
+          <dt>{t('model.model')}</dt>
           <dd>{info.label}</dd>
-          <dt>Architecture</dt>
+          <dt>{t('model.arch')}</dt>
           <dd>
-            {info.modelType}: {info.layers} layers, hidden {info.hidden}, {info.heads} heads
-            {info.kvHeads !== info.heads ? ` (${info.kvHeads} KV)` : ''}, vocab {info.vocabSize.toLocaleString()}
+            {t('model.archText', { type: info.modelType, layers: info.layers, hidden: info.hidden, heads: info.heads, kv: info.kvHeads !== info.heads ? ` (${info.kvHeads} KV)` : '', vocab: fmtInt(info.vocabSize) })}
           </dd>
-          <dt>Parameters</dt>
-          <dd data-testid="param-count">{fmtCount(info.parameters)} ({info.dtype} in the files)</dd>
-          <dt>GPU memory</dt>
+          <dt>{t('model.params')}</dt>
+          <dd data-testid="param-count">{t('model.paramsText', { n: fmtCount(info.parameters), dtype: info.dtype })}</dd>
+          <dt>{t('model.gpuMemory')}</dt>
           <dd data-testid="memory-estimate">
             {estimate
-              ? `about ${fmtBytes(estimate.totalBytes)} (weights ${fmtBytes(estimate.weightsBytes)}, optimizer ${fmtBytes(estimate.optimizerBytes)}, activations ${fmtBytes(estimate.activationBytes)})`
+              ? t('model.estimate', { total: fmtBytes(estimate.totalBytes), w: fmtBytes(estimate.weightsBytes), o: fmtBytes(estimate.optimizerBytes), a: fmtBytes(estimate.activationBytes) })
               : '…'}
           </dd>
           <MemoryPeak />
