@@ -3,15 +3,19 @@
 // downloaded (with the settings that would fit, one click each), the known-good small models, and the
 // per-file download progress with time left.
 import { useEffect, useMemo, useState } from 'react';
-import { estimateMemory, fitOptions, fmtBytes } from '../../worker/memory';
+import { estimateMemory, fitOptions } from '../../worker/memory';
+import { fmtBytes, fmtDuration } from '../format';
+import { currentLanguage, useT } from '../i18n';
 import { KNOWN_MODELS, knownConfig, knownSize } from '../../worker/hub-catalog';
 import { setHubUrl, useStore } from '../store';
 import { applyFit, checkHubModel, loadHubModel, setHubToken, useHub } from '../store/hub';
 
 const fmtParams = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : `${Math.round(n / 1e6)}M`);
-const fmtTime = (s: number | null) => (s === null || !isFinite(s) ? '…' : s < 60 ? `${Math.ceil(s)} s` : s < 3600 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${(s / 3600).toFixed(1)} h`);
+const fmtTime = (s: number | null) =>
+  s === null || !isFinite(s) ? '…' : currentLanguage() !== 'en' ? fmtDuration(s < 60 ? Math.ceil(s) : s) : s < 60 ? `${Math.ceil(s)} s` : s < 3600 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${(s / 3600).toFixed(1)} h`;
 
 export function HubForm({ busy }: { busy: boolean }) {
+  const { t } = useT();
   const hubUrl = useStore((s) => s.hubUrl);
   const args = useStore((s) => s.args);
   const gpu = useStore((s) => s.gpu.info);
@@ -39,30 +43,30 @@ export function HubForm({ busy }: { busy: boolean }) {
       }}
     >
       <label>
-        Repo id
+        {t('hub.repo')}
         <input name="repo" value={repo} onChange={(e) => setRepo(e.target.value)} placeholder="owner/name" spellCheck={false} />
       </label>
       <label>
-        Revision
+        {t('hub.revision')}
         <input name="revision" value={revision} onChange={(e) => setRevision(e.target.value)} placeholder="main" spellCheck={false} />
       </label>
       <label>
-        Hub address
+        {t('hub.address')}
         <input name="hub-url" value={hubUrl} onChange={(e) => setHubUrl(e.target.value)} spellCheck={false} />
       </label>
       <label>
-        Access token (gated or private repos; kept in this tab only, never saved or exported)
+        {t('hub.token')}
         <input name="hub-token" type="password" autoComplete="off" value={token} onChange={(e) => void setHubToken(e.target.value)} placeholder="hf_…" spellCheck={false} />
       </label>
       <div className="row">
         <button type="button" disabled={busy || plan.status === 'checking'} onClick={() => void checkHubModel(repo, revision)}>
-          Check size and memory
+          {t('hub.check')}
         </button>
         <button type="submit" disabled={busy || Boolean(p?.refusal)}>
-          Load from the Hub
+          {t('hub.load')}
         </button>
       </div>
-      {plan.status === 'checking' && <p className="muted">Reading config.json and the weight index…</p>}
+      {plan.status === 'checking' && <p className="muted">{t('hub.checking')}</p>}
       {plan.status === 'error' && (
         <p className="error" role="alert" data-testid="hub-plan-error">
           {plan.error}
@@ -71,12 +75,12 @@ export function HubForm({ busy }: { busy: boolean }) {
       {p && (
         <div className="card" data-testid="hub-plan">
           <p>
-            <strong>{p.repo}</strong>@{p.revision}: {p.modelType}, {fmtParams(p.parameters)} parameters, {p.files.length} weight file{p.files.length > 1 ? 's' : ''}
-            {p.downloadBytes !== null ? `, ${fmtBytes(p.downloadBytes)}` : ''} ({p.dtype}) to download.
+            <strong>{p.repo}</strong>@{p.revision}:{' '}
+            {t(p.files.length > 1 ? 'hub.planMany' : 'hub.planOne', { type: p.modelType, params: fmtParams(p.parameters), n: p.files.length, bytes: p.downloadBytes !== null ? `, ${fmtBytes(p.downloadBytes)}` : '', dtype: p.dtype })}
           </p>
           <p data-testid="hub-estimate">
-            With the current settings: about {fmtBytes(p.estimate.totalBytes)} of GPU memory
-            {p.estimate.refusal ? <span className="error"> — does not fit: {p.estimate.refusal}</span> : ' — fits.'}
+            {t('hub.estimate', { total: fmtBytes(p.estimate.totalBytes) })}
+            {p.estimate.refusal ? <span className="error">{t('hub.noFit', { why: p.estimate.refusal })}</span> : t('hub.fits')}
           </p>
           {p.refusal ? (
             <p className="error" role="alert">
@@ -85,7 +89,7 @@ export function HubForm({ busy }: { busy: boolean }) {
           ) : (
             p.estimate.refusal &&
             p.fits.length > 0 && (
-              <ul className="fits" data-testid="hub-fits" aria-label="Settings that fit">
+              <ul className="fits" data-testid="hub-fits" aria-label={t('hub.fitsAria')}>
                 {p.fits.map((f) => (
                   <li key={f.label}>
                     <button
@@ -97,7 +101,7 @@ export function HubForm({ busy }: { busy: boolean }) {
                         if (r && !r.estimate.refusal) await loadHubModel(p.repo, p.revision);
                       }}
                     >
-                      Use {f.label} ({fmtBytes(f.totalBytes)}) and load
+                      {t('hub.useFit', { label: f.label, total: fmtBytes(f.totalBytes) })}
                     </button>
                   </li>
                 ))}
@@ -107,7 +111,7 @@ export function HubForm({ busy }: { busy: boolean }) {
         </div>
       )}
       <details open>
-        <summary>Known-good small models</summary>
+        <summary>{t('hub.known')}</summary>
         <ul className="known-models" data-testid="known-models">
           {KNOWN_MODELS.map((m) => {
             const size = knownSize(m);
@@ -117,25 +121,26 @@ export function HubForm({ busy }: { busy: boolean }) {
             const fit = est.refusal ? fitOptions(cfg, args, seq, limits)[0] : undefined;
             return (
               <li key={m.repo} title={m.note}>
-                <button type="button" className="link" disabled={busy} onClick={() => void pick(m.repo)} aria-label={`Load ${m.repo}`}>
+                <button type="button" className="link" disabled={busy} onClick={() => void pick(m.repo)} aria-label={t('hub.loadRepo', { repo: m.repo })}>
                   {m.repo}
                 </button>{' '}
                 <span className="muted">
-                  {fmtParams(size.parameters)} parameters, {fmtBytes(size.downloadBytes)} BF16; GPU memory with the current settings{' '}
-                  {est.refusal ? `${fmtBytes(est.totalBytes)}, too much${fit ? ` (${fmtBytes(fit.totalBytes)} with ${fit.label})` : ''}` : fmtBytes(est.totalBytes)}
+                  {t('hub.knownLine', { params: fmtParams(size.parameters), bytes: fmtBytes(size.downloadBytes) })}{' '}
+                  {est.refusal ? t('hub.tooMuch', { total: fmtBytes(est.totalBytes), fit: fit ? t('hub.tooMuchFit', { total: fmtBytes(fit.totalBytes), label: fit.label }) : '' }) : fmtBytes(est.totalBytes)}
                 </span>
               </li>
             );
           })}
         </ul>
       </details>
-      <p className="hint">GPT-2, Llama, Qwen2 and Qwen3 checkpoints in safetensors (one file or sharded, F32/BF16/F16). Downloads are kept in the browser and resume after a reload.</p>
+      <p className="hint">{t('hub.hint')}</p>
     </form>
   );
 }
 
 /** Per-file progress of a Hub download: bytes, speed, time left; resumed files say from where. */
 export function HubFiles() {
+  const { t } = useT();
   const files = useHub((h) => h.files);
   const list = Object.values(files).sort((a, b) => a.fileIndex - b.fileIndex);
   const count = list[0]?.fileCount ?? 0;
@@ -143,17 +148,17 @@ export function HubFiles() {
   return (
     <div className="download" data-testid="hub-files">
       <p>
-        Downloading {weights.filter((f) => f.total !== null && f.loaded >= f.total).length} of {count} weight files done
+        {t('hub.downloading', { done: weights.filter((f) => f.total !== null && f.loaded >= f.total).length, n: count })}
       </p>
       <ul>
         {weights.map((f) => (
           <li key={f.file}>
             <label>
               {f.file}: {fmtBytes(f.loaded)}
-              {f.total !== null ? ` of ${fmtBytes(f.total)}` : ''}
-              {f.total !== null && f.loaded >= f.total ? ' — done' : f.bytesPerSec > 0 ? ` — ${fmtBytes(f.bytesPerSec)}/s, ${fmtTime(f.etaSec)} left` : ''}
-              {f.resumedFrom > 0 ? ` (resumed at ${fmtBytes(f.resumedFrom)})` : ''}
-              <progress max={f.total ?? 1} value={f.total ? f.loaded : undefined} aria-label={`${f.file} progress`} />
+              {f.total !== null ? t('progress.of', { total: fmtBytes(f.total) }) : ''}
+              {f.total !== null && f.loaded >= f.total ? t('hub.done') : f.bytesPerSec > 0 ? t('hub.speed', { speed: fmtBytes(f.bytesPerSec), left: fmtTime(f.etaSec) }) : ''}
+              {f.resumedFrom > 0 ? t('hub.resumed', { at: fmtBytes(f.resumedFrom) }) : ''}
+              <progress max={f.total ?? 1} value={f.total ? f.loaded : undefined} aria-label={t('progress.aria', { label: f.file })} />
             </label>
           </li>
         ))}
@@ -164,6 +169,7 @@ export function HubFiles() {
 
 /** The GPU pool's peak (since the page loaded), asked from the worker whenever a run pauses or ends. */
 export function MemoryPeak() {
+  const { t } = useT();
   const phase = useStore((s) => s.run.phase);
   const step = useStore((s) => s.run.step);
   const client = useStore((s) => s.client);
@@ -179,9 +185,9 @@ export function MemoryPeak() {
   if (!mem || mem.peakBytes === 0) return null;
   return (
     <>
-      <dt>Measured</dt>
+      <dt>{t('hub.measured')}</dt>
       <dd data-testid="memory-peak" data-peak-bytes={mem.peakBytes}>
-        GPU buffer pool peak {fmtBytes(mem.peakBytes)} (now {fmtBytes(mem.liveBytes)})
+        {t('hub.peak', { peak: fmtBytes(mem.peakBytes), now: fmtBytes(mem.liveBytes) })}
       </dd>
     </>
   );
