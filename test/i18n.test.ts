@@ -112,7 +112,7 @@ describe('language choice and formats', () => {
 
   it('numbers, sizes and durations follow the active locale', async () => {
     await i18n.changeLanguage('en');
-    expect([fmtInt(12345), fmtBytes(3.5 * 2 ** 20), fmtDuration(75), fmtDuration(3900)]).toEqual(['12,345', '3.5 MiB', '1 min 15 sec', '1 hr 5 min']);
+    expect([fmtInt(12345), fmtBytes(3.5 * 2 ** 20), fmtDuration(75), fmtDuration(3900)]).toEqual(['12,345', '3.5 MiB', '1 min 15 s', '1 h 5 min']);
     await i18n.changeLanguage('ko');
     expect([fmtInt(12345), fmtBytes(3.5 * 2 ** 20), fmtDuration(75), fmtDuration(3900)]).toEqual(['12,345', '3.5 MiB', '1분 15초', '1시간 5분']);
   });

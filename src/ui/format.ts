@@ -1,6 +1,7 @@
 // Numbers, sizes and durations on the page, through Intl for the active language (ko-KR, en-US).
 // Metric values keep their fixed digits (history.ts fmtNum) so they read as in TRL's logs.
-import { currentLocale } from './i18n';
+import { fmtDuration as fmtDurationEn } from './history';
+import { currentLanguage, currentLocale } from './i18n';
 
 const nf = (opts?: Intl.NumberFormatOptions) => new Intl.NumberFormat(currentLocale(), opts);
 
@@ -23,9 +24,10 @@ export function fmtBytes(b: number): string {
 
 const unit = (n: number, u: 'second' | 'minute' | 'hour') => nf({ style: 'unit', unit: u, unitDisplay: 'short', maximumFractionDigits: 0 }).format(n);
 
-/** A duration in seconds: "42 sec", "3 min 12 sec", "1 hr 5 min" (en); "42초", "3분 12초", "1시간 5분" (ko). */
+/** A duration in seconds: "42 s", "3 min 12 s", "1 h 5 min" (en, as the page always wrote them); "42초", "3분 12초", "1시간 5분" (ko, Intl). */
 export function fmtDuration(s: number | null): string {
   if (s === null || !Number.isFinite(s)) return '-';
+  if (currentLanguage() === 'en') return fmtDurationEn(s);
   if (s < 60) return unit(Math.round(s), 'second');
   const m = Math.floor(s / 60);
   if (m < 60) return `${unit(m, 'minute')} ${unit(Math.round(s - 60 * m), 'second')}`;
