@@ -14,8 +14,11 @@ export const fmtDecimal = (n: number, digits: number): string => nf({ maximumFra
 /** A share 0..1 as a percentage. */
 export const fmtPercent = (x: number, digits = 1): string => nf({ style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits }).format(x);
 
-/** Bytes in binary units (GiB, MiB, KiB, B), as the worker's memory estimates are. */
-export function fmtBytes(b: number): string {
+/** Memory in GiB or MiB, as the worker's estimates are written (worker/memory.ts fmtBytes). */
+export const fmtBytes = (b: number): string => (b >= 2 ** 30 ? `${fmtDecimal(b / 2 ** 30, 2)} GiB` : `${fmtDecimal(b / 2 ** 20, 1)} MiB`);
+
+/** A stored size in GiB, MiB, KiB or B, as runs.ts fmtSize writes it. */
+export function fmtSize(b: number): string {
   if (b >= 2 ** 30) return `${fmtDecimal(b / 2 ** 30, 2)} GiB`;
   if (b >= 2 ** 20) return `${fmtDecimal(b / 2 ** 20, 1)} MiB`;
   if (b >= 1024) return `${fmtDecimal(b / 1024, 1)} KiB`;

@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { downsample, fmtNum, fmtTick, latest } from '../history';
-import { fmtBytes, fmtDateTime } from '../format';
+import { fmtDateTime, fmtSize } from '../format';
 import { t as tr, useT } from '../i18n';
 import { type RunRecord } from '../runs';
 import { exportSavedRun, loadStateFile, removeRun, resumeSaved, toggleCompare, useStore } from '../store';
@@ -14,7 +14,7 @@ export const runBytes = (r: RunRecord) => (r.recordBytes ?? 0) + (r.hasState ? r
 /** "Storage: 1.2 MiB used of 512.0 MiB (510.8 MiB left)", from navigator.storage.estimate. */
 export function storageLine(u: { usage: number; quota: number } | null): string {
   if (!u) return tr('runs.storageUnknown');
-  return tr('runs.storage', { used: fmtBytes(u.usage), quota: fmtBytes(u.quota), left: fmtBytes(Math.max(0, u.quota - u.usage)) });
+  return tr('runs.storage', { used: fmtSize(u.usage), quota: fmtSize(u.quota), left: fmtSize(Math.max(0, u.quota - u.usage)) });
 }
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#7c3aed', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
@@ -100,7 +100,7 @@ export function Runs() {
                     <td>
                       {r.step} / {r.totalSteps}
                     </td>
-                    <td data-testid="run-size">{fmtBytes(runBytes(r))}</td>
+                    <td data-testid="run-size">{fmtSize(runBytes(r))}</td>
                     <td>{last('rewards/margins')}</td>
                     <td>{last('rewards/accuracies')}</td>
                     <td className="actions">
@@ -114,7 +114,7 @@ export function Runs() {
                       </button>
                       {confirming === r.id ? (
                         <span className="confirm" role="group" aria-label={t('runs.deleteAsk', { name: r.name })} data-testid="delete-confirm" onKeyDown={(e) => e.key === 'Escape' && keep(r.id)}>
-                          {t('runs.deleteWhat', { size: fmtBytes(runBytes(r)) })}{' '}
+                          {t('runs.deleteWhat', { size: fmtSize(runBytes(r)) })}{' '}
                           <button
                             type="button"
                             className="danger"

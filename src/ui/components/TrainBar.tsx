@@ -1,7 +1,7 @@
 // Train / pause / resume / stop / export, the run's progress, and the notice when its state could not be
 // kept in this browser (with the state offered as a download). Leaving the page mid-run asks first.
 import { useEffect } from 'react';
-import { fmtBytes, fmtDuration, fmtInt } from '../format';
+import { fmtDuration, fmtInt, fmtSize } from '../format';
 import { secondsLeft } from '../history';
 import { useT } from '../i18n';
 import { canTrain, downloadState, exportMetrics, exportRun, leaveWarning, pause, resume, stop, train, useStore } from '../store';
@@ -89,7 +89,7 @@ export function TrainBar() {
           <p>{s.unsaved.message}</p>
           <button type="button" onClick={() => void downloadState()}>
             {t('train.downloadState')}
-            {s.unsaved.bytes ? ` (${fmtBytes(s.unsaved.bytes)})` : ''}
+            {s.unsaved.bytes ? ` (${fmtSize(s.unsaved.bytes)})` : ''}
           </button>
         </div>
       )}

@@ -6,28 +6,29 @@ import type { PreviousPairs } from './previous-pairs';
 import { pairBefore } from './previous-pairs';
 import { updateRows } from './one-update';
 import { Tex } from './Tex';
+import { useT } from '../i18n';
 
 const delta = (v: number) => (Math.abs(v) < 5e-5 ? '0' : `${v > 0 ? '+' : '−'}${fmtNum(Math.abs(v))}`);
 
 export function OneUpdate({ pair, prev, step, kind, beta, labelSmoothing, weights }: { pair: PairRecord; prev: PreviousPairs; step: number | undefined; kind: string; beta: number; labelSmoothing: number; weights?: readonly number[] | null }) {
+  const { t } = useT();
   const before = pairBefore(pair, prev);
   const rows = updateRows(before, pair, kind, beta, labelSmoothing, weights);
   const n = step !== undefined ? step - prev.step : undefined;
   return (
     <section className="one-update" aria-labelledby="one-update-title" data-testid="one-update">
-      <h3 id="one-update-title">One update by hand</h3>
+      <h3 id="one-update-title">{t('update.title')}</h3>
       <p className="hint">
-        In the order the trainer computes them. h = (log pi(y_w) − log pi_ref(y_w)) − (log pi(y_l) − log pi_ref(y_l)); the {kind} loss of beta h; its gradient
-        weight w, how hard this pair pulls. {prev.step === 0 ? 'Before: the start, where the policy is the reference (h = 0).' : `Before: the evaluation at step ${prev.step}.`}{' '}
-        {n !== undefined && n !== 1 ? `${n} optimizer updates lie between the two columns (eval_steps = 1 shows exactly one).` : n === 1 ? 'Exactly one optimizer update lies between the two columns.' : ''}
+        {t('update.hint', { kind })} {prev.step === 0 ? t('update.beforeStart') : t('update.beforeStep', { step: prev.step })}{' '}
+        {n !== undefined && n !== 1 ? t('update.many', { n }) : n === 1 ? t('update.one') : ''}
       </p>
       <table className="logps update-table">
         <thead>
           <tr>
-            <th scope="col">quantity</th>
-            <th scope="col">before (step {prev.step})</th>
-            <th scope="col">after (step {step ?? '?'})</th>
-            <th scope="col">moved</th>
+            <th scope="col">{t('update.quantity')}</th>
+            <th scope="col">{t('update.before', { step: prev.step })}</th>
+            <th scope="col">{t('update.after', { step: step ?? '?' })}</th>
+            <th scope="col">{t('update.moved')}</th>
           </tr>
         </thead>
         <tbody>

@@ -5,7 +5,9 @@
 import { useState, type KeyboardEvent } from 'react';
 import type { PairRecord } from '../../dpo/trainer';
 import { tokenLogratios, type TokenRow } from '../../dpo/token-moves';
+import { Trans } from 'react-i18next';
 import { fmtNum } from '../history';
+import { i18n, useT } from '../i18n';
 
 const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(4)}`;
 
@@ -28,10 +30,11 @@ function Row({ which, row, ratios, pieces, seq, scale }: { which: 'chosen' | 're
   // a new eval (or another pair) may have fewer tokens: keep exactly one tab stop
   const active = Math.max(0, Math.min(activeRaw, ratios.length - 1));
   const [shown, setShown] = useState<number | null>(null);
+  const { t } = useT();
   const sum = ratios.reduce((a, x) => a + x, 0);
-  const label = which === 'chosen' ? 'Chosen' : 'Rejected';
+  const label = which === 'chosen' ? t('tokens.chosen') : t('tokens.rejected');
   const detail = (i: number) =>
-    `token ${i + 1} of ${ratios.length} "${pieces[row.ids[i]] ?? `#${row.ids[i]}`}": log pi ${row.policy[i].toFixed(4)}, log pi_ref ${row.reference ? row.reference[i].toFixed(4) : '0'}, log-ratio ${signed(ratios[i])}`;
+    t('tokens.detail', { i: i + 1, n: ratios.length, piece: pieces[row.ids[i]] ?? `#${row.ids[i]}`, policy: row.policy[i].toFixed(4), reference: row.reference ? row.reference[i].toFixed(4) : '0', ratio: signed(ratios[i]) });
   const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
     const n = ratios.length;
     const to = e.key === 'ArrowRight' ? active + 1 : e.key === 'ArrowLeft' ? active - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? n - 1 : null;
@@ -69,35 +72,34 @@ function Row({ which, row, ratios, pieces, seq, scale }: { which: 'chosen' | 're
         ))}
       </div>
       <p className="token-detail" id={`tokens-${which}-detail`} aria-live="polite" data-testid={`tokens-${which}-detail`}>
-        {shown !== null && shown < ratios.length ? detail(shown) : 'Hover or focus a token (arrow keys move) for its log-probs.'}
+        {shown !== null && shown < ratios.length ? detail(shown) : t('tokens.hover')}
       </p>
       <p className="token-sum" data-testid={`token-sum-${which}`} data-sum={sum} data-seq={seq}>
-        Sum over {ratios.length} tokens: <strong>{signed(sum)}</strong> = log pi({which === 'chosen' ? 'y_w' : 'y_l'}) − log pi_ref({which === 'chosen' ? 'y_w' : 'y_l'}) ={' '}
-        <strong>{signed(seq)}</strong>, the log-ratio that enters h.
+        <Trans i18n={i18n} i18nKey="tokens.sum" values={{ n: ratios.length, sum: signed(sum), y: which === 'chosen' ? 'y_w' : 'y_l', seq: signed(seq) }} components={{ b: <strong /> }} />
       </p>
     </div>
   );
 }
 
 export function TokenView({ pair, pieces, referenceFree, step }: { pair: PairRecord; pieces: Record<number, string>; referenceFree: boolean; step: number | undefined }) {
+  const { t: tt } = useT();
   const t = pair.tokens;
-  if (!t) return <p className="muted">This evaluation has no per-token log-probs (a run saved before the page kept them): evaluate again.</p>;
+  if (!t) return <p className="muted">{tt('tokens.noTokens')}</p>;
   const rc = tokenLogratios(t.chosen, referenceFree);
   const rr = tokenLogratios(t.rejected, referenceFree);
-  if (!rc || !rr) return <p className="muted">The reference's log-probs were precomputed per sequence, so its per-token log-probs are not known: turn precompute_ref_log_probs off to see which tokens moved.</p>;
+  if (!rc || !rr) return <p className="muted">{tt('tokens.precomputed')}</p>;
   const scale = Math.max(1e-6, ...rc.map(Math.abs), ...rr.map(Math.abs));
   const h = pair.policyChosen - pair.referenceChosen - (pair.policyRejected - pair.referenceRejected);
   return (
     <section className="token-view" aria-labelledby="token-view-title" data-testid="token-view">
-      <h3 id="token-view-title">Which tokens moved (eval at step {step ?? '?'})</h3>
+      <h3 id="token-view-title">{tt('tokens.title', { step: step ?? '?' })}</h3>
       <p className="hint">
-        Each completion token coloured by log pi(token) − log pi_ref(token): <span className="swatch-text up">green</span> the policy now gives it more probability
-        than the reference, <span className="swatch-text down">red</span> less (deepest = {fmtNum(scale)} nats).
+        <Trans i18n={i18n} i18nKey="tokens.hint" values={{ scale: fmtNum(scale) }} components={{ up: <span className="swatch-text up" />, down: <span className="swatch-text down" /> }} />
       </p>
       <Row which="chosen" row={t.chosen} ratios={rc} pieces={pieces} seq={pair.policyChosen - pair.referenceChosen} scale={scale} />
       <Row which="rejected" row={t.rejected} ratios={rr} pieces={pieces} seq={pair.policyRejected - pair.referenceRejected} scale={scale} />
       <p data-testid="token-h">
-        h = chosen − rejected = {signed(pair.policyChosen - pair.referenceChosen)} − ({signed(pair.policyRejected - pair.referenceRejected)}) = <strong>{signed(h)}</strong>
+        {tt('tokens.h')} = {signed(pair.policyChosen - pair.referenceChosen)} − ({signed(pair.policyRejected - pair.referenceRejected)}) = <strong>{signed(h)}</strong>
       </p>
     </section>
   );
