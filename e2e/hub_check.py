@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Helpers of e2e/scenarios/hub.mjs (run with .venv/bin/python).
 
-  hub_check.py parquet OUT.parquet N      a conversational preference dataset of N multi-turn pairs
+  hub_check.py parquet OUT.parquet N      a conversational preference dataset of N short pairs
   hub_check.py logps MODEL_DIR EVAL.jsonl MAX_LENGTH
       the exported model in transformers: mean summed log-probs of the chosen and rejected completions
       of the eval pairs, tokenized by TRL 1.13's DPOTrainer._prepare_dataset and truncated as its
@@ -22,10 +22,9 @@ def parquet(out, n):
     rows = {"prompt": [], "chosen": [], "rejected": []}
     for i in range(n):
         t = topics[i % len(topics)]
-        # a short system turn each (SmolLM2's template adds a long default one otherwise)
+        # a short system turn each (SmolLM2's template adds a long default one otherwise); one turn, so that
+        # every pair fits the e2e's max_length 32 (multi-turn templates: test/parity-chat-template.test.ts)
         prompt = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": f"A fact about {t}?"}]
-        if i % 3 == 0:
-            prompt += [{"role": "assistant", "content": "Which kind?"}, {"role": "user", "content": f"Kind {i}."}]
         rows["prompt"].append(prompt)
         rows["chosen"].append([{"role": "assistant", "content": f"{t.capitalize()} matter ({i})."}])
         rows["rejected"].append([{"role": "assistant", "content": f"No idea about {t}."}])
@@ -58,6 +57,8 @@ def logps(model_dir, eval_path, max_length):
                 lp = torch.log_softmax(model(x).logits[0].float(), -1)
                 sums[side].append(sum(lp[t - 1, ids[t]].item() for t in range(p, len(ids))))
     n = len(sums["chosen"])
+    if n == 0:
+        sys.exit("no eval pair is left after TRL's max_length filter")
     print(json.dumps({"chosen": sum(sums["chosen"]) / n, "rejected": sum(sums["rejected"]) / n, "pairs": n}))
 
 

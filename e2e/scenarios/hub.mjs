@@ -16,7 +16,7 @@ import { check, root, SHARED, shots, stepOf, text, uploads, waitPhase } from '..
 const SMOL = 'HuggingFaceTB/SmolLM2-135M-Instruct';
 const QWEN = 'Qwen/Qwen3-0.6B';
 const TOKEN = 'hf_e2eSessionOnlyToken';
-const MAX_LENGTH = 48;
+const MAX_LENGTH = 32;
 const STEPS = 3;
 const PY = join(root, '.venv', 'bin', 'python');
 
@@ -147,12 +147,12 @@ export async function run({ browser, base }) {
     // --- train LoRA steps, pause, reload, resume
     await page.getByRole('button', { name: 'Train', exact: true }).click();
     const tTrain = Date.now();
-    await page.waitForFunction(() => /step [1-9]/.test(document.querySelector('[data-testid=run-step]')?.textContent ?? ''), null, { timeout: 300_000 });
+    await page.waitForFunction(() => /step [1-9]/.test(document.querySelector('[data-testid=run-step]')?.textContent ?? ''), null, { timeout: 600_000 });
     const tFirst = Date.now();
-    await page.waitForFunction(() => /step [2-9]/.test(document.querySelector('[data-testid=run-step]')?.textContent ?? ''), null, { timeout: 300_000 });
+    await page.waitForFunction(() => /step [2-9]/.test(document.querySelector('[data-testid=run-step]')?.textContent ?? ''), null, { timeout: 600_000 });
     const tSecond = Date.now();
     await page.getByRole('button', { name: 'Pause' }).click();
-    await waitPhase(page, 'paused', 300_000);
+    await waitPhase(page, 'paused', 600_000);
     const pausedStep = stepOf(await text(page, 'run-step'));
     check('LoRA steps train and pause', pausedStep >= 2 && pausedStep < STEPS, `paused at ${pausedStep}`);
     const peakText = (await page.getByTestId('memory-peak').count()) ? await text(page, 'memory-peak') : '';
@@ -168,10 +168,10 @@ export async function run({ browser, base }) {
     await hubTab(page, hub.url);
     await page.getByLabel(/Access token/).fill(TOKEN); // the saved run's spec has no token: it is asked again
     await row.getByRole('button', { name: /Continue/ }).click();
-    await page.waitForFunction((s) => Number(/step (\d+)/.exec(document.querySelector('[data-testid=run-step]')?.textContent ?? '')?.[1]) > s, pausedStep, { timeout: 400_000 });
+    await page.waitForFunction((s) => Number(/step (\d+)/.exec(document.querySelector('[data-testid=run-step]')?.textContent ?? '')?.[1]) > s, pausedStep, { timeout: 600_000 });
     const firstNew = stepOf(await text(page, 'run-step'));
     check('after a reload the paused run continues with the next step', firstNew === pausedStep + 1, `step ${firstNew} after ${pausedStep}`);
-    await waitPhase(page, 'finished', 400_000);
+    await waitPhase(page, 'finished', 600_000);
     check('the run finishes', stepOf(await text(page, 'run-step')) === STEPS);
 
     // --- export: merged model + adapter; no token anywhere; loads in transformers with the page's log-probs
