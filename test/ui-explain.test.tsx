@@ -166,7 +166,8 @@ describe('compare methods on the demo', () => {
   it('parses the loss types of a method sweep (TRL names, + joins terms) and refuses unknown ones', () => {
     expect(parseLossTypes('sigmoid, ipo hinge')).toEqual(['sigmoid', 'ipo', 'hinge']);
     expect(parseLossTypes('sigmoid+sft, bco_pair')).toEqual(['sigmoid,sft', 'bco_pair']);
-    expect(parseLossTypes('sigmoid, simpo')).toMatch(/^"simpo" is not a loss type; use one of sigmoid, hinge, ipo/);
+    expect(parseLossTypes('sigmoid, sppo')).toMatch(/^"sppo" is not a loss type; use one of sigmoid, hinge, ipo/);
+    expect(parseLossTypes('sigmoid, simpo, orpo, kto')).toEqual(['sigmoid', 'simpo', 'orpo', 'kto']); // the trainers beside DPO (issue 17)
     expect(parseLossTypes(' ')).toBe('List at least one loss type, e.g. sigmoid, ipo, hinge.');
   });
 

@@ -11,14 +11,34 @@ export function sweepLabel(index: number): string {
   return labels[index] ?? '';
 }
 
-/** Parses "sigmoid, ipo, hinge" into TRL loss types (each may be a "+"-joined list, e.g. sigmoid+sft), or a sentence. */
+/**
+ * The trainers beside DPO a method sweep can place on the frontier, by name: SimPO (CPO's simpo loss with
+ * cpo_alpha 0, as its paper), CPO, ORPO and KTO, each with TRL's defaults and the sweep's beta.
+ */
+export const SWEEP_METHODS: Record<string, Partial<TrainerArgs>> = {
+  simpo: { trainer: 'cpo', loss_type: 'simpo', cpo_alpha: 0 },
+  cpo: { trainer: 'cpo', loss_type: 'sigmoid' },
+  orpo: { trainer: 'orpo', loss_type: 'sigmoid' },
+  kto: { trainer: 'kto', loss_type: 'sigmoid' },
+};
+
+/** A sweep entry's run: a method by name (SWEEP_METHODS), else DPO with that loss_type list. */
+export function sweepRunArgs(entry: string): Partial<TrainerArgs> {
+  return SWEEP_METHODS[entry] ?? { trainer: 'dpo', loss_type: entry };
+}
+
+/**
+ * Parses "sigmoid, ipo, simpo, orpo, kto" into TRL loss types (each may be a "+"-joined list, e.g.
+ * sigmoid+sft) or the names of the trainers beside DPO (SWEEP_METHODS), or a sentence.
+ */
 export function parseLossTypes(text: string): string[] | string {
   const parts = text.split(/[\s,;]+/).filter(Boolean);
   if (parts.length === 0) return 'List at least one loss type, e.g. sigmoid, ipo, hinge.';
   if (parts.length > 8) return `A sweep runs at most 8 loss types one after another (got ${parts.length}).`;
   for (const p of parts) {
+    if (p in SWEEP_METHODS) continue;
     for (const k of p.split('+')) {
-      if (!(DPO_LOSS_KINDS as readonly string[]).includes(k)) return `"${k}" is not a loss type; use one of ${DPO_LOSS_KINDS.join(', ')}.`;
+      if (!(DPO_LOSS_KINDS as readonly string[]).includes(k)) return `"${k}" is not a loss type; use one of ${DPO_LOSS_KINDS.join(', ')} (or a method: ${Object.keys(SWEEP_METHODS).join(', ')}).`;
     }
   }
   return parts.map((p) => p.split('+').join(','));
@@ -49,9 +69,9 @@ export async function betaSweep(betas: number[], stepsPerRun: number): Promise<v
 
 /** Compare methods: one short run per loss type, all at the current beta, on the same frontier chart. */
 export async function lossSweep(lossTypes: string[], stepsPerRun: number): Promise<void> {
-  labels = lossTypes.map((t) => `loss_type ${t}`);
+  labels = lossTypes.map((t) => (t in SWEEP_METHODS ? t === 'simpo' ? 'SimPO' : `trainer ${t}` : `loss_type ${t}`));
   // a list ("sigmoid,sft") weighs its terms 1 each, as TRL does without loss_weights
-  await sweep(lossTypes.map((loss_type) => ({ loss_type, loss_weights: null }) as Partial<TrainerArgs>), stepsPerRun);
+  await sweep(lossTypes.map((t) => ({ ...sweepRunArgs(t), loss_weights: null }) as Partial<TrainerArgs>), stepsPerRun);
 }
 
 async function sweep(runs: Partial<TrainerArgs>[], stepsPerRun: number): Promise<void> {
