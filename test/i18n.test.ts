@@ -9,6 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DPO_LOSS_KINDS } from '../src/gpu/reference/dpo_loss';
 import { CHARTS } from '../src/ui/components/Charts';
 import { Explainer } from '../src/ui/components/Explainer';
+import { FaultNotice } from '../src/ui/components/FaultNotice';
+import { storeApi, useStore } from '../src/ui/store';
 import { HyperParams } from '../src/ui/components/HyperParams';
 import { TrainBar } from '../src/ui/components/TrainBar';
 import { fmtBytes, fmtDuration, fmtInt } from '../src/ui/format';
@@ -165,7 +167,17 @@ describe('the page in ko-KR', () => {
     expect(text(ex)).toContain('암묵적 보상');
     expect(ex).toContain('class="katex'); // the formulas stay typeset inside the Korean sentence
     expect(ex).toContain('<span class="chosen">선호한</span>');
+    // a GPU fault: the worker's English sentence, led by its kind in Korean, and the continue button
+    const initial = useStore.getState();
+    storeApi.getInitialState = storeApi.getState; // server rendering reads zustand's initial state
+    useStore.setState({ fault: { kind: 'device-lost', message: 'The GPU device was lost at step 3.', savedStep: 3 } });
+    const fault = text(renderToString(createElement(FaultNotice)));
+    expect(fault).toContain('GPU 장치를 잃었습니다');
+    expect(fault).toContain('The GPU device was lost at step 3.');
+    expect(fault).toContain('스텝 3부터 계속');
     setLanguage('en');
+    expect(text(renderToString(createElement(FaultNotice))).trim()).toBe('The GPU device was lost at step 3. Continue from step 3');
+    useStore.setState(initial, true);
     expect(i18n.language).toBe('en');
     const exEn = renderToString(createElement(Explainer));
     expect(text(exEn)).toContain('Each training example is a prompt with two answers: one people preferred and one they rejected');

@@ -2,6 +2,7 @@
 // fault, and the worker's events while a run trains.
 import type { TrainerArgs } from '../../dpo/trainer';
 import type { FrontierMeasurement, RunEnd, WorkerEvent } from '../../worker/protocol';
+import { t } from '../i18n';
 import { newRunId, loadState, storageSentence, type RunRecord } from '../runs';
 import { frontierSpec, loadDataset, loadModel } from './loading';
 import { autosaveTick, persistRun, resetAutosaveClock, saveRunEnd } from './persistence';
@@ -9,7 +10,8 @@ import { client, get, message, patch, type FrontierRun, type RunPhase, type Stat
 
 // ------------------------------------------------------------------ worker events
 
-const STARTING_LINE = 'Starting: copying the weights to the GPU...';
+/** The status line while a run starts, in the page's language (compared to know it is still the start's). */
+const startingLine = () => t('status.starting');
 
 export function onEvent(e: WorkerEvent): void {
   switch (e.type) {
@@ -23,7 +25,7 @@ export function onEvent(e: WorkerEvent): void {
     case 'progress':
       patch((s) => ({
         // the page's own "Starting: ..." line ends with the start (the worker's lines stay)
-        statusLine: s.run.phase === 'starting' && s.statusLine === STARTING_LINE ? '' : s.statusLine,
+        statusLine: s.run.phase === 'starting' && s.statusLine === startingLine() ? '' : s.statusLine,
         run: {
           ...s.run,
           // the first step's progress ends 'starting' (a pause or stop asked meanwhile stays 'pausing')
@@ -83,7 +85,7 @@ export const frontierLabel = (a: TrainerArgs, n: number) => `#${n + 1} beta ${a.
 
 function endRun(end: RunEnd, step: number, state: Uint8Array | null): void {
   const phase: RunPhase = end;
-  patch((s) => ({ run: { ...s.run, phase, step }, statusLine: end === 'paused' ? `Paused at step ${step}.` : end === 'finished' ? `Finished ${step} steps.` : `Stopped at step ${step}.` }));
+  patch((s) => ({ run: { ...s.run, phase, step }, statusLine: end === 'paused' ? t('status.paused', { step }) : end === 'finished' ? t('status.finished', { step }) : t('status.stopped', { step }) }));
   void saveRunEnd(end, state);
 }
 
@@ -94,10 +96,10 @@ function failRun(e: unknown): void {
 }
 
 export function canTrain(s: State): string | null {
-  if (s.gpu.status !== 'ready') return 'WebGPU is not ready.';
-  if (s.model.status !== 'ready') return 'Load a model first.';
-  if (s.dataset.status !== 'ready') return 'Load a dataset first.';
-  if (Object.keys(s.argErrors).length) return `Fix the hyperparameters first: ${Object.values(s.argErrors)[0]}`;
+  if (s.gpu.status !== 'ready') return t('status.noGpu');
+  if (s.model.status !== 'ready') return t('status.noModel');
+  if (s.dataset.status !== 'ready') return t('status.noDataset');
+  if (Object.keys(s.argErrors).length) return t('status.fixArgs', { error: Object.values(s.argErrors)[0] });
   if (s.estimate?.refusal) return s.estimate.refusal;
   return null;
 }
@@ -119,7 +121,7 @@ export async function train(): Promise<void> {
     selectedPair: null,
     samples: [],
     fault: null,
-    statusLine: STARTING_LINE,
+    statusLine: startingLine(),
   });
   const frontier = frontierSpec(get());
   // the start request goes first, so a pause or stop pressed while starting reaches the worker after it
@@ -144,7 +146,7 @@ async function runWith(call: () => Promise<{ end: RunEnd; step: number; state: U
 export function pause(): void {
   const ph = get().run.phase;
   if (ph !== 'training' && ph !== 'starting') return;
-  patch((s) => ({ run: { ...s.run, phase: 'pausing' }, statusLine: 'Pausing after the current step...' }));
+  patch((s) => ({ run: { ...s.run, phase: 'pausing' }, statusLine: t('status.pausing') }));
   void client().call({ type: 'pause' });
 }
 
@@ -156,13 +158,13 @@ export function stop(): void {
     endRun('stopped', get().run.step, null);
     return;
   }
-  patch((s) => ({ run: { ...s.run, phase: 'pausing' }, statusLine: 'Stopping after the current step...' }));
+  patch((s) => ({ run: { ...s.run, phase: 'pausing' }, statusLine: t('status.stopping') }));
   void client().call({ type: 'stop' });
 }
 
 export async function resume(): Promise<void> {
   if (get().run.phase !== 'paused') return;
-  patch((s) => ({ run: { ...s.run, startStep: s.run.step, elapsedSec: 0 }, statusLine: `Resuming from step ${s.run.step}.` }));
+  patch((s) => ({ run: { ...s.run, startStep: s.run.step, elapsedSec: 0 }, statusLine: t('status.resuming', { step: s.run.step }) }));
   await runWith(() => client().call({ type: 'resume' }));
 }
 
@@ -227,6 +229,6 @@ export async function continueAfterFault(): Promise<void> {
   if (ph === 'training' || ph === 'pausing' || ph === 'starting') return;
   const at = f.savedStep;
   resetAutosaveClock();
-  patch((s) => ({ fault: null, run: { ...s.run, phase: 'starting', step: at, startStep: at, elapsedSec: 0, error: undefined }, statusLine: `Continuing from step ${at}...` }));
+  patch((s) => ({ fault: null, run: { ...s.run, phase: 'starting', step: at, startStep: at, elapsedSec: 0, error: undefined }, statusLine: t('status.continuing', { step: at }) }));
   await runWith(() => client().call({ type: 'continue' }));
 }
