@@ -3,13 +3,15 @@
 // do not see the colors.
 import { sentimentColor, sentimentSegments, trueReward } from '../../demo/index';
 import { fmtNum } from '../history';
+import { useT } from '../i18n';
 
 export function SentimentText({ text }: { text: string }) {
+  const { t } = useT();
   return (
     <span className="sentiment-text">
       {sentimentSegments(text).map((seg, i) =>
         seg.isWord && seg.sentiment !== 0 ? (
-          <span key={i} className={seg.sentiment > 0 ? 'sent pos' : 'sent neg'} style={{ background: sentimentColor(seg.sentiment) }} title={`sentiment ${seg.sentiment > 0 ? '+' : ''}${seg.sentiment}`}>
+          <span key={i} className={seg.sentiment > 0 ? 'sent pos' : 'sent neg'} style={{ background: sentimentColor(seg.sentiment) }} title={t('demo.sentiment', { value: `${seg.sentiment > 0 ? '+' : ''}${seg.sentiment}` })}>
             {seg.text}
           </span>
         ) : (

@@ -416,4 +416,5 @@ export const en: Record<string, string> = {
   "status.resuming": "Resuming from step {{step}}.",
   "status.continuing": "Continuing from step {{step}}...",
   "fault.continue": "Continue from step {{step}}",
+  "demo.sentiment": "sentiment {{value}}",
 };

@@ -570,4 +570,5 @@ export const ko: Record<string, string> = {
   "status.resuming": "스텝 {{step}}부터 이어서 학습합니다.",
   "status.continuing": "스텝 {{step}}부터 계속합니다...",
   "fault.continue": "스텝 {{step}}부터 계속",
+  "demo.sentiment": "감성 {{value}}",
 };
