@@ -2,7 +2,7 @@
 // fault, and the worker's events while a run trains.
 import type { TrainerArgs } from '../../dpo/trainer';
 import type { FrontierMeasurement, RunEnd, WorkerEvent } from '../../worker/protocol';
-import { t } from '../i18n';
+import { i18n, t } from '../i18n';
 import { newRunId, loadState, storageSentence, type RunRecord } from '../runs';
 import { frontierSpec, loadDataset, loadModel } from './loading';
 import { autosaveTick, persistRun, resetAutosaveClock, saveRunEnd } from './persistence';
@@ -11,7 +11,17 @@ import { client, get, message, patch, type FrontierRun, type RunPhase, type Stat
 // ------------------------------------------------------------------ worker events
 
 /** The status line while a run starts, in the page's language (compared to know it is still the start's). */
-const startingLine = () => t('status.starting');
+/** The last status line said here, to say it again when the language changes (it is kept as text). */
+let lastLine: { key: string; params?: Record<string, string | number>; text: string } | null = null;
+const line = (key: string, params?: Record<string, string | number>): string => {
+  lastLine = { key, params, text: t(key, params) };
+  return lastLine.text;
+};
+i18n.on('languageChanged', () => {
+  if (!lastLine || get().statusLine !== lastLine.text) return;
+  patch({ statusLine: line(lastLine.key, lastLine.params) });
+});
+const startingLine = () => (lastLine?.key === 'status.starting' ? lastLine.text : t('status.starting'));
 
 export function onEvent(e: WorkerEvent): void {
   switch (e.type) {
@@ -85,7 +95,7 @@ export const frontierLabel = (a: TrainerArgs, n: number) => `#${n + 1} beta ${a.
 
 function endRun(end: RunEnd, step: number, state: Uint8Array | null): void {
   const phase: RunPhase = end;
-  patch((s) => ({ run: { ...s.run, phase, step }, statusLine: end === 'paused' ? t('status.paused', { step }) : end === 'finished' ? t('status.finished', { step }) : t('status.stopped', { step }) }));
+  patch((s) => ({ run: { ...s.run, phase, step }, statusLine: line(end === 'paused' ? 'status.paused' : end === 'finished' ? 'status.finished' : 'status.stopped', { step }) }));
   void saveRunEnd(end, state);
 }
 
@@ -121,7 +131,7 @@ export async function train(): Promise<void> {
     selectedPair: null,
     samples: [],
     fault: null,
-    statusLine: startingLine(),
+    statusLine: line('status.starting'),
   });
   const frontier = frontierSpec(get());
   // the start request goes first, so a pause or stop pressed while starting reaches the worker after it
@@ -146,7 +156,7 @@ async function runWith(call: () => Promise<{ end: RunEnd; step: number; state: U
 export function pause(): void {
   const ph = get().run.phase;
   if (ph !== 'training' && ph !== 'starting') return;
-  patch((s) => ({ run: { ...s.run, phase: 'pausing' }, statusLine: t('status.pausing') }));
+  patch((s) => ({ run: { ...s.run, phase: 'pausing' }, statusLine: line('status.pausing') }));
   void client().call({ type: 'pause' });
 }
 
@@ -158,13 +168,13 @@ export function stop(): void {
     endRun('stopped', get().run.step, null);
     return;
   }
-  patch((s) => ({ run: { ...s.run, phase: 'pausing' }, statusLine: t('status.stopping') }));
+  patch((s) => ({ run: { ...s.run, phase: 'pausing' }, statusLine: line('status.stopping') }));
   void client().call({ type: 'stop' });
 }
 
 export async function resume(): Promise<void> {
   if (get().run.phase !== 'paused') return;
-  patch((s) => ({ run: { ...s.run, startStep: s.run.step, elapsedSec: 0 }, statusLine: t('status.resuming', { step: s.run.step }) }));
+  patch((s) => ({ run: { ...s.run, startStep: s.run.step, elapsedSec: 0 }, statusLine: line('status.resuming', { step: s.run.step }) }));
   await runWith(() => client().call({ type: 'resume' }));
 }
 
@@ -229,6 +239,6 @@ export async function continueAfterFault(): Promise<void> {
   if (ph === 'training' || ph === 'pausing' || ph === 'starting') return;
   const at = f.savedStep;
   resetAutosaveClock();
-  patch((s) => ({ fault: null, run: { ...s.run, phase: 'starting', step: at, startStep: at, elapsedSec: 0, error: undefined }, statusLine: t('status.continuing', { step: at }) }));
+  patch((s) => ({ fault: null, run: { ...s.run, phase: 'starting', step: at, startStep: at, elapsedSec: 0, error: undefined }, statusLine: line('status.continuing', { step: at }) }));
   await runWith(() => client().call({ type: 'continue' }));
 }
