@@ -7,6 +7,7 @@
 // run loop pauses the trainer between two optimizer steps, runs them, and carries on.
 import { TrainerConfigError, type LogRecord, type TrainerArgs } from '../dpo/trainer';
 import type { DpoTrainer } from '../dpo/trainer';
+import { trainerNeedsReference } from '../dpo/preference-trainer';
 import { Gpu } from '../gpu/context';
 import { buildExportZip } from './export';
 import { Loading } from './loading';
@@ -213,7 +214,9 @@ export class Session {
           reference = m.tok.decode(await t.sample('reference', ids, opts), true);
         } catch (e) {
           if (!(e instanceof TrainerConfigError)) throw e;
-          referenceNote = 'The reference is not on the GPU in this run (its log-probs were precomputed), so only the policy is sampled.';
+          referenceNote = trainerNeedsReference(t.args)
+            ? 'The reference is not on the GPU in this run (its log-probs were precomputed), so only the policy is sampled.'
+            : 'This method (CPO, SimPO or ORPO) holds no reference model, so only the policy is sampled.';
         }
         out.push({ prompt, reference, policy, referenceNote });
       }
