@@ -64,6 +64,8 @@ export class RunLoop {
   readonly state: RunState;
   /** The fault that stopped the run, until it continues. */
   fault: GpuFaultError | null = null;
+  /** The device the fault happened on (a later error from it is the same fault). */
+  private faultGpu: Gpu | null = null;
   private phase: 'sft' | 'dpo' = 'dpo';
   private running: Promise<RunResult> | null = null;
   private jobs: Job[] = [];
@@ -246,7 +248,11 @@ export class RunLoop {
       this.running = null;
       // jobs queued after the loop's last check run now, outside training
       const left = this.jobs.splice(0);
-      for (const j of left) this.exclusive(j.fn, 'a queued request').then(j.resolve, j.reject);
+      for (const j of left) {
+        // after a fault the queued jobs' trainer is gone with its device: they get the fault's sentence
+        if (this.fault && !this.trainer) j.reject(this.fault);
+        else this.exclusive(j.fn, 'a queued request').then(j.resolve, j.reject);
+      }
     });
     this.running = p;
     return p;
@@ -455,7 +461,8 @@ export class RunLoop {
     const name = e instanceof Error ? e.name : '';
     const f = e instanceof GpuFaultError ? e : gpu && !OWN_ERRORS.has(name) && !(e instanceof RangeError) ? await gpu.faultOf(e) : e;
     if (!(f instanceof GpuFaultError)) return f;
-    if (f.message === this.fault?.message) return this.fault; // already said (a queued job saw the same fault)
+    // already said: the same fault seen again by a request that was under way on the faulted device
+    if (this.fault && (gpu === null || gpu === this.faultGpu)) return this.fault;
     // out-of-memory and validation errors leave the GPU's weights as the last good step left them (the
     // failed step's update never ran): keep them as the saved state while the device still answers
     const t = this.phase === 'dpo' ? this.trainer : null;
@@ -477,6 +484,7 @@ export class RunLoop {
     }
     const savedStep = this.state.options ? this.state.savedStep : null;
     this.fault = runFault(f, { where, savedStep, memory });
+    this.faultGpu = gpu;
     // the trainers' buffers go with the old device
     this.sft = null;
     this.trainer = null;
