@@ -19,13 +19,23 @@ export function TrainerSelector({ disabled }: { disabled: boolean }) {
   return (
     <fieldset className="loss-selector" data-testid="trainer-selector">
       <legend>{t('trainer.legend')}</legend>
+      <div className="field">
+        <label htmlFor="arg-trainer">
+          <code>trainer</code>
+        </label>
+        <select id="arg-trainer" value={trainer} disabled={disabled} onChange={(e) => choose(e.target.value as TrainerKind)} aria-describedby="arg-trainer-hint">
+          {TRAINER_KINDS.map((k) => (
+            <option key={k}>{k}</option>
+          ))}
+        </select>
+        <span id="arg-trainer-hint" className="hint">
+          {t('trainer.hint')}
+        </span>
+      </div>
       <ul className="loss-kinds">
         {TRAINER_KINDS.map((k) => (
-          <li key={k} className={k === trainer ? 'on' : undefined}>
-            <label>
-              <input type="radio" name="trainer" checked={k === trainer} disabled={disabled} onChange={() => choose(k)} data-testid={`trainer-${k}`} />
-              <code>{k}</code>
-            </label>
+          <li key={k} className={k === trainer ? 'on' : undefined} data-testid={`trainer-${k}`}>
+            <code>{k}</code>{' '}
             <span className="hint">
               {t(`trainer.${k}.what`)}{' '}
               <a href={TRAINER_INFO[k].url} target="_blank" rel="noreferrer">

@@ -120,6 +120,7 @@ export const en: Record<string, string> = {
   'hp.lossTypeHint': 'sigmoid = DPO · TRL default sigmoid',
   // the method selector (TrainerSelector.tsx)
   'trainer.legend': "Method: TRL's trainer (DPO, CPO / SimPO, ORPO, KTO)",
+  'trainer.hint': 'dpo = DPO · one line each below',
   'trainer.cpoLossHint': "CPO's loss_type: sigmoid (CPO), hinge, ipo, simpo (SimPO, with simpo_gamma; set cpo_alpha 0)",
   'trainer.refNone': 'No reference model is held: the memory estimate counts one copy of the weights.',
   'trainer.refKto': 'KTO holds a reference; each pair becomes two examples (desirable, undesirable), each scored against a KL point from mismatched answers.',

@@ -115,6 +115,7 @@ export const ko: Record<string, string> = {
   'hp.lossTypeHint': 'sigmoid = DPO · TRL 기본값 sigmoid',
   // 방법 선택 (TrainerSelector.tsx)
   'trainer.legend': '방법: TRL의 트레이너 (DPO, CPO / SimPO, ORPO, KTO)',
+  'trainer.hint': 'dpo = DPO · 아래에 한 줄씩 설명',
   'trainer.cpoLossHint': 'CPO의 loss_type: sigmoid (CPO), hinge, ipo, simpo (SimPO, simpo_gamma와 함께; cpo_alpha는 0)',
   'trainer.refNone': '참조 모델을 두지 않습니다: 메모리 추정은 가중치 한 벌만 셉니다.',
   'trainer.refKto': 'KTO는 참조 모델을 둡니다. 각 쌍은 두 예시(바람직함, 바람직하지 않음)가 되고, 어긋난 응답으로 추정한 KL 기준점과 비교됩니다.',
