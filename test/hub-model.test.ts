@@ -13,6 +13,7 @@ import { countParameters, parseConfig } from '../src/model/config';
 import { loadCheckpoint } from '../src/model/weights';
 import { bf16BitsToF32 } from '../src/model/safetensors';
 import { estimateMemory } from '../src/worker/memory';
+import { sharedDir } from './helpers/paths';
 
 const tinyCfg = { model_type: 'llama', vocab_size: 300, hidden_size: 64, intermediate_size: 96, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 128, tie_word_embeddings: true, rms_norm_eps: 1e-5 };
 const tiny = virtualCheckpoint(tinyCfg, { seed: 5, shardBytes: 40_000 });
@@ -23,7 +24,7 @@ const whole = (f: unknown): Buffer => (Buffer.isBuffer(f) ? f : (f as VirtualFil
 
 beforeAll(async () => {
   hub = await startHubServer({
-    'test/tiny-sharded': { files: { ...tiny.files, ...chatmlTokenizer('../shared/data/gpt2-tokenizer/tokenizer.json', 50000) } },
+    'test/tiny-sharded': { files: { ...tiny.files, ...chatmlTokenizer(`${sharedDir()}/data/gpt2-tokenizer/tokenizer.json`, 50000) } },
     'test/smollm2-135m': { files: virtualCheckpoint(SMOLLM2_135M_CONFIG).files },
     'test/qwen3-0.6b': { files: virtualCheckpoint(QWEN3_06B_CONFIG, { shardBytes: 2 ** 30 }).files },
     'test/bin-only': { files: { 'config.json': Buffer.from(JSON.stringify(tinyCfg)), 'pytorch_model.bin': Buffer.alloc(300_000, 7) } },
