@@ -109,5 +109,7 @@ export async function buildExportZip({ trainer: t, model: m, data: d, extra }: E
       '',
     ].join('\n'),
   );
-  return { zip: zipSync(files, { level: 1 }), files: Object.keys(files) };
+  // weights are stored, not deflated: float bytes barely compress and deflating 0.5-2.5 GB takes minutes in a tab
+  const entries = Object.fromEntries(Object.entries(files).map(([n, b]) => [n, n.endsWith('.safetensors') ? ([b, { level: 0 }] as [Uint8Array, { level: 0 }]) : b]));
+  return { zip: zipSync(entries, { level: 1 }), files: Object.keys(files) };
 }
