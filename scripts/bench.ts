@@ -1,4 +1,4 @@
-// npm run bench [-- --configs tiny,10m,gpt2-124m-t128,gpt2-124m-t512 --steps 3 --json out.json --no-torch --peak-gflops N]
+// npm run bench [-- --configs tiny,10m,gpt2-124m-t128,gpt2-124m-t512,smollm2-135m-lora,qwen3-0.6b-lora --steps 3 --json out.json --no-torch --peak-gflops N]
 // One full DPO step (policy forward+backward on 2N sequences, reference forward, loss, clip, AdamW) per
 // iteration, on random weights of named shapes; the same workload in PyTorch fp32 eager in the same run
 // (scripts/py/bench_torch.py) gives the baseline ratio. Prints ms/step, tokens/s, GFLOP/s, the top
@@ -14,7 +14,7 @@ import { dpoMicroStep } from '../src/dpo/step';
 import { collate } from '../src/dpo/tokenize';
 import { Gpu } from '../src/gpu/context';
 import { Rng } from '../src/data/split';
-import { defaultTrainerArgs } from '../src/dpo/trainer';
+import { defaultTrainerArgs, DpoTrainer } from '../src/dpo/trainer';
 import { estimateMemory, fmtBytes } from '../src/worker/memory';
 
 /** Shapes of real checkpoints, for the memory table (no weights needed). */
@@ -76,6 +76,8 @@ interface BenchConfig {
   config: Record<string, unknown>;
   pairs: number;
   T: number;
+  /** LoRA runs go through the trainer (src/dpo/trainer.ts), as in the page. */
+  lora?: { r: number; lora_alpha: number; target_modules: string };
 }
 
 export const BENCH_CONFIGS: BenchConfig[] = [
@@ -85,6 +87,37 @@ export const BENCH_CONFIGS: BenchConfig[] = [
   { name: 'gpt2-124m-t128', config: { model_type: 'gpt2', vocab_size: 50257, n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024 }, pairs: 2, T: 128 },
   { name: 'gpt2-124m-t512', config: { model_type: 'gpt2', vocab_size: 50257, n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024 }, pairs: 2, T: 512 },
 ];
+
+/**
+ * What a user of the page trains on real checkpoints: LoRA r=16 on all-linear, reference = adapters off,
+ * through the trainer itself (the page's path). `npm run bench -- --configs smollm2-135m-lora,qwen3-0.6b-lora`.
+ */
+export const LORA_CONFIGS: BenchConfig[] = [
+  { name: 'tiny-lora', config: { model_type: 'llama', vocab_size: 512, hidden_size: 64, intermediate_size: 96, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 64, tie_word_embeddings: true }, pairs: 1, T: 16, lora: { r: 4, lora_alpha: 8, target_modules: 'all-linear' } },
+  { name: 'smollm2-135m-lora', config: MEMORY_MODELS[1][1], pairs: 1, T: 32, lora: { r: 16, lora_alpha: 32, target_modules: 'all-linear' } },
+  { name: 'qwen3-0.6b-lora', config: MEMORY_MODELS[3][1], pairs: 1, T: 32, lora: { r: 16, lora_alpha: 32, target_modules: 'all-linear' } },
+];
+
+/** One LoRA DPO step of the trainer on random weights, timed after a warm-up step; tokens/s as the page logs it. */
+async function benchLora(gpu: Gpu, bc: BenchConfig, steps: number): Promise<Record<string, unknown>> {
+  const cfg = parseConfig(bc.config);
+  const rng = new Rng(7);
+  const ids = (n: number) => Array.from({ length: n }, () => Math.floor(rng.next() * cfg.vocabSize));
+  const half = Math.floor(bc.T / 2);
+  const train = Array.from({ length: Math.max(2, bc.pairs) }, (_, i) => ({ promptIds: ids(half), chosenIds: ids(bc.T - half), rejectedIds: ids(bc.T - half), row: i + 1 }));
+  const t = await DpoTrainer.create(gpu, { config: cfg, policy: randomWeights(cfg, 1), train, eval: [], padId: 0, args: { per_device_train_batch_size: bc.pairs, max_steps: 1 + steps, logging_steps: 1, eval_steps: 0, max_length: bc.T, lora: bc.lora!, learning_rate: 1e-4 } });
+  const stamps: number[] = [];
+  const tps: number[] = [];
+  await t.train({ onLog: (r) => (stamps.push(performance.now()), tps.push(r['tokens/s'] ?? 0)) });
+  const ms = (stamps.at(-1)! - stamps[0]) / steps;
+  const tokens = 2 * bc.pairs * bc.T;
+  t.release();
+  gpu.trim();
+  const row = { config: bc.name, params: countParameters(cfg), tokens, ms_per_step: ms, tokens_per_s: (tokens / ms) * 1000, logged_tokens_per_s: tps.at(-1), peak_pool_bytes: gpu.peakBytes };
+  console.log(`\n${bc.name}: ${(row.params / 1e6).toFixed(0)}M params, LoRA r=${bc.lora!.r} ${bc.lora!.target_modules}, ${tokens} tokens/step: ${ms.toFixed(0)} ms/step, ${row.tokens_per_s.toFixed(1)} tokens/s (the page logs ${(row.logged_tokens_per_s ?? 0).toFixed(1)}), peak pool ${(gpu.peakBytes / 2 ** 20).toFixed(0)} MiB`);
+  gpu.peakBytes = gpu.liveBytes;
+  return row;
+}
 
 function randomWeights(cfg: ModelConfig, seed: number): Map<string, Float32Array> {
   const rng = new Rng(seed);
@@ -178,15 +211,17 @@ async function main() {
     gpu.trim();
     gpu.peakBytes = gpu.liveBytes;
   }
+  for (const bc of LORA_CONFIGS.filter((c) => names.includes(c.name))) results.push(await benchLora(gpu, bc, steps));
   if (!argv.includes('--no-torch') && existsSync('.venv/bin/python') && existsSync('scripts/py/bench_torch.py')) {
-    const torch = JSON.parse(execFileSync('.venv/bin/python', ['scripts/py/bench_torch.py', '--configs', JSON.stringify(BENCH_CONFIGS.filter((c) => names.includes(c.name))), '--steps', String(steps)], { encoding: 'utf8' }));
-    console.log('\nconfig            ours ms/step   torch ms/step   ours/torch throughput');
+    const torch = JSON.parse(execFileSync('.venv/bin/python', ['scripts/py/bench_torch.py', '--configs', JSON.stringify([...BENCH_CONFIGS, ...LORA_CONFIGS].filter((c) => names.includes(c.name))), '--steps', String(steps)], { encoding: 'utf8' }));
+    console.log('\nconfig               ours ms/step   torch ms/step   ours/torch throughput   ours tokens/s   torch tokens/s');
     for (const r of results) {
       const t = torch[r.config as string];
       if (!t) continue;
       r.torch_ms_per_step = t.ms_per_step;
       r.ratio = t.ms_per_step / (r.ms_per_step as number);
-      console.log(`${String(r.config).padEnd(18)}${(r.ms_per_step as number).toFixed(1).padStart(12)}${t.ms_per_step.toFixed(1).padStart(16)}${(r.ratio as number).toFixed(3).padStart(16)}x  (torch ${t.device})`);
+      const tok = r.tokens as number;
+      console.log(`${String(r.config).padEnd(21)}${(r.ms_per_step as number).toFixed(1).padStart(12)}${t.ms_per_step.toFixed(1).padStart(16)}${(r.ratio as number).toFixed(3).padStart(16)}x${((tok / (r.ms_per_step as number)) * 1000).toFixed(1).padStart(16)}${((tok / t.ms_per_step) * 1000).toFixed(1).padStart(17)}  (torch ${t.device})`);
     }
   }
   memoryTable({ maxBindingBytes: gpu.maxBindingBytes, maxBufferBytes: gpu.info.limits.maxBufferSize });
