@@ -4,50 +4,13 @@
 /// <reference lib="webworker" />
 import { errorInfo } from './error-code';
 import { Session } from './session';
-import { setHubToken } from './hub-model';
+import { handleRequest } from './dispatch';
 import type { Request, WorkerEvent, WorkerMessage } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 const post = (m: WorkerMessage, transfer: Transferable[] = []) => self.postMessage(m, transfer);
 const session = new Session((event: WorkerEvent) => post({ kind: 'event', event }));
-
-function handle(req: Request): Promise<unknown> | unknown {
-  switch (req.type) {
-    case 'init':
-      return session.init();
-    case 'loadModel':
-      return session.loadModel(req.spec);
-    case 'loadDataset':
-      return session.loadDataset(req.spec, req.split, req.maxLength);
-    case 'estimate':
-      return session.estimate(req.args);
-    case 'start':
-      return session.start(req.options);
-    case 'resume':
-      return session.resume();
-    case 'continue':
-      return session.continue();
-    case 'pause':
-      return session.pause() ?? null;
-    case 'stop':
-      return session.stop() ?? null;
-    case 'evaluate':
-      return session.evaluate();
-    case 'sample':
-      return session.sample(req.prompts, req.options);
-    case 'export':
-      return session.exportZip(req.extra);
-    case 'saveState':
-      return session.saveState();
-    case 'planHub':
-      return session.planHub(req.spec, req.args);
-    case 'setHubToken':
-      return setHubToken(req.token);
-    case 'gpuMemory':
-      return { liveBytes: session.gpu?.liveBytes ?? 0, peakBytes: session.gpu?.peakBytes ?? 0 };
-  }
-}
 
 function transferables(v: unknown): Transferable[] {
   if (v instanceof Uint8Array) return [v.buffer as ArrayBuffer];
@@ -62,7 +25,7 @@ function transferables(v: unknown): Transferable[] {
 self.onmessage = async (ev: MessageEvent<{ id: number; req: Request }>) => {
   const { id, req } = ev.data;
   try {
-    const result = await handle(req);
+    const result = await handleRequest(session, req);
     post({ kind: 'reply', id, ok: true, result: result ?? null }, transferables(result));
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
