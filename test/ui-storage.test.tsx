@@ -64,7 +64,7 @@ describe('saved runs and storage', () => {
     const runs = [saved({}), saved({ id: 'b', name: 'stopped one', status: 'stopped', step: 12, stateStep: 12 }), saved({ id: 'c', name: 'done', status: 'finished', step: 24, stateStep: 24 }), saved({ id: 'd', name: 'no state', hasState: false, stateBytes: 0, stateStep: undefined })];
     useStore.setState({ runs, storage: { usage: 12.5 * 2 ** 20, quota: 2 ** 30 } });
     const html = decode(renderToString(<Runs />));
-    expect(html).toContain('Storage: 12.5 MiB used of 1.00 GiB (1011.5 MiB left).');
+    expect(html).toContain('Storage: 12.5 MiB used of 1.00 GiB (1,011.5 MiB left).');
     expect(runBytes(runs[0])).toBe(3 * 2 ** 20 + 20 * 1024);
     expect([...html.matchAll(/data-testid="run-size">([^<]+)</g)].map((m) => m[1])).toEqual(['3.0 MiB', '3.0 MiB', '3.0 MiB', '20.0 KiB']);
     const b = buttons(html);

@@ -4,9 +4,8 @@ import { historyCsv, historyJsonl } from '../history';
 import type { RunRecord } from '../runs';
 import { client, get, message, patch } from './state';
 
-/** Hands `data` to the browser as a downloaded file called `name`. */
-export function download(name: string, data: Uint8Array | string, type: string): void {
-  const blob = new Blob([typeof data === 'string' ? data : (data as Uint8Array<ArrayBuffer>)], { type });
+/** Hands a blob to the browser as a downloaded file called `name` (the URL lives a minute: big states save slowly). */
+export function saveBlob(name: string, blob: Blob): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -14,7 +13,12 @@ export function download(name: string, data: Uint8Array | string, type: string):
   document.body.appendChild(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** Hands `data` to the browser as a downloaded file called `name`. */
+export function download(name: string, data: Uint8Array | string, type: string): void {
+  saveBlob(name, new Blob([typeof data === 'string' ? data : (data as Uint8Array<ArrayBuffer>)], { type }));
 }
 
 export const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'run';

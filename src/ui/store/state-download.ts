@@ -2,21 +2,10 @@
 // continue the run from its step (src/ui/state-file.ts holds the format).
 import { readStateFile, stateFileBlob, stateFileName } from '../state-file';
 import type { RunRecord } from '../runs';
-import { slug } from './export';
+import { saveBlob, slug } from './export';
 import { currentRunRecord, heldState } from './persistence';
 import { continueRun } from './run-control';
 import { get, message, patch } from './state';
-
-function saveBlob(name: string, blob: Blob): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
 
 /** Downloads the current run's state: the one storage could not take, or the worker's current one. */
 export async function downloadState(): Promise<void> {
