@@ -134,6 +134,10 @@ async function main() {
     console.error(`exported ${[...files.keys()].join(', ')}, train_trl.py${args.lora ? ' (merged weights) and adapter/ (PEFT)' : ''} to ${own.export}`);
   }
   console.error(`${finished ? 'done' : 'paused'} at step ${trainerObj.step} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  // exit only once the GPU is idle and Dawn's callbacks have run: exiting with work in flight
+  // sometimes crashed dawn.node's teardown after a finished run (seen as a failed CLI in the parity tests)
+  await gpu.sync();
+  await new Promise((r) => setTimeout(r, 50));
   process.exit(0);
 }
 

@@ -35,8 +35,10 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number; env
       { cwd: ROOT, maxBuffer: 256 * 1024 * 1024, timeout: opts.timeoutMs ?? 600_000, env: { ...process.env, ...opts.env } },
       (err, stdout, stderr) => {
         const seconds = (performance.now() - t0) / 1000;
-        if (err) rej(new Error(`${cmd} ${args.join(' ')} failed (${err.message.split('\n')[0]}):\n${stderr.slice(-3000)}`));
-        else res({ stdout, stderr, seconds });
+        if (err) {
+          const how = err.killed ? `killed after ${opts.timeoutMs ?? 600_000} ms` : err.signal ? `died of ${err.signal}` : `exit code ${String(err.code)}`;
+          rej(new Error(`${cmd} ${args.join(' ')} failed (${how}):\n${stderr.slice(-3000)}`));
+        } else res({ stdout, stderr, seconds });
       },
     );
   });
