@@ -59,7 +59,10 @@ export async function run({ browser, base, fx }) {
   await page.getByLabel('Repo id').fill(fx.hubRepo);
   await page.getByLabel('Hub address').fill(`${base}/${fx.hubPath}`);
   await page.getByRole('button', { name: 'Load from the Hub' }).click();
-  await page.waitForFunction((r) => document.querySelector('[data-testid=model-info]')?.textContent?.includes(r), fx.hubRepo, { timeout: 60_000 });
+  const hubLoaded = await page
+    .waitForFunction((r) => document.querySelector('[data-testid=model-info]')?.textContent?.includes(r), fx.hubRepo, { timeout: 60_000 })
+    .then(() => true, () => false);
+  if (!hubLoaded) check('a model loads by repo id from a server that answers like the Hub', false, `${await page.getByTestId('model-error').textContent().catch(() => '')} | ${(await page.locator('section').filter({ hasText: 'Repo id' }).first().textContent().catch(() => '')).slice(0, 600)}`);
   check('a model loads by repo id from a server that answers like the Hub', (await text(page, 'model-info')).includes('gpt2'), await text(page, 'param-count'));
   await page.getByLabel('Repo id').fill('tiny/does-not-exist');
   await page.getByRole('button', { name: 'Load from the Hub' }).click();

@@ -3,7 +3,8 @@
 // page says its state does not fit and offers it as a download; leaving the page asks first; the
 // downloaded file, loaded back after a reload, continues from the paused step (its metrics.csv has every
 // step once); an IndexedDB write refused by the full quota is a sentence; a delete asks first (keyboard).
-export const order = 15;
+// last of the browser scenarios: its quota override belongs to the browser, not the context
+export const order = 85;
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -133,5 +134,7 @@ export async function run({ browser, base, fx }) {
   await page.waitForFunction((c) => document.querySelectorAll('table[data-testid=runs] tbody tr').length === c - 1 || (c === 1 && !document.querySelector('table[data-testid=runs]')), count, { timeout: 10_000 });
   check('Enter on "Yes, delete" deletes the run', true, `${count} -> ${count - 1} runs`);
   check('no uncaught page errors', errors.length === 0, errors.join(' | '));
+  // the override outlives the context (it is the browser's, per origin): give the origin its quota back
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin });
   await ctx.close();
 }
