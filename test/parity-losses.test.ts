@@ -78,7 +78,7 @@ const REFUSED: { name: string; o: Opts; ours: RegExp; trl: RegExp }[] = [
     ours: /`f_divergence_type='js_divergence'` is only supported for the following loss types: \['discopop', 'exo_pair', 'hinge', 'ipo', 'robust', 'sft', 'sigmoid', 'sigmoid_norm'\]\. You provided \['bco_pair'\]/,
     trl: /`f_divergence_type='js_divergence'` is only supported for the following loss types: \['discopop', 'exo_pair', 'hinge', 'ipo', 'robust', 'sft', 'sigmoid', 'sigmoid_norm'\]\. You provided \['bco_pair'\]/,
   },
-  { name: 'WPO with aot', o: { loss_type: 'aot', use_weighting: true }, ours: /WPO-style weighting is not implemented for 'aot' or 'aot_unpaired'/, trl: /WPO-style weighting is not implemented for 'aot' or 'aot_unpaired'/ },
+  { name: 'WPO with aot', o: { loss_type: 'aot', use_weighting: true }, ours: /WPO-style weighting \(use_weighting\) cannot be used with 'aot' or 'aot_unpaired'/, trl: /WPO-style weighting is not implemented for 'aot' or 'aot_unpaired'/ },
   {
     name: 'exo_pair without label smoothing',
     o: { loss_type: 'exo_pair' },

@@ -97,7 +97,7 @@ export function validateLossArgs(a0: LossArgs, bad: (msg: string) => never): voi
   }
   if (!Number.isFinite(a.f_alpha_divergence_coef)) bad(`f_alpha_divergence_coef must be a finite number (got ${a.f_alpha_divergence_coef}).`);
   if (a.use_weighting && kinds.some((k) => k === 'aot' || k === 'aot_unpaired')) {
-    bad("WPO-style weighting is not implemented for 'aot' or 'aot_unpaired' because those losses sort samples, which would misalign per-pair weights.");
+    bad("WPO-style weighting (use_weighting) cannot be used with 'aot' or 'aot_unpaired': those losses sort samples, which would misalign per-pair weights (TRL 1.13 refuses it too).");
   }
   if (a.use_weighting && (kinds.includes('sft') || a.rpo_alpha)) {
     bad(

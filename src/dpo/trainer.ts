@@ -11,7 +11,7 @@ import { generate, type GenerateOptions } from './generate';
 import { packSftSequences, releasePairBatch, uploadPairBatch, type PairBatch } from './gpu-batch';
 import { collate, TRL_DEFAULT_MAX_LENGTH, type DpoBatch, type TokenizedPair, type TruncationMode } from './tokenize';
 import { dpoMetrics, gradientWeights, type Metrics } from './metrics';
-import { trainerLossOptions, validateLossArgs } from './loss-args';
+import { LOSS_ARG_DEFAULTS, trainerLossOptions, validateLossArgs } from './loss-args';
 import { pairTokens, type PairTokens } from './token-moves';
 import { AdamW, NonFiniteGradientError } from './optimizer';
 import { Rng } from '../data/split';
@@ -90,17 +90,8 @@ export const defaultTrainerArgs: TrainerArgs = {
   mode: 'dpo',
   beta: 0.1,
   loss_type: 'sigmoid',
-  loss_weights: null,
   label_smoothing: 0,
-  f_divergence_type: 'reverse_kl',
-  f_alpha_divergence_coef: 0.5,
-  use_weighting: false,
-  ld_alpha: null,
-  discopop_tau: 0.05,
-  sync_ref_model: false,
-  ref_model_mixup_alpha: 0.6,
-  ref_model_sync_steps: 512,
-  precompute_ref_batch_size: null,
+  ...LOSS_ARG_DEFAULTS,
   learning_rate: 1e-6,
   per_device_train_batch_size: 8,
   per_device_eval_batch_size: 8,
