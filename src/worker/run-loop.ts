@@ -7,18 +7,17 @@
 // - GPU faults (src/gpu/fault.ts) stop the step before its metrics are recorded; the loop keeps the last
 //   saved state (run-state.ts), says what happened as a sentence (faults.ts) in a `fault` event, gets a
 //   new device, and `continue` rebuilds the trainer from the saved state and trains on.
-import { DpoTrainer, StartInterrupted, defaultTrainerArgs, type LogRecord, type PairRecord, type TrainerArgs } from '../dpo/trainer';
+import { DpoTrainer, defaultTrainerArgs, type LogRecord, type PairRecord, type TrainerArgs } from '../dpo/trainer';
 import type { TokenizedPair } from '../dpo/tokenize';
 import { GpuFaultError, type Gpu } from '../gpu/context';
-import type { FrontierProbe } from '../demo/frontier';
-import { FrontierProbes, toMeasurement } from './frontier';
+import { RunFrontier } from './frontier';
 import { adviceSentence, memoryAdvice, runFault } from './faults';
 import type { AdapterLimits } from './memory';
-import type { FrontierSpec, MemoryEstimate, RunEnd, StartOptions, WorkerEvent } from './protocol';
+import type { MemoryEstimate, RunEnd, StartOptions, WorkerEvent } from './protocol';
+import { buildDpoTrainer, buildSftTrainer } from './run-build';
 import { RunState } from './run-state';
 import type { LoadedData, LoadedModel } from './loading';
 import { SessionError } from './session-error';
-
 
 export interface RunResult {
   end: RunEnd;
@@ -74,10 +73,8 @@ export class RunLoop {
   private stopped = false;
   /** What the run is doing, for a fault's sentence ("step 7", "the start (copying the weights)"). */
   private activity = 'the start';
-  /** The demo's reward-vs-KL probe of the current run (null when the run did not ask for it). */
-  private frontier: { probe: FrontierProbe; spec: FrontierSpec; lastStep: number } | null = null;
-  private frontierSpec: FrontierSpec | null = null;
-  readonly probes = new FrontierProbes();
+  /** The demo's reward-vs-KL probe of the current run. */
+  readonly frontier = new RunFrontier((e) => this.emit(e));
 
   constructor(
     private readonly host: RunHost,
@@ -111,7 +108,7 @@ export class RunLoop {
     this.releaseTrainers();
     this.state.clear();
     this.fault = null;
-    this.probes.clear();
+    this.frontier.clear();
   }
 
   // ------------------------------------------------------------------ requests
@@ -133,8 +130,7 @@ export class RunLoop {
       this.args = args;
       this.stopped = false;
       this.fault = null;
-      this.frontier = null;
-      this.frontierSpec = o.frontier ?? null;
+      this.frontier.begin(o.frontier ?? null);
       this.state.begin(o, m.ck.tensors);
       this.phase = this.state.snapshot ? 'dpo' : 'sft';
       if (this.phase === 'sft') this.emit({ type: 'status', message: `SFT on the chosen completions for ${o.sftSteps} steps; that model becomes the reference.` });
@@ -282,7 +278,7 @@ export class RunLoop {
       }
       const t = this.activeTrainer()!;
       // the reference's point of the frontier (step 0: policy == reference, KL 0)
-      if (this.phase === 'dpo' && t.step === 0) await this.measureFrontier();
+      if (this.phase === 'dpo' && t.step === 0) await this.frontier.measure(this.trainer);
       // no await between this check and train(), which clears the trainer's own pause flag
       if (this.stopWanted || this.pauseWanted) continue;
       this.activity = this.phase === 'sft' ? `SFT step ${t.step + 1}` : `step ${t.step + 1}`;
@@ -298,10 +294,9 @@ export class RunLoop {
             }
             this.state.history.push(r);
             pending.push(r);
-            const f = this.frontier;
-            if (f && r.step % f.spec.everySteps === 0 && r.step < t.totalSteps) {
+            if (this.frontier.dueAt(r.step) && r.step < t.totalSteps) {
               // measured between two steps, like any other job (the last step is measured after the final eval)
-              this.jobs.push({ fn: () => this.measureFrontier(), resolve: () => undefined, reject: () => undefined });
+              this.jobs.push({ fn: () => this.frontier.measure(this.trainer), resolve: () => undefined, reject: () => undefined });
               t.requestPause();
             }
             if (this.state.due() && r.step < t.totalSteps) {
@@ -340,7 +335,7 @@ export class RunLoop {
           const evalPairs = this.host.tokenize(this.args.max_length, this.args.truncation_mode).eval;
           if (!(ev > 0 && tr.step % ev === 0) && evalPairs.length) await tr.evaluate(this.evalEvents());
         }
-        await this.measureFrontier();
+        await this.frontier.measure(tr);
         this.stopped = false;
         return { end: 'finished', step: tr.step, state: (await this.snapshot(tr)).slice() };
       }
@@ -374,76 +369,20 @@ export class RunLoop {
   }
 
   private async buildSft(gpu: Gpu): Promise<void> {
-    const m = this.host.model();
-    const o = this.state.options!;
-    const { train, eval: evalSet } = this.host.tokenize(this.args.max_length, this.args.truncation_mode);
     this.activity = 'the start (copying the weights to the GPU)';
-    this.sft = await DpoTrainer.create(gpu, { config: m.ck.config, train, eval: evalSet, padId: m.tok.padId, policy: m.ck.tensors, args: { ...this.args, mode: 'sft', max_steps: o.sftSteps, eval_steps: 0 } });
+    this.sft = await buildSftTrainer(gpu, this.host, this.args, this.state.options!.sftSteps);
     this.fault = null;
   }
 
-  /** The DPO trainer from the saved state (its starting weights, then the state's bytes); null when interrupted. */
+  /** The DPO trainer from the saved state; stays null when a pause or stop interrupted its start. */
   private async buildDpo(gpu: Gpu, interruptible: boolean): Promise<void> {
-    const m = this.host.model();
-    const snap = this.state.snapshot!;
-    const weights = this.state.dpoStart!;
-    const { train, eval: evalSet } = this.host.tokenize(this.args.max_length, this.args.truncation_mode);
     const precompute = this.args.precompute_ref_log_probs && !this.args.reference_free;
     this.activity = precompute ? 'the start (computing the reference log-probs)' : 'the start (copying the weights to the GPU)';
-    if (precompute) this.emit({ type: 'status', message: 'Computing the reference log-probs of every pair once...' });
-    let t: DpoTrainer;
-    try {
-      t = await DpoTrainer.create(gpu, {
-        config: m.ck.config,
-        policy: weights,
-        train,
-        eval: evalSet,
-        padId: m.tok.padId,
-        args: this.args,
-        interrupted: interruptible ? () => this.pauseWanted || this.stopWanted : undefined,
-      });
-    } catch (e) {
-      if (e instanceof StartInterrupted) return; // the loop sees the pause or stop next
-      throw e;
-    }
-    if (snap.state) {
-      try {
-        await t.loadState(snap.state);
-      } catch (e) {
-        t.release();
-        throw e;
-      }
-      this.emit({ type: 'status', message: `Continuing the saved run from step ${t.step}.` });
-    }
+    const t = await buildDpoTrainer(gpu, this.host, this.state, this.args, interruptible ? () => this.pauseWanted || this.stopWanted : undefined);
+    if (!t) return;
     this.trainer = t;
     this.fault = null;
-    if (this.frontierSpec && !this.frontier) {
-      // the reference is the model DPO starts from (the loaded one, or the SFT result)
-      try {
-        const tokJson = new TextDecoder().decode(m.extra.get('tokenizer.json')!);
-        this.frontier = { probe: this.probes.get(m.ck.config, weights, tokJson, this.frontierSpec), spec: this.frontierSpec, lastStep: -1 };
-      } catch (e) {
-        this.frontierSpec = null;
-        this.emit({ type: 'status', message: `The reward-vs-KL frontier is off for this run: ${(e as Error).message}` });
-      }
-    }
-  }
-
-  /** Measures the policy on the held-out prompts (CPU, between two steps) unless this step already was. */
-  private async measureFrontier(): Promise<void> {
-    const f = this.frontier;
-    const t = this.trainer;
-    if (!f || !t || f.lastStep === t.step) return;
-    const t0 = performance.now();
-    try {
-      const point = f.probe.measure(await t.policyWeights());
-      f.lastStep = t.step;
-      this.emit({ type: 'frontier', point: toMeasurement(t.step, point, performance.now() - t0) });
-    } catch (e) {
-      if (e instanceof GpuFaultError) throw e;
-      this.frontier = null;
-      this.emit({ type: 'status', message: `The reward-vs-KL frontier stopped: ${(e as Error).message}` });
-    }
+    this.frontier.attach(this.host.model(), this.state.dpoStart!);
   }
 
   evalEvents() {
