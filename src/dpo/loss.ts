@@ -15,7 +15,10 @@ import {
   type DpoLossTerm,
   type FDivergence,
 } from '../gpu/reference/dpo_loss';
-import code from '../shaders/dpo_loss.wgsl?raw';
+import body from '../shaders/dpo_loss.wgsl?raw';
+import stableMath from '../shaders/stable_math.wgsl?raw';
+
+const code = stableMath + body;
 
 export type { DpoLossKind, DpoLossOptions, DpoLossTerm, FDivergence };
 export { DPO_LOSS_KINDS, F_DIVERGENCE_KINDS, F_DIVERGENCES, lossTerms, TRL_LOSS_TYPES };

@@ -9,7 +9,10 @@ import {
   type PreferenceKind,
   type PreferenceLossOptions,
 } from '../gpu/reference/preference_loss';
-import code from '../shaders/preference_loss.wgsl?raw';
+import body from '../shaders/preference_loss.wgsl?raw';
+import stableMath from '../shaders/stable_math.wgsl?raw';
+
+const code = stableMath + body;
 
 export type { PreferenceKind, PreferenceLossOptions };
 export { PREFERENCE_KINDS };

@@ -24,22 +24,7 @@ struct P {
 // [4N]: d/d policy logp [2N] | d/d unweighted log-prob sums [2N]
 @group(0) @binding(6) var<storage, read_write> grad: array<f32>;
 
-// log(1 + t) for t in [0, 1], accurate for small t (WGSL has no log1p).
-fn log1p_01(t: f32) -> f32 {
-  if (t < 1e-3) { return t * (1.0 - t * (0.5 - t / 3.0)); }
-  return log(1.0 + t);
-}
-
-// log(sigmoid(x)) without overflow.
-fn logsig(x: f32) -> f32 {
-  return min(x, 0.0) - log1p_01(exp(-abs(x)));
-}
-
-fn sigmoid(x: f32) -> f32 {
-  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
-  let e = exp(x);
-  return e / (1.0 + e);
-}
+// log1p_01, logsig, sigmoid: stable_math.wgsl, prepended by the host.
 
 fn ref_logp(i: u32) -> f32 {
   if (p.ref_free != 0u) { return 0.0; }

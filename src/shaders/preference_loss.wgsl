@@ -22,18 +22,7 @@ struct P {
 // [3]: ORPO mean log sigma(log odds), mean log odds; KTO z; CPO nll | then the NLL term (nll_loss)
 @group(0) @binding(7) var<storage, read_write> stats: array<f32>;
 
-fn log1p_01(t: f32) -> f32 {
-  if (t < 1e-3) { return t * (1.0 - t * (0.5 - t / 3.0)); }
-  return log(1.0 + t);
-}
-
-fn logsig(x: f32) -> f32 { return min(x, 0.0) - log1p_01(exp(-abs(x))); }
-
-fn sigmoid(x: f32) -> f32 {
-  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
-  let e = exp(x);
-  return e / (1.0 + e);
-}
+// log1p_01, logsig, sigmoid: stable_math.wgsl, prepended by the host.
 
 // exp(x) - 1, accurate near 0 (WGSL has no expm1)
 fn expm1(x: f32) -> f32 {
