@@ -1,5 +1,5 @@
 // Dataset reading, format detection, validation and splits (no GPU).
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync, strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
@@ -11,8 +11,11 @@ import {
   loadPreferenceDataset,
   readRecords,
   splitTrainEval,
+  UnpairedDataError,
   type ConversationalPair,
+  type ConversationalUnpaired,
   type StandardPair,
+  type StandardUnpaired,
 } from '../src/data/index';
 import { run, tempDir, venvPython } from './helpers/python';
 
@@ -267,6 +270,7 @@ describe('cut and damaged files', () => {
     gzHalfLines: number;
     bz2HalfLines: number;
     rowGroups: { rows: number; offset: number }[];
+    unpaired: { rows: number; desirable: number; gzHalfLines: number; firstPrompt: string; lastCompletion: string };
   }
   let made: Made | null = null;
   const make = async (): Promise<Made> => {
@@ -285,7 +289,23 @@ bz_half = bz2.BZ2Decompressor().decompress(bz[: len(bz) // 2])
 pq.write_table(pa.table({"chosen": [r["chosen"] for r in rows], "rejected": [r["rejected"] for r in rows]}), d + "/hh.parquet", row_group_size=100)
 md = pq.ParquetFile(d + "/hh.parquet").metadata
 groups = [{"rows": md.row_group(i).num_rows, "offset": md.row_group(i).column(0).data_page_offset} for i in range(md.num_row_groups)]
-print(json.dumps({"total": len(rows), "gzHalfLines": gz_half.count(b"\\n"), "bz2HalfLines": bz_half.count(b"\\n"), "rowGroups": groups}))
+# TRL's unpaired format, made by TRL itself (extract_prompt + unpair_preference_dataset: 60 chosen, then 60 rejected)
+from datasets import Dataset
+from trl.data_utils import extract_prompt, unpair_preference_dataset
+un = unpair_preference_dataset(Dataset.from_list(rows[:60]).map(extract_prompt))
+un.to_parquet(d + "/unpaired.parquet")
+urows = un.to_list()
+some = urows[:45] + urows[60:70]  # 45 desirable, 10 undesirable
+json.dump(some, open(d + "/unpaired.json", "w"))
+ut = "".join(json.dumps(r) + "\\n" for r in urows).encode()
+ugz = gzip.compress(ut)
+open(d + "/unpaired.jsonl.gz", "wb").write(ugz)
+ugz_half = zlib.decompressobj(31).decompress(ugz[: len(ugz) // 2])
+conv = [{"prompt": [{"role": "user", "content": r["prompt"].strip()}], "completion": [{"role": "assistant", "content": r["completion"].strip()}], "label": r["label"]} for r in urows[:5] + urows[60:63]]
+pq.write_table(pa.Table.from_pylist(conv), d + "/unpaired-conversational.parquet")
+udes = sum(r["label"] for r in urows)
+print(json.dumps({"total": len(rows), "gzHalfLines": gz_half.count(b"\\n"), "bz2HalfLines": bz_half.count(b"\\n"), "rowGroups": groups,
+                  "unpaired": {"rows": len(urows), "desirable": udes, "gzHalfLines": ugz_half.count(b"\\n"), "firstPrompt": urows[0]["prompt"], "lastCompletion": urows[-1]["completion"]}}))
 `;
     const r = await run(venvPython(), ['-c', py, dir, HH]);
     made = { dir, ...JSON.parse(r.stdout.trim().split('\n').pop()!) };
@@ -379,5 +399,96 @@ print(json.dumps({"total": len(rows), "gzHalfLines": gz_half.count(b"\\n"), "bz2
     expect(bad.reason).toBe('corrupt');
     expect(bad.recordsRead).toBe(m.rowGroups.slice(0, 3).reduce((s, x) => s + x.rows, 0));
     expect(bad.message).toMatch(/row group 4 of 8 cannot be decoded/);
+  });
+
+  // TRL's unpaired format (KTOTrainer's own): files written by TRL's unpair_preference_dataset and pyarrow
+  const unpaired = (b: Uint8Array, name: string) => loadPreferenceDataset(b, { fileName: name, allowUnpaired: true });
+  it("unpaired (TRL's unpair_preference_dataset): Parquet, JSON and gzipped JSONL give the examples and their class counts", async () => {
+    const m = await make();
+    const u = m.unpaired;
+    const pqDs = await unpaired(new Uint8Array(readFileSync(join(m.dir, 'unpaired.parquet'))), 'unpaired.parquet');
+    expect(pqDs.format).toBe('unpaired');
+    expect(pqDs.pairs).toEqual([]);
+    expect(pqDs.report).toMatchObject({ format: 'unpaired', fileKind: 'parquet', totalRows: u.rows, kept: u.rows, skippedCount: 0, labels: { desirable: u.desirable, undesirable: u.rows - u.desirable } });
+    expect(u.desirable).toBe(60);
+    const first = pqDs.unpaired![0] as StandardUnpaired;
+    expect(first).toMatchObject({ kind: 'standard', row: 1, prompt: u.firstPrompt, label: true });
+    expect((pqDs.unpaired!.at(-1) as StandardUnpaired).completion).toBe(u.lastCompletion);
+    expect(pqDs.unpaired!.at(-1)!.label).toBe(false);
+    const gz = await unpaired(new Uint8Array(readFileSync(join(m.dir, 'unpaired.jsonl.gz'))), 'unpaired.jsonl.gz');
+    expect(gz.report).toMatchObject({ fileKind: 'jsonl', gzipped: true, kept: u.rows });
+    expect(gz.unpaired!.map(({ line: _l, ...e }) => e)).toEqual(pqDs.unpaired);
+    const js = await unpaired(new Uint8Array(readFileSync(join(m.dir, 'unpaired.json'))), 'unpaired.json');
+    expect(js.report).toMatchObject({ fileKind: 'json', kept: 55, labels: { desirable: 45, undesirable: 10 } });
+    // the same file for DPO (no allowUnpaired): the typed error that says only KTO trains on it, and what to do
+    const e = await loadPreferenceDataset(new Uint8Array(readFileSync(join(m.dir, 'unpaired.parquet')))).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(UnpairedDataError);
+    expect(e).toBeInstanceOf(DatasetError);
+    expect((e as Error).message).toMatch(/unpaired format \(prompt, completion, label\), which only KTO trains on: DPO, CPO and ORPO need pairs \(prompt, chosen, rejected\)\. Choose the KTO trainer \(--trainer kto\)/);
+    expect(new UnpairedDataError('orpo').message).toMatch(/ORPO needs pairs/);
+  });
+
+  it('unpaired conversational Parquet (lists of {role, content})', async () => {
+    const m = await make();
+    const ds = await unpaired(new Uint8Array(readFileSync(join(m.dir, 'unpaired-conversational.parquet'))), 'c.parquet');
+    expect(ds.format).toBe('unpaired-conversational');
+    expect(ds.report).toMatchObject({ kept: 8, labels: { desirable: 5, undesirable: 3 } });
+    const e = ds.unpaired![7] as ConversationalUnpaired;
+    expect(e.kind).toBe('conversational');
+    expect(e.label).toBe(false);
+    expect(e.prompt[0].role).toBe('user');
+    expect(e.completion).toEqual([{ role: 'assistant', content: expect.any(String) }]);
+  });
+
+  it('unpaired gzipped JSONL cut in half is refused with the count of records read', async () => {
+    const m = await make();
+    const gz = new Uint8Array(readFileSync(join(m.dir, 'unpaired.jsonl.gz')));
+    const e = (await unpaired(gz.subarray(0, gz.length >> 1), 'unpaired.jsonl.gz').then(
+      () => null,
+      (x: unknown) => x,
+    )) as CorruptFileError;
+    expect(e).toBeInstanceOf(CorruptFileError);
+    expect(e.reason).toBe('truncated');
+    expect(e.recordsRead).toBeGreaterThan(m.unpaired.gzHalfLines - 40);
+    expect(e.recordsRead).toBeLessThanOrEqual(m.unpaired.gzHalfLines);
+    console.log(`unpaired.jsonl.gz cut in half: ${e.message}`);
+  });
+
+  it('unpaired rows that do not fit are skipped, each with its reason and line', async () => {
+    const ok = (i: number, label: boolean) => ({ prompt: `Q${i}?`, completion: ` A${i}.`, label });
+    const lines = [
+      JSON.stringify(ok(1, true)),
+      JSON.stringify({ prompt: 'Q2?', completion: ' A2.', label: 1 }),
+      JSON.stringify({ prompt: 'Q3?', completion: ' A3.', label: 'yes' }),
+      JSON.stringify({ prompt: 'Q4?', label: false }),
+      JSON.stringify({ completion: ' A5.', label: true }),
+      JSON.stringify({ prompt: 'Q6?', completion: '   ', label: false }),
+      JSON.stringify({ prompt: 7, completion: ' A7.', label: true }),
+      JSON.stringify({ prompt: 'Q8?', completion: [{ role: 'assistant', content: 'x' }], label: true }),
+      '{"prompt": "Q9?", "completion": " A9.", "label": tru',
+      '[1, 2]',
+      JSON.stringify(ok(11, false)),
+      JSON.stringify(ok(12, false)),
+    ];
+    const file = join(tempDir('unpaired-bad'), 'bad.jsonl');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const ds = await unpaired(new Uint8Array(readFileSync(file)), 'bad.jsonl');
+    expect(ds.format).toBe('unpaired');
+    expect(ds.unpaired!.map((e) => e.line)).toEqual([1, 11, 12]);
+    expect(ds.report.labels).toEqual({ desirable: 1, undesirable: 2 });
+    expect(ds.report).toMatchObject({ totalRows: 12, kept: 3, skippedCount: 9 });
+    expect(ds.report.counts).toMatchObject({ 'bad-label': 2, 'missing-column': 2, empty: 1, 'wrong-type': 2, 'invalid-json': 1, 'not-an-object': 1 });
+    const msg = Object.fromEntries(ds.report.skipped.map((s) => [s.line, `${s.reason}: ${s.message}`]));
+    expect(msg[2]).toBe('bad-label: line 2: "label" is number 1, but it must be true (desirable) or false (undesirable)');
+    expect(msg[3]).toMatch(/^bad-label: line 3: "label" is the text "yes"/);
+    expect(msg[4]).toBe('missing-column: line 4: missing "completion"');
+    expect(msg[5]).toBe('missing-column: line 5: missing "prompt"');
+    expect(msg[6]).toBe('empty: line 6: "completion" is empty');
+    expect(msg[7]).toBe('wrong-type: line 7: "prompt" is number, but this dataset holds text in "prompt"');
+    expect(msg[8]).toBe('wrong-type: line 8: "completion" is a list, but this dataset holds text in "completion"');
+    expect(msg[9]).toMatch(/^invalid-json: line 9: not valid JSON/);
+    // nothing usable: one sentence
+    writeFileSync(file, `${lines.slice(1, 4).join('\n')}\n`);
+    await expect(unpaired(new Uint8Array(readFileSync(file)), 'bad.jsonl')).rejects.toThrow(/No usable example in the file: all 3 records were skipped \(most often: line 1: "label" is number 1/);
   });
 });

@@ -95,7 +95,7 @@ describe('page components', () => {
     const info: DatasetInfo = {
       label: 'hh.jsonl.gz',
       format: 'implicit',
-      report: { format: 'implicit', fileKind: 'jsonl', gzipped: true, totalRows: 2312, kept: 2312, skippedCount: 0, counts: { 'invalid-json': 0, 'not-an-object': 0, 'missing-column': 0, 'wrong-type': 0, empty: 0, identical: 0, 'too-long': 0 }, skipped: [], columns: ['chosen', 'rejected'] },
+      report: { format: 'implicit', fileKind: 'jsonl', gzipped: true, totalRows: 2312, kept: 2312, skippedCount: 0, counts: { 'invalid-json': 0, 'not-an-object': 0, 'missing-column': 0, 'wrong-type': 0, empty: 0, identical: 0, 'too-long': 0, 'bad-label': 0 }, skipped: [], columns: ['chosen', 'rejected'] },
       preview: [{ row: 1, prompt: 'Human: hi', chosen: ' sure, glad to help', rejected: ' no, go away' }],
       trainPairs: 2081,
       evalPairs: 64,

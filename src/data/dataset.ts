@@ -3,8 +3,10 @@
 import { DatasetError } from './errors';
 import { extractPromptLastAssistant, extractPromptTrl, deepEqual } from './prompt';
 import { readRecords, type DatasetSource, type RawRecord, type ReadOptions } from './read';
+import { isUnpairedRecords, UnpairedDataError, unpairedFromRecords } from './unpaired';
 import type {
   DatasetFormat,
+  UnpairedPreference,
   Message,
   PreferencePair,
   SkipReason,
@@ -21,14 +23,22 @@ export interface PairsOptions {
   implicitPrompt?: 'trl' | 'last-assistant';
   /** How many skipped rows to list individually in the report (all are counted). Default 1000. */
   maxSkippedListed?: number;
+  /**
+   * Accept TRL's unpaired format (prompt, completion, label; KTO only): the dataset then has `unpaired` and no
+   * pairs. Default false: an unpaired file throws UnpairedDataError, which says that only KTO trains on it.
+   */
+  allowUnpaired?: boolean;
 }
 
 export interface LoadOptions extends ReadOptions, PairsOptions {}
 
 export interface PreferenceDataset {
   format: DatasetFormat;
+  /** The pairs (empty for an unpaired dataset). */
   pairs: PreferencePair[];
   report: ValidationReport;
+  /** TRL's unpaired format (format 'unpaired' / 'unpaired-conversational'): its examples, for KTO. */
+  unpaired?: UnpairedPreference[];
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -43,7 +53,7 @@ function present(v: unknown): boolean {
 }
 
 function emptyCounts(): Record<SkipReason, number> {
-  return { 'invalid-json': 0, 'not-an-object': 0, 'missing-column': 0, 'wrong-type': 0, empty: 0, identical: 0, 'too-long': 0 };
+  return { 'invalid-json': 0, 'not-an-object': 0, 'missing-column': 0, 'wrong-type': 0, empty: 0, identical: 0, 'too-long': 0, 'bad-label': 0 };
 }
 
 /** Checks a list of messages; returns a problem sentence or undefined. */
@@ -81,6 +91,11 @@ export function pairsFromRecords(
   };
 
   if (records.length === 0) throw new DatasetError('The dataset file has no records.');
+  if (isUnpairedRecords(records)) {
+    if (!opts.allowUnpaired) throw new UnpairedDataError();
+    const u = unpairedFromRecords(records, opts);
+    return { format: u.format, pairs: [], unpaired: u.examples, report: u.report };
+  }
   const firstPair = records.find((r) => isObject(r.value) && present(r.value.chosen) && present(r.value.rejected));
   if (!firstPair) {
     const firstObj = records.find((r) => isObject(r.value));
@@ -93,7 +108,7 @@ export function pairsFromRecords(
     }
     const cols = Object.keys(firstObj.value as object);
     throw new DatasetError(
-      `This is not a preference dataset: it needs "chosen" and "rejected" columns (and optionally "prompt"), ` +
+      `This is not a preference dataset: it needs "chosen" and "rejected" columns (and optionally "prompt"), or for KTO "prompt", "completion" and "label", ` +
         `but its records have ${cols.length ? cols.slice(0, 10).map((c) => `"${c}"`).join(', ') : 'no columns'}.`,
     );
   }
@@ -210,7 +225,7 @@ export async function loadPreferenceDataset(source: DatasetSource, opts: LoadOpt
 /** Adds rows dropped later (e.g. 'too-long' after tokenization) to a report, returning a new report. */
 export function withSkipped(report: ValidationReport, more: SkippedRow[], maxSkippedListed = 1000): ValidationReport {
   const counts = { ...report.counts };
-  for (const s of more) counts[s.reason]++;
+  for (const s of more) counts[s.reason] = (counts[s.reason] ?? 0) + 1;
   return {
     ...report,
     kept: report.kept - more.length,

@@ -266,7 +266,7 @@ function rowsOfJsonDocument(doc: unknown): unknown[] {
   if (doc !== null && typeof doc === 'object') {
     const o = doc as Record<string, unknown>;
     if (Array.isArray(o.train)) return o.train;
-    if ('chosen' in o || 'rejected' in o) return [o];
+    if ('chosen' in o || 'rejected' in o || 'completion' in o) return [o];
     const arrays = Object.keys(o).filter((k) => Array.isArray(o[k]));
     if (arrays.length === 1) return o[arrays[0]] as unknown[];
     throw new DatasetError(
@@ -439,7 +439,7 @@ async function readInto(source: DatasetSource, opts: ReadOptions, records: RawRe
     // A one-line file holding {"train": [...]} is a JSON document, not one record.
     if (records.length === 1 && records[0].value && !Array.isArray(records[0].value)) {
       const v = records[0].value as Record<string, unknown>;
-      if (!('chosen' in v) && !('rejected' in v) && Object.values(v).some(Array.isArray)) {
+      if (!('chosen' in v) && !('rejected' in v) && !('completion' in v) && Object.values(v).some(Array.isArray)) {
         const rows = rowsOfJsonDocument(v);
         records.length = 0;
         rows.forEach((value, i) => records.push({ row: i + 1, value }));

@@ -14,7 +14,13 @@ export interface Message {
  * - implicit: only chosen/rejected strings holding prompt + answer (HH-RLHF); the prompt is extracted
  * - implicit-conversational: only chosen/rejected conversations; the shared leading turns are the prompt
  */
-export type DatasetFormat = 'standard' | 'conversational' | 'implicit' | 'implicit-conversational';
+export type DatasetFormat = 'standard' | 'conversational' | 'implicit' | 'implicit-conversational' | UnpairedFormat;
+
+/**
+ * TRL's unpaired preference format (what KTOTrainer takes as it is): {prompt, completion, label} with label a
+ * boolean (true = desirable). 'unpaired' holds text, 'unpaired-conversational' lists of {role, content}.
+ */
+export type UnpairedFormat = 'unpaired' | 'unpaired-conversational';
 
 export interface PairSource {
   /** 1-based record index in the file. */
@@ -40,6 +46,24 @@ export interface ConversationalPair extends PairSource {
 /** One preference pair after prompt extraction: what TRL's DPOTrainer tokenizes. */
 export type PreferencePair = StandardPair | ConversationalPair;
 
+export interface StandardUnpaired extends PairSource {
+  kind: 'standard';
+  prompt: string;
+  completion: string;
+  /** true: a desirable completion; false: an undesirable one. */
+  label: boolean;
+}
+
+export interface ConversationalUnpaired extends PairSource {
+  kind: 'conversational';
+  prompt: Message[];
+  completion: Message[];
+  label: boolean;
+}
+
+/** One example of TRL's unpaired format: what KTOTrainer tokenizes. */
+export type UnpairedPreference = StandardUnpaired | ConversationalUnpaired;
+
 export type SkipReason =
   | 'invalid-json' // a JSONL line that does not parse
   | 'not-an-object' // a record that is not a {column: value} object
@@ -47,6 +71,7 @@ export type SkipReason =
   | 'wrong-type' // e.g. a number where text is expected, or a string where messages are expected
   | 'empty' // chosen or rejected empty (or whitespace only)
   | 'identical' // chosen identical to rejected: no preference to learn
+  | 'bad-label' // unpaired format: "label" is not a boolean (true = desirable, false = undesirable)
   | 'too-long'; // the prompt alone fills max_length (TRL drops these under keep_start)
 
 export interface SkippedRow extends PairSource {
@@ -67,6 +92,8 @@ export interface ValidationReport {
   counts: Record<SkipReason, number>;
   /** The first `maxSkippedListed` skipped rows with their reasons (the counts cover all). */
   skipped: SkippedRow[];
-  /** Column names of the first record that has chosen and rejected. */
+  /** Column names of the first record that has chosen and rejected (unpaired: completion and label). */
   columns: string[];
+  /** Unpaired format only: kept examples by label (KTO's desirable / undesirable classes). */
+  labels?: { desirable: number; undesirable: number };
 }
