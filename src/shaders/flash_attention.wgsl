@@ -4,7 +4,12 @@
 // tile: rowdot computes Dr_i = dout_i . out_i (= sum_j P_ij dP_ij), dq runs over key tiles per query row,
 // dkv over query tiles per key row (summing the query heads of the group), so no float atomics are needed.
 // Layouts as in the rest of the engine: q/out/dout [B*T, H*D], k/v [B*T, KVH*D]; L and Dr [B*H*T] at
-// (b*H + h)*T + i; query head h reads kv head h / (H / KVH); causal mask only (positions 0..T-1).
+// (b*H + h)*T + i; query head h reads kv head h / (H / KVH).
+// Mask: causal plus a key length per sequence (right padding, as transformers' attention_mask gives): query i
+// of sequence b sees keys j <= i with j < len_b, so a pad query (i >= len_b) attends to the real keys of its row
+// only and no query sees a pad key. Rows i < len_b are computed exactly as without the mask. fwd reads the
+// lengths from its own binding; dq and dkv from the tail of dr (dkv already uses the 8 storage buffers every
+// adapter offers), where flash-attention.ts copies them as u32 bits.
 // src/gpu/ops/flash-attention.ts prepends `const HD` (the head dim) and `const BT` (rows per workgroup-
 // memory tile), so per-invocation head vectors live in registers; each `//#kernel` section is its own module.
 // Head vectors in registers and tiles are vec4 (HD4 of them, zero-padded past HD): a quarter of the loop
@@ -17,6 +22,9 @@ const RW: u32 = HD4 * 4u; // padded row width of a tile
 @group(0) @binding(0) var<uniform> p: P;
 
 fn linearGroup(wid: vec3u, nwg: vec3u) -> u32 { return wid.x + wid.y * nwg.x; }
+
+// Keys query row i of a sequence with key length len sees: j < keyEnd(i, len).
+fn keyEnd(i: u32, len: u32) -> u32 { return min(i + 1u, clamp(len, 1u, p.T)); }
 
 // The (sequence b, query head h, its kv head kh, first query row) of a workgroup of `wg` query rows;
 // valid is false for the padding workgroups past the last (sequence, head). Uniform per workgroup.
@@ -38,6 +46,7 @@ override WG: u32 = 64;
 @group(0) @binding(3) var<storage, read> v: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(6) var<storage, read> klen: array<u32>; // [B] key length of each sequence
 var<workgroup> kt: array<vec4f, BT * HD4>;
 var<workgroup> vt: array<vec4f, BT * HD4>;
 
@@ -60,6 +69,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var sc: array<f32, BT>;
   var m = -3.0e38;
   var l = 0.0;
+  let kEnd = keyEnd(i, klen[b]);
   let jEnd = min(T, blk.row0 + WG); // the last row of this block sees keys up to jEnd - 1
   for (var j0 = 0u; j0 < jEnd; j0 += BT) {
     let n = min(BT, jEnd - j0);
@@ -76,8 +86,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       vt[e / 4u][c % 4u] = vx;
     }
     workgroupBarrier();
-    if (live && j0 <= i) {
-      let cnt = min(n, i + 1u - j0);
+    if (live && j0 < kEnd) {
+      let cnt = min(n, kEnd - j0);
       var tm = m;
       for (var r = 0u; r < cnt; r++) {
         var s4 = vec4f(0.0);
@@ -127,13 +137,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 
 //#kernel dq
 // One workgroup per (query block, head, sequence), one invocation per query row, key/value tiles in
-// workgroup memory: dq_i = scale * sum_j<=i P_ij (dout_i . v_j - Dr_i) k_j.
+// workgroup memory: dq_i = scale * sum_j<keyEnd(i) P_ij (dout_i . v_j - Dr_i) k_j.
 override WG: u32 = 64;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
 @group(0) @binding(2) var<storage, read> k: array<f32>;
 @group(0) @binding(3) var<storage, read> v: array<f32>;
 @group(0) @binding(4) var<storage, read> lse: array<f32>;
-@group(0) @binding(5) var<storage, read> dr: array<f32>;
+@group(0) @binding(5) var<storage, read> dr: array<f32>; // [B*H*T] row dots, then [B] key lengths (u32 bits)
 @group(0) @binding(6) var<storage, read> dout: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dq: array<f32>;
 var<workgroup> kt: array<vec4f, BT * HD4>;
@@ -159,6 +169,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var d = 0u; d < HD; d++) { qr[d / 4u][d % 4u] = q[qo + d] * p.scale; gr[d / 4u][d % 4u] = dout[qo + d]; }
   let L = lse[bh * T + ic];
   let Di = dr[bh * T + ic];
+  let kEnd = keyEnd(i, bitcast<u32>(dr[p.B * p.H * T + b]));
   let jEnd = min(T, blk.row0 + WG);
   for (var j0 = 0u; j0 < jEnd; j0 += BT) {
     let n = min(BT, jEnd - j0);
@@ -175,8 +186,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       vt[e / 4u][c % 4u] = vx;
     }
     workgroupBarrier();
-    if (live && j0 <= i) {
-      let cnt = min(n, i + 1u - j0);
+    if (live && j0 < kEnd) {
+      let cnt = min(n, kEnd - j0);
       for (var r = 0u; r < cnt; r++) {
         var s4 = vec4f(0.0);
         var dp4 = vec4f(0.0);
@@ -200,13 +211,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 //#kernel dkv
 // One workgroup per (key block of WG rows, kv head, sequence), one invocation per key row j; tiles of q,
 // dout, L and Dr for query rows i >= (first key of the block) go through workgroup memory, for every query
-// head of the group: dv_j = sum P_ij dout_i, dk_j = scale * sum P_ij (dout_i . v_j - Dr_i) q_i.
+// head of the group: dv_j = sum P_ij dout_i, dk_j = scale * sum P_ij (dout_i . v_j - Dr_i) q_i over the
+// queries i >= j that see key j: all of them for a real key (pad queries see every real key), none for a pad key.
 override WG: u32 = 64;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
 @group(0) @binding(2) var<storage, read> k: array<f32>;
 @group(0) @binding(3) var<storage, read> v: array<f32>;
 @group(0) @binding(4) var<storage, read> lse: array<f32>;
-@group(0) @binding(5) var<storage, read> dr: array<f32>;
+@group(0) @binding(5) var<storage, read> dr: array<f32>; // [B*H*T] row dots, then [B] key lengths (u32 bits)
 @group(0) @binding(6) var<storage, read> dout: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dk: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dv: array<f32>;
@@ -228,6 +240,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let G = p.H / p.KVH;
   let j = kb * WG + li;
   let live = j < T;
+  let seen = j < clamp(bitcast<u32>(dr[p.B * p.H * T + b]), 1u, T); // a pad key: its gradients are 0
   let ko = (b * T + min(j, T - 1u)) * p.KVH * HD + kh * HD;
   var kr: array<vec4f, HD4>;
   var vr: array<vec4f, HD4>;
@@ -256,7 +269,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
         dt[r] = dr[bh * T + i0 + r];
       }
       workgroupBarrier();
-      if (live && i0 + n > j) {
+      if (live && seen && i0 + n > j) {
         // rows i0 + r >= j only (causal)
         for (var r = select(0u, j - i0, j > i0); r < n; r++) {
           var s4 = vec4f(0.0);

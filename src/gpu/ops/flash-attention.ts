@@ -4,6 +4,9 @@
 // memory, online softmax), rowdot (Dr = rowsum(dout * out)), dq (per query row over key tiles) and dkv (per
 // key row over query tiles of every head in the group). The head dim is compiled in (`const HD`), so each
 // invocation keeps its head vectors in registers: one pipeline per head dim.
+// Optional key lengths (u32 [B], right padding): query i of sequence b attends to keys j <= i with j < len_b, as
+// transformers does with an attention_mask, so pad queries see only their row's real keys (TRL's CPO/ORPO
+// average logits over pad positions too). Rows below len_b are exactly what the plain causal kernel computes.
 import { f32, groups, type Gpu, type Kernel, type Tensor, kernelSections } from '../context';
 import src from '../../shaders/flash_attention.wgsl?raw';
 import { reduceVariant } from './variant';
@@ -55,19 +58,41 @@ function check(what: string, o: AttentionOptions, ts: Record<string, [Tensor, nu
 
 const params = (o: AttentionOptions) => [o.B, o.T, o.H, o.KVH, o.D, f32(o.scale)];
 
-/** out [B*T, H*D] = causal softmax(scale * q k^T) v; lse [B*H*T] = logsumexp_j<=i of the scaled scores. */
-export function flashAttentionForward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, o: AttentionOptions): void {
+// Without lens every key is real: [B] of T, cached per (gpu, B, T) as the rope tables are (an upload per call
+// would submit the step's command encoder early); never released.
+const fullLengths = new WeakMap<Gpu, Map<string, Tensor>>();
+
+/** The key lengths the kernels read: the caller's (checked), or T for every sequence. */
+function keyLengths(gpu: Gpu, what: string, o: AttentionOptions, lens: Tensor | undefined): Tensor {
+  if (lens) {
+    if (lens.size !== o.B || lens.dtype !== 'u32') throw new RangeError(`${what}: lens must be ${o.B} u32 key lengths (one per sequence); it holds ${lens.size} ${lens.dtype} values.`);
+    return lens;
+  }
+  let m = fullLengths.get(gpu);
+  if (!m) fullLengths.set(gpu, (m = new Map()));
+  const key = `${o.B}|${o.T}`;
+  let t = m.get(key);
+  if (!t) m.set(key, (t = gpu.upload(new Uint32Array(o.B).fill(o.T))));
+  return t;
+}
+
+/**
+ * out [B*T, H*D] = causal softmax(scale * q k^T) v; lse [B*H*T] = logsumexp of the scaled scores each row sees
+ * (keys j <= i, and j < lens[b] when lens, u32 [B] in 1..T, is given).
+ */
+export function flashAttentionForward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, o: AttentionOptions, lens?: Tensor): void {
   const nq = o.B * o.T * o.H * o.D;
   const nkv = o.B * o.T * o.KVH * o.D;
   check('flashAttentionForward', o, { q: [q, nq], k: [k, nkv], v: [v, nkv], out: [out, nq], lse: [lse, o.B * o.H * o.T] });
+  const kl = keyLengths(gpu, 'flashAttentionForward', o, lens);
   const wg = rowsPerGroup(gpu);
   const K = kernels(o.D);
-  gpu.dispatch({ ...K.fwd, constants: { WG: wg } }, [q, k, v, out, lse], params(o), o.B * o.H * Math.ceil(o.T / wg));
+  gpu.dispatch({ ...K.fwd, constants: { WG: wg } }, [q, k, v, out, lse, kl], params(o), o.B * o.H * Math.ceil(o.T / wg));
 }
 
 /**
  * Overwrites dq [B*T,H*D], dk and dv [B*T,KVH*D] (summed over the query heads sharing a kv head), from the
- * forward's inputs, its out and lse, and dout.
+ * forward's inputs, its out and lse, and dout; lens as given to the forward (pad keys get 0).
  */
 export function flashAttentionBackward(
   gpu: Gpu,
@@ -81,6 +106,7 @@ export function flashAttentionBackward(
   dk: Tensor,
   dv: Tensor,
   o: AttentionOptions,
+  lens?: Tensor,
 ): void {
   const nq = o.B * o.T * o.H * o.D;
   const nkv = o.B * o.T * o.KVH * o.D;
@@ -92,7 +118,10 @@ export function flashAttentionBackward(
   const p = params(o);
   const wg = rowsPerGroup(gpu);
   const K = kernels(o.D);
-  const dr = gpu.tensor([rows]);
+  const kl = keyLengths(gpu, 'flashAttentionBackward', o, lens);
+  // row dots, then the key lengths (dkv has no binding left for them)
+  const dr = gpu.tensor([rows + o.B]);
+  gpu.copy(kl, dr, 0, rows, o.B);
   gpu.dispatch(K.rowdot, [out, dout, dr], p, groups(rows, 64));
   gpu.dispatch({ ...K.dq, constants: { WG: wg } }, [q, k, v, lse, dr, dout, dq], p, o.B * o.H * Math.ceil(o.T / wg));
   gpu.dispatch({ ...K.dkv, constants: { WG: wg } }, [q, k, v, lse, dr, dout, dk, dv], p, o.B * o.KVH * Math.ceil(o.T / wg));
