@@ -23,6 +23,14 @@ import { readRecords } from '../src/data/read';
 import { WorkerError } from '../src/ui/client';
 import { errorSentence } from '../src/ui/i18n/errors';
 import { errorInfo } from '../src/worker/error-code';
+import { faultSentence, refusalSentence } from '../src/ui/i18n/errors';
+import { SessionError } from '../src/worker/session-error';
+import { estimateMemory } from '../src/worker/memory';
+import { adviceSentence, memoryAdvice, runFault } from '../src/worker/faults';
+import { GpuFaultError } from '../src/gpu/context';
+import { parseConfig } from '../src/model/config';
+import { defaultTrainerArgs } from '../src/dpo/trainer';
+import { englishRuns } from '../e2e/scenarios/korean.mjs';
 
 const root = join(__dirname, '..', 'src', 'ui');
 const files = (dir: string): string[] =>
@@ -62,7 +70,8 @@ describe('i18n resources', () => {
   it('every key used in src/ui has an English and a Korean entry', () => {
     const used = usedKeys();
     expect(used.size).toBeGreaterThan(300); // the scanner still finds the page's keys
-    const missing = [...used].filter(([k]) => !(k in en) || !(k in ko)).map(([k, f]) => `${k} (${f}: ${k in en ? '' : 'en '}${k in ko ? '' : 'ko'})`);
+    // error.* sentences are Korean only: in English the page shows the engine's own sentence
+    const missing = [...used].filter(([k]) => !(k in ko) || (!(k in en) && !KO_ONLY.test(k))).map(([k, f]) => `${k} (${f}: ${k in en ? '' : 'en '}${k in ko ? '' : 'ko'})`);
     expect(missing).toEqual([]);
     console.log(`${used.size} literal keys used in src/ui; ${Object.keys(en).length} keys in en and ko`);
   });
@@ -145,6 +154,40 @@ describe('engine errors by code', () => {
     expect(errorSentence(e2)).toBe(errorSentence(new WorkerError(i2))); // in-process errors too
     // an error without a code keeps its English sentence
     expect(errorSentence(new WorkerError({ name: 'TrainerConfigError', message: 'beta must be positive.' }))).toBe('beta must be positive.');
+    await i18n.changeLanguage('en');
+  });
+
+  // GPT-2 124M, 8 pairs of 512 tokens: ~7.4 GiB by the estimate, above the page's 6 GiB; the GPU refused after 4 GiB
+  const cfg = parseConfig({ model_type: 'gpt2', vocab_size: 50257, n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024 });
+  const args = { ...defaultTrainerArgs, per_device_train_batch_size: 8, max_length: 512 };
+  const limits = { maxBindingBytes: 2 ** 31, maxBufferBytes: 2 ** 31 };
+  const hangul = /[\uac00-\ud7a3]/;
+
+  it('typed where thrown: a session refusal, a memory refusal and a GPU fault carry their code and numbers; Korean is whole Korean', async () => {
+    const s = new SessionError('no-model');
+    expect([s.message, errorInfo(s).code]).toEqual(['Load a model first.', 'session.no-model']); // the worker and the CLI keep English
+    expect(errorInfo(new SessionError('The GPU is not ready yet.')).code).toBe('session.no-gpu'); // a catalog sentence thrown as text
+    const est = estimateMemory(cfg, args, 512, limits);
+    expect(est.refusal).toMatch(/^This run needs about 7\.42 GiB of GPU memory, more than the 6\.00 GiB/);
+    expect(est.refusalCode).toEqual({ code: 'memory.budget', params: { needBytes: est.totalBytes, budgetBytes: 6 * 2 ** 30 } });
+    const lost = runFault(new GpuFaultError('device-lost', 'lost', 'A valid external Instance reference no longer exists'), { where: 'step 7', savedStep: 6 });
+    expect(lost.params).toEqual({ kind: 'device-lost', where: 'step', step: 7, detail: '', savedStep: 6 });
+    expect(errorInfo(lost)).toMatchObject({ name: 'GpuFaultError', code: 'gpu.run', message: lost.message });
+    const advice = memoryAdvice(cfg, args, 512, limits, 4 * 2 ** 30);
+    const oom = runFault(new GpuFaultError('out-of-memory', 'oom', 'Out of memory'), { where: 'the start (computing the reference log-probs)', savedStep: null, memory: adviceSentence(advice) });
+    expect(oom.message).toContain('It would fit with per_device_train_batch_size 2 with gradient_accumulation_steps 4 to keep the batch');
+    expect(oom.params).toMatchObject({ where: 'start-reference', savedStep: -1, needBytes: advice.totalBytes, gaveBytes: 4 * 2 ** 30 });
+    await i18n.changeLanguage('en');
+    expect([errorSentence(s), refusalSentence(est), errorSentence(new WorkerError(errorInfo(oom)))]).toEqual([s.message, est.refusal, oom.message]);
+    await i18n.changeLanguage('ko');
+    const ko = [errorSentence(new WorkerError(errorInfo(s))), refusalSentence(est), errorSentence(new WorkerError(errorInfo(lost))), faultSentence(oom.params)];
+    console.log(ko.join('\n'));
+    expect(ko[0]).toBe('먼저 모델을 불러오세요.');
+    expect(ko[1]).toMatch(/^이 실행에는 GPU 메모리가 약 7\.42 GiB 필요해, 페이지가 스스로 허용하는 6\.00 GiB보다 많습니다/);
+    expect(ko[2]).toBe('스텝 7 중에 GPU 장치를 잃었습니다. 브라우저는 GPU 프로세스가 다시 시작되거나, 드라이버가 업데이트되거나, 컴퓨터가 잠자기에 들어가면 장치를 잃습니다. 실패한 스텝의 지표는 기록되지 않았고, 실행은 스텝 6에 저장되어 있습니다. "스텝 6부터 계속"을 눌러 새 GPU 장치에서 이어 가거나, 지금 상태 그대로 내보내세요.');
+    expect(ko[3]).toContain('추정으로는 이 실행에 약 7.42 GiB가 필요합니다. GPU는 4.00 GiB를 내준 뒤 더 주기를 거부했습니다.');
+    expect(ko[3]).toContain('per_device_train_batch_size 2(배치 크기를 유지하도록 gradient_accumulation_steps 4), max_length 128 또는 gradient_checkpointing(으)로 바꾸면 들어갑니다 (LoRA 또는 precompute_ref_log_probs 하나만으로는 들어가지 않습니다)');
+    for (const k of ko) expect([hangul.test(k), englishRuns(k)]).toEqual([true, []]); // no English sentence inside the Korean one
     await i18n.changeLanguage('en');
   });
 });

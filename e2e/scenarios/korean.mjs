@@ -2,7 +2,8 @@
 // header, run bar), trains the built-in demo a few steps, and shows the charts' text alternatives (TRL's
 // metric names and the numbers kept), the diagnosis panel and a bad file's sentence in Korean. The header
 // switch to English changes the visible strings, the choice survives a reload, and back to Korean
-// gives the Korean page again.
+// gives the Korean page again. A scan of every visible text node (all folds open: the setup, the
+// explainers, the runs list, a dataset error and a trained demo) fails on any English sentence left.
 export const order = 60;
 import { join } from 'node:path';
 import { check, shots, text } from '../lib.mjs';
@@ -12,6 +13,63 @@ const hangulShare = (s) => {
   const lines = s.split('\n').map((l) => l.trim()).filter((l) => /[A-Za-z\uac00-\ud7a3]{2,}/.test(l));
   return lines.length ? lines.filter((l) => HANGUL.test(l)).length / lines.length : 0;
 };
+
+// What is not a sentence of the page, so the scan skips it:
+// - content under translate="no": the user's data and the model's text (pairs, samples, tokens, file
+//   and model names), which the page shows as they are in any language;
+// - names written as in TRL / the field, which the Korean page keeps: tokens with _ / . or digits
+//   (loss_type, rewards/margins, Qwen3-0.6B, pairs.jsonl, 5e-6), acronyms and CamelCase (DPO, TRL, KL,
+//   WebGPU, LoRA, AdamW), and the few plain words below: names (Hugging Face Hub, Bradley-Terry) and the
+//   symbols formulas are written with in ASCII (beta x (log pi - log pi_ref)). TRL's loss kinds are
+//   single lowercase words shown in lists with commas, which break a run.
+const NAME_WORDS = new Set(['Hugging', 'Face', 'Hub', 'Parquet', 'Bradley', 'Terry', 'Llama', 'Qwen', 'beta', 'x', 'log', 'pi', 'sigma', 'h']);
+/** English left in a text: runs of 3+ consecutive plain Latin words (a comma, colon or semicolon ends a run). */
+export function englishRuns(s, names = NAME_WORDS) {
+  const runs = [];
+  let cur = [];
+  const flush = () => {
+    if (cur.length >= 3) runs.push(cur.join(' '));
+    cur = [];
+  };
+  for (const tok of s.split(/\s+/)) {
+    const m = /^[("'“‘]*([A-Za-z]+(?:['’][a-z]+)?)([)"'”’.,:;!?…]*)$/.exec(tok);
+    const w = m?.[1];
+    const isWord = w && !names.has(w) && !/^[A-Z0-9]{2,}$/.test(w) && !/[a-z][A-Z]/.test(w);
+    if (!isWord) {
+      flush();
+      continue;
+    }
+    cur.push(tok);
+    if (/[,:;]$/.test(m[2])) flush();
+  }
+  flush();
+  return runs;
+}
+
+/** Every visible text node of the page (every <details> opened first), with the English runs in it. */
+async function scanEnglish(page) {
+  return page.evaluate(([src, names]) => {
+    const runsOf = new Function(`return ${src}`)();
+    const nameSet = new Set(names);
+    for (const d of document.querySelectorAll('details')) d.open = true;
+    const found = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!el || el.closest('[translate="no"], script, style, code, .katex') || !el.checkVisibility({ visibilityProperty: true })) continue;
+      if (runsOf(n.textContent ?? '', nameSet).length) found.push(`${el.tagName.toLowerCase()}${el.dataset.testid ? `[${el.dataset.testid}]` : ''}: ${n.textContent.trim().slice(0, 160)}`);
+    }
+    // what shows on hover or is read out: tooltips, placeholders, accessible names, image text
+    for (const el of document.body.querySelectorAll('[title], [placeholder], [aria-label], [alt]')) {
+      if (el.closest('[translate="no"]') || !el.checkVisibility({ visibilityProperty: true })) continue;
+      for (const a of ['title', 'placeholder', 'aria-label', 'alt']) {
+        const v = el.getAttribute(a);
+        if (v && runsOf(v, nameSet).length) found.push(`${el.tagName.toLowerCase()}@${a}: ${v.slice(0, 160)}`);
+      }
+    }
+    return [...new Set(found)];
+  }, [englishRuns.toString(), [...NAME_WORDS]]);
+}
 
 export async function run({ browser, base, fx }) {
   const ctx = await browser.newContext({ locale: 'ko-KR', viewport: { width: 1400, height: 1000 } });
@@ -44,6 +102,7 @@ export async function run({ browser, base, fx }) {
   await finding.waitFor({ timeout: 10_000 });
   const f = await finding.innerText();
   check('a diagnosis finding reads in Korean (title, why, what to try)', f.includes('잘라내기가 대부분의 응답을 자릅니다') && f.includes('이유:') && f.includes('해 볼 것:') && f.includes('max_length'), f.slice(0, 200));
+  const english = new Set(await scanEnglish(page)); // the trained demo with every fold open
   await page.screenshot({ path: join(shots, 'korean-trained.png'), fullPage: true });
 
   // the switch: English, kept over a reload, then Korean again
@@ -75,6 +134,12 @@ export async function run({ browser, base, fx }) {
   const bad = await text(page, 'dataset-error');
   check('a PNG named .jsonl is refused with a Korean sentence', /^이 파일은 JSONL, JSON, Parquet 중 어느 것도 아닙니다/.test(bad), bad);
   await page.screenshot({ path: join(shots, 'korean-bad-file.png'), fullPage: true });
+  for (const e of await scanEnglish(page)) english.add(e); // after a reload: the runs list, a dataset error
+  for (const source of ['hub', 'files', 'demo']) {
+    await page.locator(`input[name=model-source][value=${source}]`).check(); // the model panel's other forms
+    for (const e of await scanEnglish(page)) english.add(e);
+  }
+  check('no English sentence is left on the Korean page (every visible text node, every fold open)', english.size === 0, `\n  ${[...english].join('\n  ')}`);
   check('no page errors', errors.length === 0, errors.join(' | '));
   await ctx.close();
 }

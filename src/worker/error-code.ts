@@ -1,7 +1,9 @@
 // A code for the typed errors the page shows most, so the page can say them in the user's language
 // (src/ui/i18n/errors.ts) while the worker, the engine and the CLI keep their English sentence. The code
-// names the error and its case; `params` carries the numbers and names the sentence needs. Errors
-// without a code are shown with their English message.
+// names the error and its case; `params` carries the numbers and names the sentence needs. An error that
+// carries its own `code` where it is thrown (SessionError, a run's GPU fault: 'gpu.run', memory
+// refusals) keeps it; the rest are given one here by their class and fields, and the dataset sentences
+// not yet thrown with a code by their fixed wording. Errors without a code are shown in English.
 import type { ErrorInfo } from './protocol';
 
 type Params = Record<string, string | number>;
@@ -19,7 +21,9 @@ const DATASET_CASES: [RegExp, string][] = [
 
 /** The code (and its parameters) of a typed error; undefined when the page has no sentence of its own for it. */
 export function errorCode(e: Error): { code: string; params?: Params } | undefined {
-  const x = e as Error & { kind?: string; reason?: string; format?: string; recordsRead?: number };
+  const x = e as Error & { kind?: string; reason?: string; format?: string; recordsRead?: number; code?: unknown; params?: Params };
+  // our own codes are namespaced ('session.no-model'); a Node or DOM error's code (ENOENT, 22) is not one
+  if (typeof x.code === 'string' && x.code.includes('.')) return { code: x.code, ...(x.params ? { params: x.params } : {}) };
   switch (e.name) {
     case 'GpuFaultError':
       return x.kind ? { code: `gpu.${x.kind}`, params: { detail: e.message } } : undefined;

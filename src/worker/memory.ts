@@ -53,15 +53,20 @@ export function estimateMemory(cfg: ModelConfig, a: TrainerArgs, seqLen: number,
   const activationBytes = 4 * (kept + 2 * tokens * vocabChunk + tokens * C * 4);
   const totalBytes = weightsBytes + optimizerBytes + activationBytes;
   let refusal: string | null = loraError;
+  // the code and numbers of the refusal, so the page says it in its language (error.memory.* in ko.ts)
+  let refusalCode: MemoryEstimate['refusalCode'];
   const mlpBytes = 4 * tokens * I;
   if (refusal) {
     // the LoRA settings are wrong; that sentence says what to change
+    refusalCode = { code: 'memory.lora', params: { detail: refusal } };
   } else if (mlpBytes > limits.maxBindingBytes) {
     refusal = `One micro-batch (${rows} sequences of ${T} tokens) needs a ${fmtBytes(mlpBytes)} buffer, above this GPU's ${fmtBytes(limits.maxBindingBytes)} per-buffer limit: lower per_device_train_batch_size or max_length.`;
+    refusalCode = { code: 'memory.binding', params: { rows, tokens: T, bufferBytes: mlpBytes, limitBytes: limits.maxBindingBytes } };
   } else if (totalBytes > budgetBytes) {
     refusal = `This run needs about ${fmtBytes(totalBytes)} of GPU memory, more than the ${fmtBytes(budgetBytes)} the page allows itself: pick a smaller model, lower the batch size or max_length, precompute the reference log-probs, train LoRA adapters or turn on gradient_checkpointing.`;
+    refusalCode = { code: 'memory.budget', params: { needBytes: totalBytes, budgetBytes } };
   }
-  return { weightsBytes, optimizerBytes, activationBytes, totalBytes, refusal };
+  return { weightsBytes, optimizerBytes, activationBytes, totalBytes, refusal, ...(refusalCode ? { refusalCode } : {}) };
 }
 
 /** A change of settings that would make a run fit, with what it would then need. */

@@ -91,6 +91,8 @@ export interface MemoryEstimate {
   totalBytes: number;
   /** A sentence when the run will not fit the adapter's limits; null when it should fit. */
   refusal: string | null;
+  /** The refusal's code and numbers, for the page's sentence in its language (src/ui/i18n/errors.ts). */
+  refusalCode?: { code: string; params: Record<string, string | number> };
 }
 
 export interface StartOptions {
@@ -194,7 +196,7 @@ export type WorkerEvent =
    * `continue` goes on from (records after it are void), or null when nothing can be continued. The
    * running start/resume/continue request then rejects with name 'GpuFaultError'.
    */
-  | { type: 'fault'; kind: 'device-lost' | 'out-of-memory' | 'validation' | 'internal'; message: string; savedStep: number | null }
+  | { type: 'fault'; kind: 'device-lost' | 'out-of-memory' | 'validation' | 'internal'; message: string; savedStep: number | null; params?: Record<string, string | number> }
   | { type: 'frontier'; point: FrontierMeasurement }
   | {
       type: 'download';

@@ -2,6 +2,7 @@
 // what to do) and "Continue from step N", which rebuilds the run from the worker's saved state on a new
 // GPU device without reloading the page.
 import { currentLanguage, useT } from '../i18n';
+import { faultSentence } from '../i18n/errors';
 import { continueAfterFault, useStore } from '../store';
 
 export function FaultNotice() {
@@ -13,8 +14,8 @@ export function FaultNotice() {
   return (
     <div className="error fault-notice" role="alert" data-testid="fault-notice">
       <p data-testid="fault-message" data-kind={fault.kind}>
-        {/* the worker's English sentence, led in the page's language by its kind */}
-        {currentLanguage() === 'en' ? fault.message : t(`error.gpu.${fault.kind}`, { detail: fault.message, defaultValue: fault.message })}
+        {/* the worker's English sentence; in Korean from its parts, or (a fault without them) led by its kind */}
+        {currentLanguage() === 'en' ? fault.message : fault.params ? faultSentence(fault.params) : t(`error.gpu.${fault.kind}`, { detail: fault.message, defaultValue: fault.message })}
       </p>
       {fault.savedStep !== null && (
         <button type="button" className="primary" onClick={() => void continueAfterFault()} disabled={busy}>

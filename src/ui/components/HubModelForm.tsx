@@ -6,6 +6,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { estimateMemory, fitOptions } from '../../worker/memory';
 import { fmtBytes, fmtDuration } from '../format';
 import { currentLanguage, useT } from '../i18n';
+import { refusalSentence } from '../i18n/errors';
 import { KNOWN_MODELS, knownConfig, knownSize } from '../../worker/hub-catalog';
 import { setHubUrl, useStore } from '../store';
 import { applyFit, checkHubModel, loadHubModel, setHubToken, useHub } from '../store/hub';
@@ -80,7 +81,7 @@ export function HubForm({ busy }: { busy: boolean }) {
           </p>
           <p data-testid="hub-estimate">
             {t('hub.estimate', { total: fmtBytes(p.estimate.totalBytes) })}
-            {p.estimate.refusal ? <span className="error">{t('hub.noFit', { why: p.estimate.refusal })}</span> : t('hub.fits')}
+            {p.estimate.refusal ? <span className="error">{t('hub.noFit', { why: refusalSentence(p.estimate) })}</span> : t('hub.fits')}
           </p>
           {p.refusal ? (
             <p className="error" role="alert">

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { fmtBytes, fmtInt } from '../format';
 import { useT } from '../i18n';
+import { refusalSentence } from '../i18n/errors';
 import { loadDemo, loadModel, useStore } from '../store';
 import { useHub } from '../store/hub';
 import { DownloadBar } from './Progress';
@@ -108,7 +109,7 @@ export function ModelPanel() {
       )}
       {estimate?.refusal && (
         <p className="error" role="alert">
-          {estimate.refusal}
+          {refusalSentence(estimate)}
         </p>
       )}
     </section>

@@ -3,6 +3,7 @@
 import type { TrainerArgs } from '../../dpo/trainer';
 import type { FrontierMeasurement, RunEnd, WorkerEvent } from '../../worker/protocol';
 import { i18n, t } from '../i18n';
+import { refusalSentence } from '../i18n/errors';
 import { newRunId, loadState, storageSentence, type RunRecord } from '../runs';
 import { frontierSpec, loadDataset, loadModel } from './loading';
 import { autosaveTick, persistRun, resetAutosaveClock, saveRunEnd } from './persistence';
@@ -58,7 +59,7 @@ export function onEvent(e: WorkerEvent): void {
         const upTo = <T extends { step: number }>(xs: T[]) => (at === null ? xs : xs.filter((x) => x.step <= at));
         const id = s.run.id ?? 'run';
         return {
-          fault: { kind: e.kind, message: e.message, savedStep: at },
+          fault: { kind: e.kind, message: e.message, savedStep: at, ...(e.params ? { params: e.params } : {}) },
           history: upTo(s.history),
           evalHistory: upTo(s.evalHistory),
           frontierRuns: s.frontierRuns.map((r) => (r.id === id ? { ...r, points: upTo(r.points) } : r)),
@@ -110,7 +111,7 @@ export function canTrain(s: State): string | null {
   if (s.model.status !== 'ready') return t('status.noModel');
   if (s.dataset.status !== 'ready') return t('status.noDataset');
   if (Object.keys(s.argErrors).length) return t('status.fixArgs', { error: Object.values(s.argErrors)[0] });
-  if (s.estimate?.refusal) return s.estimate.refusal;
+  if (s.estimate?.refusal) return refusalSentence(s.estimate);
   return null;
 }
 

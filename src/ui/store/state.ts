@@ -76,6 +76,8 @@ export interface RunFault {
   kind: 'device-lost' | 'out-of-memory' | 'validation' | 'internal';
   message: string;
   savedStep: number | null;
+  /** The sentence's parts (src/worker/faults.ts faultParams), for the page's language. */
+  params?: Record<string, string | number>;
 }
 
 export type LoadStatus = 'none' | 'loading' | 'ready' | 'error';
