@@ -8,12 +8,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDemoModel, RECOMMENDED } from '../scripts/demo/build-demo';
 import { loadPreferenceDataset } from '../src/data/index';
-import { datasetFacts, datasetLengths, diagnose, lossAtZero, sampleLengths, type DiagnosisInput } from '../src/dpo/diagnosis';
+import { datasetFacts, datasetLengths, diagnose as diagnoseRaw, EVIDENCE_PARAMS, lossAtZero, RULE_IDS, sampleLengths, TRY_PARAMS, type Diagnosis, type DiagnosisInput, type Params } from '../src/dpo/diagnosis';
 import { NonFiniteGradientError } from '../src/dpo/optimizer';
 import { tokenLogratios } from '../src/dpo/token-moves';
 import { tokenizeDataset, type TokenizedPair } from '../src/dpo/tokenize';
 import { DpoTrainer, type LogRecord, type PairRecord, type TrainerArgs } from '../src/dpo/trainer';
 import { loadTokenizer } from '../src/model/tokenizer';
+import { diagnosisKeys } from '../src/ui/explain/diagnosis-text';
+import { en } from '../src/ui/i18n/en';
+import { ko } from '../src/ui/i18n/ko';
 import { testGpu } from './helpers/gpu';
 
 const DEMO = join(__dirname, '..', 'public', 'demo');
@@ -31,6 +34,31 @@ interface Recorded {
 }
 const fixture = (name: string): Recorded => JSON.parse(readFileSync(join(__dirname, 'fixtures', 'diagnosis', `${name}.json`), 'utf8')) as Recorded;
 const input = (r: { args: TrainerArgs; history: LogRecord[]; evalHistory?: LogRecord[] }, extra: Partial<DiagnosisInput> = {}): DiagnosisInput => ({ history: r.history, evalHistory: r.evalHistory ?? [], args: r.args, ...extra });
+/** A finding is data: each evidence and what-to-try code carries exactly its declared params (numbers, or strings for names). */
+function checkShape(d: Diagnosis): void {
+  const shape = (spec: Readonly<Record<string, string>>, params: Params) => {
+    expect(Object.keys(params).sort()).toEqual(Object.keys(spec).sort());
+    for (const [k, kind] of Object.entries(spec)) expect(typeof params[k]).toBe(kind === 'name' ? 'string' : 'number');
+  };
+  expect(RULE_IDS).toContain(d.rule);
+  for (const e of d.evidence) {
+    expect(e.code.startsWith(`${d.rule}.`)).toBe(true);
+    shape(EVIDENCE_PARAMS[e.code], e.params);
+  }
+  expect(d.tryThis.length).toBeGreaterThan(0);
+  for (const x of d.tryThis) shape(TRY_PARAMS[x.code], x.params);
+}
+const diagnose = (inp: DiagnosisInput) => {
+  const found = diagnoseRaw(inp);
+  found.forEach(checkShape);
+  return found;
+};
+/** Evidence as a log line: code and params. */
+const shown = (d: Diagnosis | undefined) => d?.evidence.map((e) => `${e.code} ${JSON.stringify(e.params)}`).join(' | ');
+const num = (p: Params, k: string): number => {
+  expect(typeof p[k]).toBe('number');
+  return p[k] as number;
+};
 const rules = (inp: DiagnosisInput) => diagnose(inp).map((d) => d.rule);
 const find = (inp: DiagnosisInput, rule: string) => diagnose(inp).find((d) => d.rule === rule);
 
@@ -82,7 +110,10 @@ describe('the default demo run (recorded: 60 steps, recommended settings)', () =
     expect(disp.severity).toBe('note');
     expect(disp.evidence[0].chart).toBe('rewards');
     expect(disp.evidence[0].steps).toEqual([60, 60]);
-    expect(disp.evidence[0].text).toMatch(/26\.9\d nats less/);
+    expect(disp.evidence[0].code).toBe('likelihood-displacement.rewards');
+    expect(disp.evidence[0].params.chosenKey).toBe('eval_rewards/chosen');
+    expect(num(disp.evidence[0].params, 'chosenNats').toFixed(2)).toMatch(/^26\.9\d$/); // nats less log-probability than the reference
+    console.log(`default demo run, displacement: ${shown(disp)}`);
   });
 });
 
@@ -90,11 +121,14 @@ describe('over-optimisation (recorded: the demo model on 32 training pairs at le
   const d = fixture('demo-memorise-lr1e-2');
   it('fires with its evidence: loss ~0, accuracy 1, margins and KL climbing, eval loss rising; the default run does not', () => {
     const o = find(input(d), 'over-optimisation');
-    console.log(`memorising run: ${o?.evidence.map((e) => e.text).join(' | ')}`);
+    console.log(`memorising run: ${shown(o)}`);
     expect(o?.severity).toBe('alarm');
     expect(o!.evidence.map((e) => e.chart)).toEqual(['loss', 'accuracies', 'margins', 'kl', 'loss']);
     expect(o!.evidence[0].steps).toEqual([16, 20]);
-    expect(o!.evidence[4].text).toMatch(/eval_loss rose from 1\.898 \(step 5\) to 2\.393 \(step 20\)/);
+    expect(o!.evidence.map((e) => e.code)).toEqual(['over-optimisation.loss', 'over-optimisation.accuracy', 'over-optimisation.margins', 'over-optimisation.kl', 'over-optimisation.eval-rose']);
+    // eval_loss rose from 1.898 (step 5) to 2.393 (step 20)
+    const rose = o!.evidence[4].params;
+    expect([num(rose, 'low').toFixed(3), rose.lowStep, num(rose, 'last').toFixed(3), rose.lastStep]).toEqual(['1.898', 5, '2.393', 20]);
     expect(rules(input(fixture('demo-default')))).not.toContain('over-optimisation');
     // without the eval history and the KL the training curves alone are not enough to call it
     const bare = d.history.map(({ 'kl/token_mean_exact': _kl, ...r }) => r as LogRecord);
@@ -110,7 +144,9 @@ describe('rules on short real runs of the engine', () => {
     console.log(`lr 0, 10 steps: loss ${r.history.map((x) => x.loss.toFixed(6)).join(' ')}`);
     expect(d?.severity).toBe('alarm');
     expect(d!.evidence[0]).toMatchObject({ chart: 'loss', steps: [1, 10] });
-    expect(d!.evidence[0].text).toContain('0.693');
+    expect(d!.evidence[0].code).toBe('no-learning.loss-log2');
+    expect(num(d!.evidence[0].params, 'ref').toFixed(3)).toBe('0.693');
+    expect(d!.evidence[0].params.lossType).toBe('sigmoid');
     // the first step equals the loss at h = 0 here (reference = start), so that rule is quiet
     expect(rules(input(r))).not.toContain('reference-mismatch');
     // 9 steps are not enough to call it
@@ -154,10 +190,10 @@ describe('rules on short real runs of the engine', () => {
     expect(r.failure).not.toBeNull();
     const d = find(input(r, { failure: r.failure }), 'non-finite');
     expect(d?.severity).toBe('alarm');
-    expect(d!.evidence.at(-1)!.text).toBe(r.failure!.message);
+    expect(d!.evidence.at(-1)).toMatchObject({ code: 'non-finite.stopped', params: { message: r.failure!.message } });
     // a non-finite value in a recorded log (e.g. a TRL log with grad_norm inf) fires too
     const logged = find(input({ args: demoArgs, history: [{ step: 3, epoch: 0, loss: 0.5, grad_norm: Infinity }] }), 'non-finite');
-    expect(logged!.evidence[0]).toMatchObject({ chart: 'optim', steps: [3, 3] });
+    expect(logged!.evidence[0]).toMatchObject({ chart: 'optim', steps: [3, 3], code: 'non-finite.value', params: { key: 'grad_norm', value: Infinity, step: 3, count: 1 } });
     expect(rules(input(fixture('demo-default')))).not.toContain('non-finite');
   }, 300_000);
 });
@@ -175,20 +211,24 @@ describe('rules on the dataset (real demo pairs, tokenized as the run does)', ()
     const biased = examples.filter((p) => p.chosenIds.length !== p.rejectedIds.length).map((p) => (p.chosenIds.length > p.rejectedIds.length ? p : { ...p, chosenIds: p.rejectedIds, rejectedIds: p.chosenIds }));
     const d = find(input(fixture('demo-default'), { dataset: facts(biased, 64) }), 'length-shortcut');
     expect(d?.severity).toBe('warning');
-    expect(d!.evidence[0].text).toMatch(/in 100% of the \d+ training pairs/);
+    expect(d!.evidence[0].code).toBe('length-shortcut.pairs');
+    expect(Math.round(100 * num(d!.evidence[0].params, 'share'))).toBe(100); // in 100% of the training pairs
+    expect(d!.evidence[0].params.pairs).toBe(biased.length);
     // policy samples growing longer than the reference's makes it an alarm
     const grown = sampleLengths(40, [{ policy: 'a b c d e f g h i j k l', reference: 'a b c d e f g h' }])!;
     expect(grown).toEqual({ step: 40, policy: 12, reference: 8 });
     const d2 = find(input(fixture('demo-default'), { dataset: facts(biased, 64), samples: [{ step: 0, policy: 8, reference: 8 }, grown] }), 'length-shortcut');
     expect(d2!.severity).toBe('alarm');
-    expect(d2!.evidence[1]).toMatchObject({ chart: 'frontier', steps: [0, 40] });
+    expect(d2!.evidence[1]).toMatchObject({ chart: 'frontier', steps: [0, 40], code: 'length-shortcut.samples', params: { policy: 12, step: 40, reference: 8, growth: 0.5 } });
   });
 
   it('truncation: max_length 24 cuts most demo completions; the demo\'s 64 cuts none', async () => {
     const { examples } = await tokenized('pairs-train.jsonl', null);
     const cut = facts(examples, 24);
     console.log(`max_length 24: ${(100 * cut.truncated).toFixed(1)}% of completions cut, both in ${(100 * cut.bothTruncated).toFixed(1)}% of pairs`);
-    expect(find(input(fixture('demo-default'), { dataset: cut }), 'truncation')?.severity).toBe('alarm');
+    const tr = find(input(fixture('demo-default'), { dataset: cut }), 'truncation');
+    expect(tr?.severity).toBe('alarm');
+    expect(tr!.evidence[0]).toMatchObject({ code: 'truncation.cut', params: { maxLength: 24, share: cut.truncated, bothShare: cut.bothTruncated } });
     const full = facts(examples, 64);
     expect(full.truncated).toBe(0);
     expect(rules(input(fixture('demo-default'), { dataset: full }))).not.toContain('truncation');
@@ -201,10 +241,27 @@ describe('rules on the dataset (real demo pairs, tokenized as the run does)', ()
     console.log(`max_length 8: ${short.skipped.length} of ${total} pairs dropped`);
     const d = find(input(fixture('demo-default'), { dataset: f }), 'pairs-dropped');
     expect(d?.severity).toBe('warning');
-    expect(d!.evidence[0].text).toContain(`${short.skipped.length} of ${total} records`);
+    expect(d!.evidence[0]).toMatchObject({ code: 'pairs-dropped.count-too-long', params: { dropped: short.skipped.length, total, tooLong: short.skipped.length } });
     const full = await tokenized('pairs-train.jsonl', 64);
     expect(full.skipped.length).toBe(0);
     expect(rules(input(fixture('demo-default'), { dataset: facts(full.examples, 64, 0, full.examples.length) }))).not.toContain('pairs-dropped');
+  });
+});
+
+describe('every code the engine can emit is said in English and Korean', () => {
+  const placeholders = (s: string) => [...s.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]).sort();
+  it('each rule title and why, evidence code and what-to-try code has en and ko entries with exactly its params as placeholders', () => {
+    const keys = diagnosisKeys();
+    expect(keys.length).toBe(2 * RULE_IDS.length + Object.keys(EVIDENCE_PARAMS).length + Object.keys(TRY_PARAMS).length);
+    const wrong = keys.flatMap(({ key, params }) =>
+      [['en', en[key]] as const, ['ko', ko[key]] as const].filter(([, v]) => v === undefined || !v.trim() || placeholders(v).join() !== [...new Set(params)].join()).map(([lng, v]) => `${lng} ${key}: ${v === undefined ? 'missing' : `{{${placeholders(v).join('}} {{')}}} vs ${params.join(' ')}`}`),
+    );
+    expect(wrong).toEqual([]);
+    // and no sentence is left over from a code the engine no longer has
+    const known = new Set(keys.map((k) => k.key));
+    const stale = [...Object.keys(en), ...Object.keys(ko)].filter((k) => /^diag\.(rule|ev|try)\./.test(k) && !known.has(k));
+    expect(stale).toEqual([]);
+    console.log(`${keys.length} diagnosis keys (${RULE_IDS.length} rules, ${Object.keys(EVIDENCE_PARAMS).length} evidence codes, ${Object.keys(TRY_PARAMS).length} what-to-try codes) in en and ko`);
   });
 });
 

@@ -31,6 +31,7 @@ import { GpuFaultError } from '../src/gpu/context';
 import { parseConfig } from '../src/model/config';
 import { defaultTrainerArgs } from '../src/dpo/trainer';
 import { englishRuns } from '../e2e/scenarios/korean.mjs';
+import { diagnosisKeys } from '../src/ui/explain/diagnosis-text';
 
 const root = join(__dirname, '..', 'src', 'ui');
 const files = (dir: string): string[] =>
@@ -51,14 +52,8 @@ function usedKeys(): Map<string, string> {
 }
 
 const placeholders = (s: string) => [...s.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]).sort();
-/** Korean-only keys: their English is the engine's own sentence (the diagnosis rules of src/dpo/diagnosis.ts). */
-const KO_ONLY = /^(diag\.rule|error)\./;
-
-/** Each diagnosis rule's id and how many 'Try' sentences it has, read from its source. */
-function diagnosisRules(): { rule: string; tries: number }[] {
-  const src = readFileSync(join(__dirname, '..', 'src', 'dpo', 'diagnosis.ts'), 'utf8');
-  return [...src.matchAll(/rule: '([\w-]+)',[\s\S]*?tryThis: \[(.*)\],?\n/g)].map((m) => ({ rule: m[1], tries: [...m[2].matchAll(/'(?:[^'\\]|\\.)*'/g)].length }));
-}
+/** Korean-only keys: their English is the engine's own sentence (the error codes). */
+const KO_ONLY = /^error\./;
 
 const PHASES = ['idle', 'starting', 'training', 'pausing', 'paused', 'stopped', 'finished', 'error'];
 
@@ -87,12 +82,11 @@ describe('i18n resources', () => {
       ...['loss', 'rewards', 'margins', 'accuracies', 'logps', 'kl', 'optim', 'dataset', 'frontier'].map((c) => `diag.chart.${c}`),
     ];
     expect(built.filter((k) => !(k in en) || !(k in ko))).toEqual([]);
-    // every diagnosis rule's title, why and each 'Try' line has its Korean sentence
-    const rules = diagnosisRules();
-    expect(rules.length).toBeGreaterThanOrEqual(9);
-    const ruleKeys = rules.flatMap(({ rule, tries }) => [`diag.rule.${rule}.title`, `diag.rule.${rule}.why`, ...Array.from({ length: tries }, (_, i) => `diag.rule.${rule}.try.${i}`)]);
-    expect(ruleKeys.filter((k) => !(k in ko))).toEqual([]);
-    expect(Object.keys(ko).filter((k) => k.startsWith('diag.rule.') && !ruleKeys.includes(k))).toEqual([]);
+    // every diagnosis code the engine can emit (rule titles and whys, evidence, what to try) has both
+    // languages; test/diagnosis.test.ts also checks their placeholders against each code's params
+    const diag = diagnosisKeys().map((k) => k.key);
+    expect(diag.length).toBeGreaterThanOrEqual(9 * 2);
+    expect(diag.filter((k) => !(k in en) || !(k in ko))).toEqual([]);
   });
 
   it('English and Korean have the same keys, non-empty values and the same placeholders', () => {

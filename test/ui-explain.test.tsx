@@ -4,13 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderToString } from 'react-dom/server';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { lossAtZero } from '../src/dpo/diagnosis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { datasetFacts, diagnose, lossAtZero } from '../src/dpo/diagnosis';
 import type { LogRecord, PairRecord, TrainerArgs } from '../src/dpo/trainer';
 import { App } from '../src/ui/App';
 import { Explainer } from '../src/ui/components/Explainer';
 import { PairScatter } from '../src/ui/components/PairScatter';
-import { Diagnosis } from '../src/ui/explain/Diagnosis';
+import { Diagnosis, FindingView } from '../src/ui/explain/Diagnosis';
+import { i18n } from '../src/ui/i18n';
 import { MathPanel } from '../src/ui/explain/MathPanel';
 import { OneUpdate } from '../src/ui/explain/OneUpdate';
 import { pairNumbers, updateRows } from '../src/ui/explain/one-update';
@@ -61,6 +62,55 @@ describe('diagnosis panel', () => {
     expect(html).toContain('<a href="#chart-loss">Loss, steps 3-12</a>');
     expect(html).toMatch(/Why:.*h = 0/);
     expect(html).toContain('Raise learning_rate');
+  });
+});
+
+describe('diagnosis panel in Korean', () => {
+  afterEach(() => void i18n.changeLanguage('en'));
+  const memorised = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'diagnosis', 'demo-memorise-lr1e-2.json'), 'utf8')) as typeof fixture;
+  const ko = (o: Intl.NumberFormatOptions) => new Intl.NumberFormat('ko-KR', o);
+
+  it('over-optimisation on the recorded memorising run: Korean title, evidence, why and what to try, numbers through Intl ko-KR', async () => {
+    await i18n.changeLanguage('ko');
+    useStore.setState({ history: memorised.history, evalHistory: memorised.evalHistory, args: memorised.args });
+    const html = decode(renderToString(<Diagnosis />));
+    const finding = html.slice(html.indexOf('data-rule="over-optimisation"'));
+    console.log(`ko over-optimisation: ${finding.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 700)}`);
+    expect(html).toContain('<h2 id="diagnosis-title">진단</h2>');
+    expect(finding).toContain('<span class="badge">경고</span> 과최적화: 학습 쌍은 다 풀렸는데 정책이 계속 멀어집니다');
+    // the last 5 training losses, averaged here from the fixture, in ko-KR's scientific notation
+    const tail = memorised.history.slice(-5).reduce((a, r) => a + r.loss, 0) / 5;
+    expect(tail).toBeLessThan(1e-3);
+    const tailKo = ko({ notation: 'scientific', minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(tail);
+    expect(finding).toContain(`<a href="#chart-loss">손실, 스텝 16-20</a>: loss ${tailKo} (시작 값 ${ko({ minimumFractionDigits: 3, maximumFractionDigits: 3 }).format(Math.LN2)}).`);
+    expect(finding).toContain('<a href="#chart-accuracies">보상 정확도, 스텝 16-20</a>: rewards/accuracies 1.000: 모든 학습 쌍이 이미 올바른 순서입니다.');
+    expect(finding).toContain('학습 손실이 내려가는 동안 eval_loss 값은 1.898(스텝 5)에서 2.393(스텝 20)까지 올랐습니다.');
+    expect(finding).toMatch(/토큰당 KL 발산 \d\.\d{3} -> \d\.\d{3} nats: 정책이 참조 모델에서 계속 멀어지고 있습니다/);
+    expect(finding).toContain('<strong>이유:</strong> DPO 손실은 선택된 응답이 거부된 응답을');
+    expect(finding).toContain('learning_rate를 (3-10배) 낮추거나 스텝을 줄이세요');
+    expect(finding).toContain('beta를 높이세요');
+    // nothing of the English sentences is left
+    expect(finding).not.toMatch(/Over-optimisation|every training pair|while the training loss|Why:|Lower learning_rate/);
+    // the same finding in English after the switch
+    await i18n.changeLanguage('en');
+    const enHtml = decode(renderToString(<Diagnosis />));
+    expect(enHtml).toContain('Over-optimisation: the training pairs are solved, the policy keeps drifting');
+    expect(enHtml).toContain('eval_loss rose from 1.898 (step 5) to 2.393 (step 20) while the training loss fell.');
+    expect(enHtml).toContain(`<a href="#chart-loss">Loss, steps 16-20</a>: loss ${new Intl.NumberFormat('en-US', { notation: 'scientific', minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(tail)} (it starts at 0.693).`);
+  });
+
+  it('pairs dropped: counts with ko-KR grouping and the share as a ko-KR percentage', async () => {
+    await i18n.changeLanguage('ko');
+    const lengths = { prompt: Array(632).fill(4), chosen: Array(632).fill(3), rejected: Array(632).fill(3) };
+    const facts = datasetFacts(lengths, { maxLength: 8, truncationMode: 'keep_start', totalRows: 12_000, dropped: 1368, droppedTooLong: 1368 });
+    const d = diagnose({ history: fixture.history, evalHistory: fixture.evalHistory, args: fixture.args, dataset: facts }).find((x) => x.rule === 'pairs-dropped')!;
+    const html = decode(renderToString(<FindingView d={d} />));
+    const count = ko({ maximumFractionDigits: 0 });
+    const pct = ko({ style: 'percent', maximumFractionDigits: 0 }).format(1368 / 12_000);
+    expect([count.format(12_000), pct]).toEqual(['12,000', '11%']);
+    expect(html).toContain(`<span class="badge">주의</span> 많은 쌍이 버려졌습니다`);
+    expect(html).toContain(`<a href="#dataset-panel">선호 쌍</a>: 레코드 ${count.format(12_000)}개 중 ${count.format(1368)}개(${pct})는 학습에 쓰이지 않습니다. 그중 ${count.format(1368)}개는 프롬프트만으로 max_length가 찹니다.`);
+    expect(html).toContain('데이터셋 패널에서 이유를 읽고 파일을 고치세요.');
   });
 });
 

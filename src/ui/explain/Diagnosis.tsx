@@ -1,38 +1,24 @@
 // The live diagnosis: the rules of src/dpo/diagnosis.ts over this run, each with its evidence linked to
-// the chart it points at (the link scrolls there and moves the keyboard focus onto the chart).
+// the chart it points at (the link scrolls there and moves the keyboard focus onto the chart). The
+// engine gives codes and numbers; every sentence comes from i18next (diagnosis-text.ts).
 import { useMemo } from 'react';
 import { diagnose, type Diagnosis as Finding } from '../../dpo/diagnosis';
 import { useT } from '../i18n';
 import { useStore } from '../store';
 import { anchorOf, diagnosisInput, focusTarget } from './diagnosis-input';
-
-const CHART_NAME: Record<string, string> = {
-  loss: 'Loss',
-  rewards: 'Implicit rewards',
-  margins: 'Reward margin',
-  accuracies: 'Reward accuracy',
-  logps: 'Log-probabilities',
-  kl: 'KL from the reference',
-  optim: 'Gradient norm',
-  dataset: 'Preference pairs',
-  frontier: 'Frontier',
-};
-
-const SEVERITY_NAME = { alarm: 'Alarm', warning: 'Watch', note: 'Known behaviour' } as const;
-
-/** A rule's sentence in the page's language: diag.rule.<rule>.<part> in ko.ts; English is the engine's own. */
-const ruleText = (t: ReturnType<typeof useT>['t'], rule: string, part: string, english: string) => t(`diag.rule.${rule}.${part}`, { defaultValue: english });
+import { evidenceLink, findingText } from './diagnosis-text';
 
 export function FindingView({ d }: { d: Finding }) {
   const { t } = useT();
+  const text = findingText(t, d);
   return (
     <li className={`finding ${d.severity}`} data-testid={`diagnosis-${d.rule}`} data-rule={d.rule} data-severity={d.severity}>
       <h3>
-        <span className="badge">{t(`diag.severity.${d.severity}`, { defaultValue: SEVERITY_NAME[d.severity] })}</span> {ruleText(t, d.rule, 'title', d.title)}
+        <span className="badge">{t(`diag.severity.${d.severity}`)}</span> {text.title}
       </h3>
       <ul className="evidence" aria-label={t('diag.evidence')}>
         {d.evidence.map((e, i) => (
-          <li key={i}>
+          <li key={i} data-code={e.code}>
             <a
               href={`#${anchorOf(e.chart)}`}
               onClick={(ev) => {
@@ -40,22 +26,23 @@ export function FindingView({ d }: { d: Finding }) {
                 focusTarget(anchorOf(e.chart));
               }}
             >
-              {t(`diag.chart.${e.chart}`, { defaultValue: CHART_NAME[e.chart] ?? e.chart })}
-              {e.steps ? `, ${e.steps[0] === e.steps[1] ? t('diag.step', { step: e.steps[0] }) : t('diag.steps', { from: e.steps[0], to: e.steps[1] })}` : ''}
+              {evidenceLink(t, e.chart, e.steps)}
             </a>
-            : {e.text}
+            : {text.evidence[i]}
           </li>
         ))}
       </ul>
       <p>
-        <strong>{t('diag.why')}</strong> {ruleText(t, d.rule, 'why', d.why)}
+        <strong>{t('diag.why')}</strong> {text.why}
       </p>
       <p className="try">
         <strong>{t('diag.try')}</strong>
       </p>
       <ul className="try-list">
         {d.tryThis.map((x, i) => (
-          <li key={x}>{ruleText(t, d.rule, `try.${i}`, x)}</li>
+          <li key={x.code} data-code={x.code}>
+            {text.tryThis[i]}
+          </li>
         ))}
       </ul>
     </li>
