@@ -5,18 +5,19 @@
 // (scripts/py/make_tiny_model.py), fp32, dropout off, batches in dataset order, lr 1e-3 so the policy moves.
 //
 // CPO's and ORPO's logits/chosen and logits/rejected are TRL's mean over the whole padded [N, T, V] logits,
-// pad positions included; what a model computes at a pad position depends on its attention mask there, which
-// our engine does not reproduce (it never needs those rows). So their data here pads nothing: every prompt
-// and every completion has the same token count (asserted). KTO's logits are masked means; it runs on
-// HH-RLHF pairs, which KTOTrainer unpairs itself, with batches that hold both classes.
+// pad positions included (ORPO drops the last one): what the model computes at a pad position follows its
+// attention mask there (pad queries attend to their row's real tokens; their input id is the pad token). Their
+// data here pads every batch (prompts, chosen and rejected of different lengths within each batch, asserted),
+// at batch sizes 2, 3 and 4, so those means test our masked attention at pad rows. KTO's logits are masked
+// means; it runs on HH-RLHF pairs, which KTOTrainer unpairs itself, with batches that hold both classes.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hhPairsFile, readJsonl, run, runOurTrain, runPython, tempDir, tinyModel, venvPython } from './helpers/python';
 import { testGpu } from './helpers/gpu';
-import { loadPreferenceDataset } from '../src/data/index';
+import { loadPreferenceDataset, type StandardPair } from '../src/data/index';
 import { DpoTrainer, defaultTrainerArgs, TrainerConfigError, validateArgs, type LogRecord, type TrainerArgs } from '../src/dpo/trainer';
-import { tokenizeDataset } from '../src/dpo/tokenize';
+import { tokenizeDataset, tokenizeUnpairedDataset } from '../src/dpo/tokenize';
 import { loadTokenizer, type LoadedTokenizer } from '../src/model/tokenizer';
 import { loadCheckpoint, nodeFolderSource } from '../src/model/weights';
 
@@ -30,18 +31,24 @@ const COMMON: Opts = { learning_rate: 1e-3, per_device_train_batch_size: 4, grad
 interface Case {
   name: string;
   o: Opts;
-  data: 'even' | 'hh';
+  data: 'padded' | 'hh' | 'unpaired' | 'unpaired-conv';
   steps?: number;
 }
 const CASES: Case[] = [
-  { name: 'CPO sigmoid (cpo_alpha 1)', o: { trainer: 'cpo', loss_type: 'sigmoid', beta: 0.1 }, data: 'even' },
-  { name: 'CPO sigmoid, label_smoothing 0.1, cpo_alpha 0.5', o: { trainer: 'cpo', loss_type: 'sigmoid', beta: 0.1, label_smoothing: 0.1, cpo_alpha: 0.5 }, data: 'even' },
-  { name: 'CPO hinge', o: { trainer: 'cpo', loss_type: 'hinge', beta: 0.1 }, data: 'even' },
-  { name: 'CPO ipo', o: { trainer: 'cpo', loss_type: 'ipo', beta: 0.5 }, data: 'even' },
-  { name: 'SimPO (CPO simpo, gamma 0.5, cpo_alpha 0, beta 2)', o: { trainer: 'cpo', loss_type: 'simpo', simpo_gamma: 0.5, cpo_alpha: 0, beta: 2 }, data: 'even' },
-  { name: 'ORPO beta 0.1', o: { trainer: 'orpo', beta: 0.1 }, data: 'even' },
+  { name: 'CPO sigmoid (cpo_alpha 1)', o: { trainer: 'cpo', loss_type: 'sigmoid', beta: 0.1 }, data: 'padded' },
+  { name: 'CPO sigmoid, label_smoothing 0.1, cpo_alpha 0.5, batch 3', o: { trainer: 'cpo', loss_type: 'sigmoid', beta: 0.1, label_smoothing: 0.1, cpo_alpha: 0.5, per_device_train_batch_size: 3 }, data: 'padded' },
+  { name: 'CPO hinge', o: { trainer: 'cpo', loss_type: 'hinge', beta: 0.1 }, data: 'padded' },
+  { name: 'CPO ipo, batch 2', o: { trainer: 'cpo', loss_type: 'ipo', beta: 0.5, per_device_train_batch_size: 2 }, data: 'padded' },
+  { name: 'SimPO (CPO simpo, gamma 0.5, cpo_alpha 0, beta 2)', o: { trainer: 'cpo', loss_type: 'simpo', simpo_gamma: 0.5, cpo_alpha: 0, beta: 2 }, data: 'padded' },
+  { name: 'ORPO beta 0.1', o: { trainer: 'orpo', beta: 0.1 }, data: 'padded' },
   { name: 'KTO (batch 3, both classes)', o: { trainer: 'kto', beta: 0.1, per_device_train_batch_size: 3 }, data: 'hh', steps: 5 },
   { name: 'KTO desirable 1.3, undesirable 0.7, accum 2', o: { trainer: 'kto', beta: 0.2, per_device_train_batch_size: 2, gradient_accumulation_steps: 2, desirable_weight: 1.3, undesirable_weight: 0.7 }, data: 'hh', steps: 4 },
+  // TRL's unpaired format as KTOTrainer takes it: 5 desirable, 3 undesirable (+1 whose prompt fills max_length, dropped by both)
+  { name: 'KTO on unpaired text (5 desirable, 3 undesirable)', o: { trainer: 'kto', beta: 0.1, per_device_train_batch_size: 3 }, data: 'unpaired', steps: 5 },
+  { name: 'KTO on unpaired conversations (chat template), undesirable 1.5', o: { trainer: 'kto', beta: 0.1, per_device_train_batch_size: 3, undesirable_weight: 1.5 }, data: 'unpaired-conv', steps: 4 },
+  // more batch sizes on padded batches (CASES[0..6] keep their places: the CLI cases below name them)
+  { name: 'SimPO, batch 3, accum 2', o: { trainer: 'cpo', loss_type: 'simpo', simpo_gamma: 0.5, cpo_alpha: 0, beta: 2, per_device_train_batch_size: 3, gradient_accumulation_steps: 2 }, data: 'padded' },
+  { name: 'ORPO beta 0.2, batch 3', o: { trainer: 'orpo', beta: 0.2, per_device_train_batch_size: 3 }, data: 'padded' },
 ];
 const REFUSED: { name: string; o: Opts; ours: RegExp; trl: RegExp }[] = [
   {
@@ -105,25 +112,48 @@ function compare(name: string, trl: Record<string, number>[], ours: Record<strin
 }
 
 /**
- * Pairs whose prompts all have one token count and whose completions all have another, so a batch pads
- * nothing: words that are one token each (with their leading space) in the model's tokenizer.
+ * HH-RLHF's words that are one token each (with their leading space) in the model's tokenizer, so CPO's and
+ * ORPO's joint prompt+answer tokenization splits where ours does; prompts, chosen and rejected of lengths that
+ * differ within every batch, so each batch pads chosen and rejected sequences to one length.
  */
-function evenPairsFile(tok: LoadedTokenizer, count: number): string {
+function paddedPairsFile(tok: LoadedTokenizer, count: number): string {
   const hh = readFileSync(hhPairsFile(60, 400, 2000), 'utf8');
   const words = [...new Set(hh.match(/[a-z]{3,}/g) ?? [])].filter((w) => tok.encode(` ${w}`, false).length === 1);
   if (words.length < 40) throw new Error(`only ${words.length} one-token words`);
   let k = 0;
   const next = () => words[(k++ * 7) % words.length];
   const phrase = (n: number) => Array.from({ length: n }, next).join(' ');
-  const rows = Array.from({ length: count }, () => JSON.stringify({ prompt: `\n\nHuman: ${phrase(5)}?\n\nAssistant:`, chosen: ` ${phrase(6)}.`, rejected: ` ${phrase(6)}.` }));
-  const file = join(tempDir('even'), 'even.jsonl');
+  const rows = Array.from({ length: count }, (_, i) =>
+    JSON.stringify({ prompt: `\n\nHuman: ${phrase(2 + ((i * 5) % 7))}?\n\nAssistant:`, chosen: ` ${phrase(1 + ((i * 3) % 8))}.`, rejected: ` ${phrase(2 + ((i * 5 + 3) % 9))}.` }),
+  );
+  const file = join(tempDir('padded'), 'padded.jsonl');
   writeFileSync(file, `${rows.join('\n')}\n`);
   return file;
 }
 
+/**
+ * TRL's unpaired format (prompt, completion, label) from HH-RLHF pairs: labels T F T T F T F T (5 desirable, 3
+ * undesirable; batches of 3 hold both classes), each completion the pair's chosen or rejected answer, and a
+ * ninth example whose prompt alone fills max_length 64 (KTOTrainer drops it, as we do). Text and conversations.
+ */
+async function unpairedFiles(): Promise<[string, string]> {
+  const pairs = (await loadPreferenceDataset(readFileSync(hhPairsFile(8)))).pairs as StandardPair[];
+  const labels = [true, false, true, true, false, true, false, true];
+  const rows = pairs.map((p, i) => ({ prompt: p.prompt, completion: labels[i] ? p.chosen : p.rejected, label: labels[i] }));
+  rows.splice(4, 0, { prompt: `\n\nHuman: ${'please tell me a very long story about a cat and a dog '.repeat(8)}\n\nAssistant:`, completion: ' No.', label: true });
+  const msg = (role: string, text: string) => [{ role, content: text.replace(/^\s*(Human:|Assistant:)?\s*/, '').replace(/\s*Assistant:$/, '').trim() }];
+  const conv = rows.map((r) => ({ prompt: msg('user', r.prompt), completion: msg('assistant', r.completion), label: r.label }));
+  const dir = tempDir('unpaired');
+  const write = (name: string, rs: unknown[]) => {
+    writeFileSync(join(dir, name), `${rs.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    return join(dir, name);
+  };
+  return [write('unpaired.jsonl', rows), write('unpaired-conv.jsonl', conv)];
+}
+
 describe("CPO / SimPO, ORPO and KTO vs TRL 1.13's own trainers, step by step", () => {
   let model = '';
-  const data: Record<Case['data'], string> = { even: '', hh: '' };
+  const data: Record<Case['data'], string> = { padded: '', hh: '', unpaired: '', 'unpaired-conv': '' };
   const trlLogs = new Map<string, Record<string, number | string>[]>();
   const table: string[] = [];
   let tok: LoadedTokenizer;
@@ -131,8 +161,10 @@ describe("CPO / SimPO, ORPO and KTO vs TRL 1.13's own trainers, step by step", (
 
   async function ours(o: Opts, file: string): Promise<{ logs: LogRecord[]; lengths: number[] }> {
     const args = { ...defaultTrainerArgs, ...(o as Partial<TrainerArgs>), shuffle: false, compute_kl: false };
-    const ds = await loadPreferenceDataset(readFileSync(file));
-    const train = tokenizeDataset(tok, ds.pairs, { maxLength: args.max_length, truncationMode: args.truncation_mode });
+    const ds = await loadPreferenceDataset(readFileSync(file), { allowUnpaired: true });
+    const topts = { maxLength: args.max_length, truncationMode: args.truncation_mode };
+    const train = ds.unpaired ? tokenizeUnpairedDataset(tok, ds.unpaired, topts) : tokenizeDataset(tok, ds.pairs, topts);
+    if (ds.unpaired) expect([train.examples.length, train.skipped.length, train.examples.filter((e) => e.label).length]).toEqual([8, 1, 5]);
     const lengths = train.examples.flatMap((p) => [p.promptIds.length, p.chosenIds.length, p.rejectedIds.length]);
     const t = await DpoTrainer.create(await testGpu(), { config: ck.config, policy: ck.tensors, train: train.examples, padId: tok.padId, args });
     const logs: LogRecord[] = [];
@@ -156,8 +188,9 @@ describe("CPO / SimPO, ORPO and KTO vs TRL 1.13's own trainers, step by step", (
       }
     };
     tok = loadTokenizer({ tokenizerJson: read('tokenizer.json')!, tokenizerConfig: read('tokenizer_config.json'), chatTemplate: read('chat_template.jinja') });
-    data.even = evenPairsFile(tok, 24);
+    data.padded = paddedPairsFile(tok, 32);
     data.hh = hhPairsFile(8);
+    [data.unpaired, data['unpaired-conv']] = await unpairedFiles();
     // ONE Python process for every TRL run of this file
     const dir = tempDir('trainers');
     const runs: string[][] = [];
@@ -188,7 +221,16 @@ describe("CPO / SimPO, ORPO and KTO vs TRL 1.13's own trainers, step by step", (
       const steps = c.steps ?? STEPS;
       expect(trl.length).toBe(steps);
       const { logs, lengths } = await ours({ ...COMMON, ...c.o, ...(c.steps ? { max_steps: c.steps } : {}) }, data[c.data]);
-      if (c.data === 'even') expect(new Set(lengths.filter((_, i) => i % 3 === 0)).size + new Set(lengths.filter((_, i) => i % 3 > 0)).size).toBe(2);
+      if (c.data === 'padded') {
+        // every batch pads: its 2B sequences have more than one length, and some pair's chosen and rejected differ
+        const bs = Number(c.o.per_device_train_batch_size ?? COMMON.per_device_train_batch_size);
+        const micro = steps * bs * Number(c.o.gradient_accumulation_steps ?? 1);
+        for (let i = 0; i < micro; i += bs) {
+          const seqs = Array.from({ length: bs }, (_, j) => [0, 1].map((w) => lengths[3 * (i + j)] + lengths[3 * (i + j) + 1 + w])).flat();
+          expect(new Set(seqs).size, `batch at ${i}: sequence lengths ${seqs}`).toBeGreaterThan(1);
+          expect(Array.from({ length: bs }, (_, j) => lengths[3 * (i + j) + 1] !== lengths[3 * (i + j) + 2]).some(Boolean)).toBe(true);
+        }
+      }
       const { bad, perMetric } = compare(c.name, trl, logs);
       const cell = ([k, v]: [string, { rel: number; abs: number }]) => `${k} ${v.rel.toExponential(1)}${v.abs > 0 ? ` (abs ${v.abs.toExponential(1)})` : ''}`;
       table.push(`${c.name}:\n  ${[...perMetric].map(cell).join(', ')}${bad.length ? '  FAILED' : ''}`);
@@ -204,8 +246,8 @@ describe("CPO / SimPO, ORPO and KTO vs TRL 1.13's own trainers, step by step", (
   // scripts then run with TRL 1.13 (all three in one Python process) and log what our runs logged
   it('npm run train -- --trainer cpo|orpo|kto (TRL names) logs what TRL logs, and each exported train_trl.py runs with TRL 1.13 and logs it too', async () => {
     const cli: { name: string; same: string; o: Opts; data: Case['data']; lines: string[] }[] = [
-      { name: 'CLI --trainer cpo --loss_type simpo --simpo_gamma 0.5 --cpo_alpha 0', same: CASES[4].name, o: CASES[4].o, data: 'even', lines: ['from trl.experimental.cpo import CPOConfig, CPOTrainer', '    loss_type="simpo",', '    simpo_gamma=0.5,', '    cpo_alpha=0,', '    beta=2,'] },
-      { name: 'CLI --trainer orpo --beta 0.1', same: CASES[5].name, o: CASES[5].o, data: 'even', lines: ['from trl.experimental.orpo import ORPOConfig, ORPOTrainer', '    beta=0.1,'] },
+      { name: 'CLI --trainer cpo --loss_type simpo --simpo_gamma 0.5 --cpo_alpha 0', same: CASES[4].name, o: CASES[4].o, data: 'padded', lines: ['from trl.experimental.cpo import CPOConfig, CPOTrainer', '    loss_type="simpo",', '    simpo_gamma=0.5,', '    cpo_alpha=0,', '    beta=2,'] },
+      { name: 'CLI --trainer orpo --beta 0.1', same: CASES[5].name, o: CASES[5].o, data: 'padded', lines: ['from trl.experimental.orpo import ORPOConfig, ORPOTrainer', '    beta=0.1,'] },
       { name: 'CLI --trainer kto --desirable_weight 1 --undesirable_weight 1', same: CASES[6].name, o: { ...CASES[6].o, desirable_weight: 1, undesirable_weight: 1, max_steps: CASES[6].steps! }, data: 'hh', lines: ['from trl import KTOConfig, KTOTrainer', '    desirable_weight=1,', '    undesirable_weight=1,', 'SHUFFLE = False'] },
     ];
     const dir = tempDir('trainers-cli');

@@ -7,8 +7,8 @@
   .venv/bin/python scripts/py/trl_pref.py --batch runs.json   # a JSON list of such argument lists, one process
 
 The runs are made comparable with ours as trl_dpo.py makes DPO's: batches in dataset order (SequentialSampler),
-CPU fp32 eager, dropout off, logging every step, no eval. Paired data goes to KTOTrainer as it is: KTOTrainer
-unpairs it itself (unpair_preference_dataset). The log has one JSON line per optimizer step with TRL's names.
+CPU fp32 eager, dropout off, logging every step, no eval. Data goes to KTOTrainer as it is: paired data it unpairs
+itself (unpair_preference_dataset), data in TRL's unpaired format (prompt, completion, label) it takes directly. The log has one JSON line per optimizer step with TRL's names.
 """
 import argparse
 import json

@@ -6,7 +6,8 @@
 //    example i is also scored with the completion of example i-1 (the first with the batch's last), the
 //    mismatched (prompt, completion) pairs TRL's KL reference point is estimated from.
 // An example travels as a TokenizedPair {promptIds, chosenIds: completion, rejectedIds: KL completion} so the
-// collator, the GPU batch and the trainer's order are the DPO ones; `label` says desirable or not.
+// collator, the GPU batch and the trainer's order are the DPO ones; `label` says desirable or not. Data already
+// in TRL's unpaired format (tokenizeUnpairedDataset: labelled, rejectedIds empty) skips step 1, as in TRL.
 import type { TokenizedPair } from './tokenize';
 
 export interface KtoExample extends TokenizedPair {
@@ -48,7 +49,16 @@ export function withKlCompletions(examples: readonly UnpairedExample[], batchSiz
   return out;
 }
 
-/** Paired data -> KTO examples with their KL completions. */
+/** True for examples of TRL's unpaired format (they carry their label), false for pairs. */
+export const isUnpaired = (examples: readonly TokenizedPair[]): boolean => examples.length > 0 && examples[0].label !== undefined;
+
+/** Paired data (unpaired first, as TRL) or unpaired data -> KTO examples with their KL completions. */
 export function ktoExamples(pairs: readonly TokenizedPair[], batchSize: number): KtoExample[] {
+  if (isUnpaired(pairs)) {
+    return withKlCompletions(
+      pairs.map((p) => ({ promptIds: p.promptIds, completionIds: p.chosenIds, label: p.label!, row: p.row })),
+      batchSize,
+    );
+  }
   return withKlCompletions(unpairPreference(pairs), batchSize);
 }

@@ -16,7 +16,7 @@
 //
 // Beyond TRL 1.13 (which dropped it in 0.29): `maxPromptLength` keeps only the last maxPromptLength prompt
 // tokens, as TRL <= 0.28 did, before step 3. Off by default, so the default behaviour is TRL 1.13's.
-import type { PreferencePair, SkippedRow } from '../data/types';
+import type { PreferencePair, SkippedRow, UnpairedPreference } from '../data/types';
 import type { LoadedTokenizer } from '../model/tokenizer';
 
 export type TruncationMode = 'keep_start' | 'keep_end';
@@ -47,6 +47,16 @@ export interface TokenizedPair {
    * the split is still at len(prompt_ids)).
    */
   prefixMismatch?: boolean;
+  /**
+   * Set on an example of TRL's unpaired format (KTO only): true = desirable. Its completion is chosenIds and
+   * rejectedIds is empty until the trainer attaches its KL completion (src/dpo/kto-data.ts).
+   */
+  label?: boolean;
+}
+
+/** An unpaired example as KTOTrainer tokenizes it (tokenizeUnpairedDataset). */
+export interface TokenizedUnpaired extends TokenizedPair {
+  label: boolean;
 }
 
 export const TRL_DEFAULT_MAX_LENGTH = 1024;
@@ -202,6 +212,73 @@ export function tokenizeDataset(
   }
   const report: TokenReport = { pairs: pairs.length, tokens, unknownTokens: unknown, unknownToken: unk !== null ? tok.unkToken : null, prefixMismatchPairs: prefixMismatches };
   return { examples, skipped, prefixMismatches, report };
+}
+
+/**
+ * One unpaired example as TRL 1.13's KTOTrainer tokenizes it (_prepare_dataset): the same rules as a pair's
+ * chosen side (EOS appended to a text completion unless it ends with it; conversations through the chat
+ * template, the prompt with add_generation_prompt), the completion being what follows len(prompt_ids).
+ */
+export function tokenizeUnpaired(tok: LoadedTokenizer, ex: UnpairedPreference, opts: TokenizeOptions = {}): TokenizedUnpaired {
+  checkOptions(opts);
+  let promptIds: number[];
+  let full: number[];
+  if (ex.kind === 'conversational') {
+    const extra = opts.chatTemplateKwargs;
+    promptIds = tok.encodeChat(ex.prompt, { addGenerationPrompt: true, extra });
+    full = tok.encodeChat([...ex.prompt, ...ex.completion], { extra });
+  } else {
+    const eos = tok.eosToken;
+    if (eos === null) {
+      throw new TokenizeError('The tokenizer has no EOS token (tokenizer_config.json names none), and TRL appends EOS to every completion; add "eos_token" to tokenizer_config.json.');
+    }
+    promptIds = tok.encode(ex.prompt);
+    full = tok.encode(ex.prompt + (ex.completion.endsWith(eos) ? ex.completion : ex.completion + eos));
+  }
+  const out: TokenizedUnpaired = { promptIds, chosenIds: full.slice(promptIds.length), rejectedIds: [], label: ex.label, row: ex.row };
+  if (!isPrefix(promptIds, full)) out.prefixMismatch = true;
+  const mpl = opts.maxPromptLength;
+  if (mpl !== undefined && mpl !== null && out.promptIds.length > mpl) out.promptIds = out.promptIds.slice(-mpl);
+  return out;
+}
+
+/**
+ * Tokenizes an unpaired dataset as KTOTrainer does and drops the examples whose prompt alone fills max_length
+ * (KTOTrainer filters len(prompt_ids) < max_length whatever the truncation; its collator keeps the start).
+ */
+export function tokenizeUnpairedDataset(
+  tok: LoadedTokenizer,
+  examples: readonly UnpairedPreference[],
+  opts: TokenizeOptions = {},
+): { examples: TokenizedUnpaired[]; skipped: SkippedRow[]; prefixMismatches: number; report: TokenReport } {
+  const { maxLength } = checkOptions(opts);
+  const out: TokenizedUnpaired[] = [];
+  const skipped: SkippedRow[] = [];
+  let prefixMismatches = 0;
+  const unk = tok.unkId !== null && tok.unkId !== tok.eosId ? tok.unkId : null;
+  let tokens = 0;
+  let unknown = 0;
+  for (const e of examples) {
+    const t = tokenizeUnpaired(tok, e, opts);
+    if (t.prefixMismatch) prefixMismatches++;
+    for (const ids of [t.promptIds, t.chosenIds]) {
+      tokens += ids.length;
+      if (unk !== null) for (const id of ids) if (id === unk) unknown++;
+    }
+    if (maxLength !== null && t.promptIds.length >= maxLength) {
+      const where = e.line !== undefined ? `line ${e.line}` : `row ${e.row}`;
+      skipped.push({
+        row: e.row,
+        line: e.line,
+        reason: 'too-long',
+        message: `${where}: the prompt alone is ${t.promptIds.length} tokens, which fills max_length ${maxLength} and leaves no completion token`,
+      });
+      continue;
+    }
+    out.push(t);
+  }
+  const report: TokenReport = { pairs: examples.length, tokens, unknownTokens: unknown, unknownToken: unk !== null ? tok.unkToken : null, prefixMismatchPairs: prefixMismatches };
+  return { examples: out, skipped, prefixMismatches, report };
 }
 
 /** A collated batch in the fixtures' layout (see ../shared/fixtures/README.md, "How the batch is packed"). */

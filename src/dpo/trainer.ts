@@ -19,7 +19,8 @@ import { lrLambda, warmupSteps, type LrSchedulerType } from './schedule';
 import { dpoMicroStep, sftMicroStep, type MicroStepResult, type ReferenceSource } from './step';
 import { add, scale } from '../gpu/ops/elementwise';
 import type { FDivergence } from './loss';
-import { ktoExamples, type KtoExample } from './kto-data';
+import { isUnpaired, ktoExamples, type KtoExample } from './kto-data';
+import { UnpairedDataError } from '../data/unpaired';
 import { preferenceMetrics } from './preference-metrics';
 import { preferenceMicroStep, type PreferenceStepResult } from './preference-step';
 import { PREFERENCE_ARG_DEFAULTS, preferenceKind, trainerNeedsReference, trainerOf, validatePreferenceArgs, type PreferenceArgs } from './preference-trainer';
@@ -263,6 +264,8 @@ export class DpoTrainer {
     // KTO trains on unpaired examples, each with its KL completion (TRL's unpair_preference_dataset + KL rotation)
     const a0 = { ...defaultTrainerArgs, ...init.args };
     const kto = trainerOf(a0) === 'kto' && a0.mode === 'dpo';
+    // TRL's unpaired format (prompt, completion, label) is KTO's alone: the other trainers (and SFT) need pairs
+    if (!kto && (isUnpaired(init.train) || isUnpaired(init.eval ?? []))) throw new UnpairedDataError(a0.mode === 'sft' ? 'sft' : trainerOf(a0));
     const t = new DpoTrainer(
       gpu,
       kto
