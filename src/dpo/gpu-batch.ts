@@ -12,6 +12,8 @@ export interface PairBatch {
   T: number;
   inputIds: Uint32Array; // [2N*T]
   completionMask: Float32Array; // [2N*T], 1 where token t belongs to the completion
+  /** [2N] real length of each sequence (collate's); when given, pad positions attend to real tokens only (HF's attention_mask). */
+  seqLens?: Uint32Array;
 }
 
 export type { TokenizedPair };
@@ -74,13 +76,19 @@ export function uploadPairBatch(gpu: Gpu, b: PairBatch): GpuPairBatch {
       }
     }
   }
+  let lens: Tensor | undefined;
+  if (b.seqLens) {
+    if (b.seqLens.length !== S) throw new Error(`batch seqLens must hold ${S} lengths, got ${b.seqLens.length}`);
+    if (b.seqLens.some((n) => n < 1 || n > T)) throw new Error(`batch seqLens must lie in 1..${T}`);
+    lens = gpu.upload(b.seqLens, [S]);
+  }
   const chosenTokens = scoredChosen.reduce((a, c) => a + c, 0);
   const rejectedTokens = scoredRejected.reduce((a, c) => a + c, 0);
   return {
     N: b.N,
     S,
     T,
-    seq: { S, T, ids: gpu.upload(b.inputIds, [R]), pos: gpu.upload(pos, [R]), targets: gpu.upload(targets, [R]) },
+    seq: { S, T, ids: gpu.upload(b.inputIds, [R]), pos: gpu.upload(pos, [R]), targets: gpu.upload(targets, [R]), lens },
     scored: gpu.upload(scored),
     scoredChosen: gpu.upload(scoredChosen),
     scoredRejected: gpu.upload(scoredRejected),
@@ -90,5 +98,5 @@ export function uploadPairBatch(gpu: Gpu, b: PairBatch): GpuPairBatch {
 }
 
 export function releasePairBatch(gpu: Gpu, b: GpuPairBatch): void {
-  gpu.release(b.seq.ids, b.seq.pos, b.seq.targets, b.scored, b.scoredChosen, b.scoredRejected, b.lengths);
+  gpu.release(b.seq.ids, b.seq.pos, b.seq.targets, b.seq.lens, b.scored, b.scoredChosen, b.scoredRejected, b.lengths);
 }

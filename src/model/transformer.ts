@@ -32,6 +32,12 @@ export interface SeqBatch {
   pos: Tensor;
   /** u32 [S*T]: targets[s*T+t] = ids[s*T+t+1] where that token is scored, else NO_TARGET. */
   targets: Tensor;
+  /**
+   * u32 [S]: real (unpadded) length of each sequence, transformers' attention_mask for right padding: pad
+   * positions attend only to their sequence's real tokens (what HF computes there; TRL's CPO/ORPO average
+   * logits over pad positions). Without it every position is real. Real positions are the same either way.
+   */
+  lens?: Tensor;
 }
 
 export const NO_TARGET = 0xffffffff;
@@ -160,7 +166,7 @@ export class Transformer {
     }
     s.a = gpu.tensor([R, C]);
     s.lse = gpu.tensor([b.S * cfg.heads * b.T]); // per-row logsumexp: the fused kernel keeps no [T, T] probabilities
-    flashAttentionForward(gpu, s.q, s.k, s.v, s.a, s.lse, this.attnShape(b));
+    flashAttentionForward(gpu, s.q, s.k, s.v, s.a, s.lse, this.attnShape(b), b.lens);
     s.x2 = gpu.tensor([R, C]);
     gpu.copy(x, s.x2);
     linearForward(gpu, s.a, this.p(n('attn.c_proj.weight')), this.p(n('attn.c_proj.bias')), s.x2, sq, true);
@@ -220,7 +226,7 @@ export class Transformer {
     }
     s.a = gpu.tensor([R, H * D]);
     s.lse = gpu.tensor([b.S * H * b.T]); // per-row logsumexp: the fused kernel keeps no [T, T] probabilities
-    flashAttentionForward(gpu, s.qrot, s.krot, s.v, s.a, s.lse, this.attnShape(b));
+    flashAttentionForward(gpu, s.qrot, s.krot, s.v, s.a, s.lse, this.attnShape(b), b.lens);
     s.x2 = gpu.tensor([R, C]);
     gpu.copy(x, s.x2);
     linearForward(gpu, s.a, this.p(n('self_attn.o_proj.weight')), this.opt(n('self_attn.o_proj.bias')), s.x2, { rows: R, inF: H * D, outF: C, layout: 'linear' }, true);
@@ -405,7 +411,7 @@ export class Transformer {
     const dq = gpu.tensor([R, C]);
     const dk = gpu.tensor([R, C]);
     const dv = gpu.tensor([R, C]);
-    flashAttentionBackward(gpu, s.q, s.k, s.v, s.a, s.lse, da, dq, dk, dv, this.attnShape(b));
+    flashAttentionBackward(gpu, s.q, s.k, s.v, s.a, s.lse, da, dq, dk, dv, this.attnShape(b), b.lens);
     gpu.release(da);
     const dln1 = gpu.tensor([R, C]);
     const parts: [string, Tensor][] = [['q', dq], ['k', dk], ['v', dv]];
@@ -445,7 +451,7 @@ export class Transformer {
     const da = gpu.tensor([R, H * D]);
     linearBackward(gpu, s.a, this.p(n('self_attn.o_proj.weight')), dx, da, gr('self_attn.o_proj.weight'), gr('self_attn.o_proj.bias'), { rows: R, inF: H * D, outF: C, layout: 'linear' });
     const d: Record<'q' | 'k' | 'v', Tensor> = { q: gpu.tensor([R, H * D]), k: gpu.tensor([R, KVH * D]), v: gpu.tensor([R, KVH * D]) };
-    flashAttentionBackward(gpu, s.qrot, s.krot, s.v, s.a, s.lse, da, d.q, d.k, d.v, this.attnShape(b));
+    flashAttentionBackward(gpu, s.qrot, s.krot, s.v, s.a, s.lse, da, d.q, d.k, d.v, this.attnShape(b), b.lens);
     gpu.release(da);
     const table = ropeTable(gpu, b.T, D, cfg.ropeTheta);
     for (const part of ['q', 'k'] as const) {
