@@ -1,60 +1,10 @@
 // Hyperparameters with TRL's names, defaults and the recommended ranges next to them.
-import { defaultTrainerArgs } from '../../dpo/trainer';
 import { DPO_LOSS_KINDS, type DpoLossKind } from '../../gpu/reference/dpo_loss';
-import { LOSS_INFO, PARAM_FIELDS, formatValue, loraFormOf, rangeWarning, type ParamField } from '../params';
+import { LOSS_INFO, PARAM_FIELDS, formatValue, loraFormOf } from '../params';
 import { useT } from '../i18n';
 import { setArg, setLoraField, setSftSteps, useStore } from '../store';
-import { TrainerSelector } from './TrainerSelector';
-
-/** rangeWarning's sentences, by the field they are about. */
-const WARN_KEY: Partial<Record<string, string>> = { beta: 'hp.warnBeta', learning_rate: 'hp.warnLr' };
-
-function Field({ f, disabled }: { f: ParamField; disabled: boolean }) {
-  const { t } = useT();
-  const value = useStore((s) => s.args[f.name]);
-  const text = useStore((s) => s.argText[f.name]);
-  const error = useStore((s) => s.argErrors[f.name]);
-  const pretrained = useStore((s) => (s.model.info?.parameters ?? 0) > 20e6);
-  const id = `arg-${f.name}`;
-  const warn = error ? null : rangeWarning(f.name, value, pretrained);
-  const def = defaultTrainerArgs[f.name];
-  return (
-    <div className={error ? 'field invalid' : 'field'}>
-      <label htmlFor={id}>
-        <code>{f.name}</code>
-      </label>
-      {f.kind === 'bool' ? (
-        <input id={id} type="checkbox" checked={Boolean(value)} disabled={disabled} onChange={(e) => setArg(f.name, e.target.checked)} aria-describedby={`${id}-hint`} />
-      ) : f.kind === 'select' ? (
-        <select id={id} value={String(value)} disabled={disabled} onChange={(e) => setArg(f.name, e.target.value)} aria-describedby={`${id}-hint`}>
-          {f.options!.map((o) => (
-            <option key={o}>{o}</option>
-          ))}
-        </select>
-      ) : (
-        <input
-          id={id}
-          type="text"
-          inputMode="decimal"
-          value={text ?? formatValue(value)}
-          disabled={disabled}
-          onChange={(e) => setArg(f.name, e.target.value)}
-          aria-invalid={Boolean(error)}
-          aria-describedby={`${id}-hint`}
-        />
-      )}
-      <span id={`${id}-hint`} className="hint" title={t(`param.${f.name}.help`)}>
-        {t('hp.default', { hint: t(`param.${f.name}.hint`), value: formatValue(def) || 'None' })}
-      </span>
-      {error && (
-        <span className="error" role="alert">
-          {error}
-        </span>
-      )}
-      {warn && <span className="warn">{WARN_KEY[f.name] ? t(WARN_KEY[f.name]!) : warn}</span>}
-    </div>
-  );
-}
+import { Field } from './ParamField';
+import { TRAINER_FIELDS, TrainerSelector } from './TrainerSelector';
 
 /**
  * TRL's loss_type list with loss_weights: one checkbox per kind (what it does, its paper), a weight for each
@@ -178,8 +128,9 @@ export function HyperParams() {
   const busy = useStore((s) => s.run.phase !== 'idle' && s.run.phase !== 'finished' && s.run.phase !== 'stopped' && s.run.phase !== 'error');
   const sftSteps = useStore((s) => s.sftSteps);
   const trainer = useStore((s) => s.args.trainer ?? 'dpo');
-  const main = PARAM_FIELDS.filter((f) => !f.advanced && !f.custom);
-  const adv = PARAM_FIELDS.filter((f) => f.advanced && !f.custom);
+  // beta and each trainer's own options are edited in the method selector
+  const main = PARAM_FIELDS.filter((f) => !f.advanced && !f.custom && !TRAINER_FIELDS.has(f.name));
+  const adv = PARAM_FIELDS.filter((f) => f.advanced && !f.custom && !TRAINER_FIELDS.has(f.name));
   return (
     <section className="panel" aria-labelledby="hp-title">
       <h2 id="hp-title">{t('hp.title')}</h2>
