@@ -1,11 +1,14 @@
 // Live metric charts (recharts), train lines solid and eval points dashed, each with a text alternative
-// that gives the latest values (read by screen readers, and by the e2e test).
-import { memo } from 'react';
+// that gives the latest values (read by screen readers, and by the e2e test). Each trainer's metrics under
+// TRL's names: the charts of metrics the run never logs (KL for a trainer without reference) stay away.
+// Cheap to render while training: the history reaches the charts at most every CHART_THROTTLE_MS, its
+// downsampled series is computed once per update for all charts, and nothing animates.
+import { memo, useEffect, useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LogRecord } from '../../dpo/trainer';
 import { countPoints, downsample, fmtNum, fmtTick, latest } from '../history';
 import { useT } from '../i18n';
-import { useStore } from '../store';
+import { storeApi, useStore, type State } from '../store';
 import { LossStartExplain } from '../demo/DpoCurves';
 
 export interface Series {
@@ -72,8 +75,18 @@ export const TRAINER_CHARTS: ChartSpec[] = [
 ];
 
 const MAX_POINTS = 400;
+/** How often the history reaches the charts while it grows (the text alternatives follow with it). */
+export const CHART_THROTTLE_MS = 500;
 
 type T = ReturnType<typeof useT>['t'];
+
+/** The charts whose meaning differs by trainer (no reference, length-averaged log-probs, per class) say so. */
+const TRAINER_EXPLAIN: Record<string, readonly string[]> = { loss: ['cpo', 'orpo', 'kto'], rewards: ['cpo', 'orpo', 'kto'], logps: ['cpo', 'orpo', 'kto'], accuracies: ['cpo', 'orpo'], margins: ['kto'] };
+
+/** The chart's sentence for the run's trainer: `chart.<id>.explain.<trainer>` where it differs, else `chart.<id>.explain`. */
+export function explainKey(id: string, trainer: string): string {
+  return TRAINER_EXPLAIN[id]?.includes(trainer) ? `chart.${id}.explain.${trainer}` : `chart.${id}.explain`;
+}
 
 /** The series' legend name in the page's language (TRL's metric names stay). */
 const labelOf = (t: T, s: Series) => t(`chart.label.${s.label}`, { defaultValue: s.label });
@@ -90,9 +103,8 @@ function altText(t: T, spec: ChartSpec, history: readonly LogRecord[], evalHisto
   return t('chart.altAll', { parts: parts.join('; '), n });
 }
 
-export const MetricChart = memo(function MetricChart({ spec, history, evalHistory }: { spec: ChartSpec; history: LogRecord[]; evalHistory: LogRecord[] }) {
+export const MetricChart = memo(function MetricChart({ spec, history, evalHistory, data, trainer }: { spec: ChartSpec; history: LogRecord[]; evalHistory: LogRecord[]; data: LogRecord[]; trainer: string }) {
   const { t } = useT();
-  const data = downsample(history, MAX_POINTS);
   const n = countPoints(history, spec.series.map((s) => s.key));
   const hasRight = spec.series.some((s) => s.axis === 'right');
   const titleId = `chart-${spec.id}-title`;
@@ -132,7 +144,7 @@ export const MetricChart = memo(function MetricChart({ spec, history, evalHistor
       </div>
       <figcaption>
         {/* the loss chart says where the run's loss starts, for its loss type (not always log 2) */}
-        <span className="explain">{spec.id === 'loss' ? <LossStartExplain /> : t(`chart.${spec.id}.explain`, { defaultValue: spec.explain })}</span>
+        <span className="explain">{spec.id === 'loss' && trainer === 'dpo' ? <LossStartExplain /> : t(explainKey(spec.id, trainer), { defaultValue: spec.explain })}</span>
         <span className="chart-alt" data-testid={`chart-${spec.id}-alt`} data-points={n}>
           {t('chart.latest', { text: altText(t, spec, history, evalHistory) })}
         </span>
@@ -141,21 +153,72 @@ export const MetricChart = memo(function MetricChart({ spec, history, evalHistor
   );
 });
 
+/** The keys any record of the history has (which charts have something to draw). */
+function loggedKeys(history: readonly LogRecord[]): Set<string> {
+  const keys = new Set<string>();
+  for (const r of history) for (const k in r) keys.add(k);
+  return keys;
+}
+
+type Histories = Pick<State, 'history' | 'evalHistory'>;
+
+/**
+ * Calls `onChange` with the store's history and eval history when they change, at most every `ms` (the last
+ * change always arrives, within `ms` of the one before): a burst of metric batches costs one render per interval.
+ */
+export function subscribeThrottled(ms: number, onChange: (h: Histories) => void): () => void {
+  let last = -Infinity;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = () => {
+    timer = undefined;
+    last = performance.now();
+    const s = storeApi.getState();
+    onChange({ history: s.history, evalHistory: s.evalHistory });
+  };
+  const unsubscribe = storeApi.subscribe((s, prev) => {
+    if ((s.history === prev.history && s.evalHistory === prev.evalHistory) || timer !== undefined) return;
+    const wait = ms - (performance.now() - last);
+    if (wait <= 0) flush();
+    else timer = setTimeout(flush, wait);
+  });
+  return () => {
+    unsubscribe();
+    clearTimeout(timer);
+  };
+}
+
+/** The histories for the charts, throttled by subscribeThrottled. */
+export function useThrottledHistories(ms: number): Histories {
+  const [h, setH] = useState<Histories>(() => {
+    const s = storeApi.getState();
+    return { history: s.history, evalHistory: s.evalHistory };
+  });
+  useEffect(() => {
+    const take = (n: Histories) => setH((o) => (o.history === n.history && o.evalHistory === n.evalHistory ? o : n));
+    const s = storeApi.getState();
+    take({ history: s.history, evalHistory: s.evalHistory });
+    return subscribeThrottled(ms, take);
+  }, [ms]);
+  return h;
+}
+
 export function Charts() {
   const { t } = useT();
-  const history = useStore((s) => s.history);
-  const evalHistory = useStore((s) => s.evalHistory);
+  const { history, evalHistory } = useThrottledHistories(CHART_THROTTLE_MS);
+  const trainer = useStore((s) => s.args.trainer ?? 'dpo');
+  // one downsampled series and one key set per update, shared by every chart
+  const data = useMemo(() => downsample(history, MAX_POINTS), [history]);
+  const keys = useMemo(() => loggedKeys(history), [history]);
+  const logged = (c: ChartSpec) => c.series.some((s) => keys.has(s.key));
+  // before a run every base chart waits for its values; once the run logs, only what it logs is drawn
+  const shown = [...CHARTS.filter((c) => history.length === 0 || logged(c)), ...TRAINER_CHARTS.filter(logged)];
   return (
     <section className="panel" aria-labelledby="charts-title">
       <h2 id="charts-title">{t('chart.title')}</h2>
       {history.length === 0 && <p className="hint">{t('chart.empty')}</p>}
       <div className="charts">
-        {CHARTS.map((c) => (
-          <MetricChart key={c.id} spec={c} history={history} evalHistory={evalHistory} />
-        ))}
-        {/* CPO / ORPO / KTO's own metrics, once the run logs them */}
-        {TRAINER_CHARTS.filter((c) => c.series.some((s) => history.some((r) => r[s.key] !== undefined))).map((c) => (
-          <MetricChart key={c.id} spec={c} history={history} evalHistory={evalHistory} />
+        {shown.map((c) => (
+          <MetricChart key={c.id} spec={c} history={history} evalHistory={evalHistory} data={data} trainer={trainer} />
         ))}
       </div>
     </section>

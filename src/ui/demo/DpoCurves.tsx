@@ -9,6 +9,7 @@ import { LOSS_INFO } from '../params';
 import { fmtNum, fmtTick } from '../history';
 import { t as tr, useT } from '../i18n';
 import { setArg, useStore } from '../store';
+import { methodName } from '../store/method-name';
 import { curvePoints, curveRange, dotSummary, lossSpecOf, lossStartText, niceTicks, pairDots, pairLoss, type CurvePoint, type PairDot } from './curves';
 
 /** The slider's stops (a free beta typed in the form sits at the nearest one). */
@@ -82,11 +83,13 @@ export function DpoCurves() {
   const step = useStore((s) => s.evalHistory.at(-1)?.step);
   const running = phase === 'training' || phase === 'pausing' || phase === 'starting' || phase === 'paused';
   const beta = args.beta > 0 ? args.beta : 0.1;
-  const kind = String(args.loss_type);
-  const spec = lossSpecOf(args);
+  // CPO / SimPO, ORPO and KTO are not functions of DPO's margin h: DPO's own curves are drawn for comparison
+  const other = (args.trainer ?? 'dpo') !== 'dpo';
+  const kind = other ? 'sigmoid' : String(args.loss_type);
+  const spec = lossSpecOf(other ? { loss_type: 'sigmoid' } : args);
   const kinds = spec.terms.map((t) => t.kind);
-  const eps = args.label_smoothing;
-  const dots = pairDots(pairs, pairsBeta, spec, beta, eps);
+  const eps = other ? 0 : args.label_smoothing;
+  const dots = other ? [] : pairDots(pairs, pairsBeta, spec, beta, eps);
   const [lo, hi] = curveRange(beta, dots.map((d) => d.h));
   const curve = curvePoints(spec, beta, eps, lo, hi);
   const weightText = kinds.length === 1 ? WEIGHT_TEXT[kinds[0]] : t('curves.weightedSum', { kinds: kinds.map((k) => `${k}'s`).join(', ') });
@@ -96,6 +99,11 @@ export function DpoCurves() {
     <section className="panel" aria-labelledby="curves-title" data-testid="curves-panel">
       <h2 id="curves-title">{t('curves.title')}</h2>
       <p className="hint">{t('curves.hint', { weight: weightText ?? 'w(h)' })}</p>
+      {other && (
+        <p className="hint" data-testid="curves-other-trainer">
+          {t('curves.otherTrainer', { method: methodName(args) })}
+        </p>
+      )}
       <div className="row">
         <label className="grow beta-slider">
           <span>

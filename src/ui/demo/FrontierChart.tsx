@@ -9,10 +9,11 @@ import { fmtNum, fmtTick } from '../history';
 import { t as tr, useT } from '../i18n';
 import { betaSweep, cancelSweep, canTrain, clearFrontier, parseBetas, useStore, type FrontierRun } from '../store';
 import { lossSweep, parseLossTypes, sweepLabel } from '../store/sweep';
+import { methodName } from '../store/method-name';
 import { runColor } from './colors';
 
 export const DEFAULT_SWEEP = '0.05, 0.1, 0.3, 1';
-export const DEFAULT_LOSS_SWEEP = 'sigmoid, ipo, hinge';
+export const DEFAULT_LOSS_SWEEP = 'sigmoid, simpo, orpo, kto';
 
 /** The text alternative: each run's latest point, and the reference. */
 export function frontierAlt(runs: readonly FrontierRun[]): string {
@@ -24,6 +25,23 @@ export function frontierAlt(runs: readonly FrontierRun[]): string {
     return tr('frontier.altRun', { label: r.label, step: p.step, reward: fmtNum(p.reward), kl: fmtNum(p.kl), n: r.points.length });
   });
   return tr('frontier.alt', { ref: fmtNum(ref), parts: parts.join('; ') });
+}
+
+/** r* gained over the reference per nat of KL at a run's latest point (NaN before it has moved: KL 0). */
+export function gainPerNat(p: FrontierMeasurement): number {
+  return p.kl > 0 ? (p.reward - p.referenceReward) / p.kl : NaN;
+}
+
+/** The run whose latest point moves r* most per nat of KL, or null when no run has moved yet. */
+export function bestPerNat(runs: readonly FrontierRun[]): { run: FrontierRun; point: FrontierMeasurement; perNat: number } | null {
+  let best: { run: FrontierRun; point: FrontierMeasurement; perNat: number } | null = null;
+  for (const run of runs) {
+    const point = run.points.at(-1);
+    if (!point) continue;
+    const perNat = gainPerNat(point);
+    if (Number.isFinite(perNat) && (!best || perNat > best.perNat)) best = { run, point, perNat };
+  }
+  return best;
 }
 
 interface Dot {
@@ -52,11 +70,12 @@ export function FrontierChart() {
   // saved runs ticked for comparison in the runs list join the chart
   const extra: FrontierRun[] = saved
     .filter((r) => compare.includes(r.id) && r.frontier?.length && !live.some((l) => l.id === r.id))
-    .map((r) => ({ id: r.id, label: `saved: beta ${r.args.beta} ${r.args.loss_type}`, beta: r.args.beta, lossType: r.args.loss_type, points: r.frontier! }));
+    .map((r) => ({ id: r.id, label: `saved: beta ${r.args.beta} ${methodName(r.args)}`, beta: r.args.beta, lossType: r.args.loss_type, points: r.frontier! }));
   const runs = [...live, ...extra];
   const total = runs.reduce((a, r) => a + r.points.length, 0);
   const ref = runs.find((r) => r.points.length)?.points[0].referenceReward;
   const busy = phase === 'training' || phase === 'pausing' || phase === 'starting';
+  const best = bestPerNat(runs);
   const startSweep = () => {
     const b = parseBetas(betaText);
     const n = Number(steps);
@@ -109,6 +128,7 @@ export function FrontierChart() {
               <th scope="col">{t('frontier.colPolicy')}</th>
               <th scope="col">{t('frontier.colReference')}</th>
               <th scope="col">KL (nats)</th>
+              <th scope="col">{t('frontier.colPerNat')}</th>
             </tr>
           </thead>
           <tbody>
@@ -116,8 +136,9 @@ export function FrontierChart() {
               .filter((r) => r.points.length)
               .map((r, i) => {
                 const p = r.points.at(-1)!;
+                const perNat = gainPerNat(p);
                 return (
-                  <tr key={r.id}>
+                  <tr key={r.id} data-testid="frontier-row" data-label={r.label} data-step={p.step} data-reward={p.reward} data-ref={p.referenceReward} data-kl={p.kl} data-per-nat={perNat} data-points={r.points.length}>
                     <th scope="row">
                       <span className="swatch" style={{ background: runColor(i) }} aria-hidden="true" /> {r.label}
                     </th>
@@ -127,11 +148,19 @@ export function FrontierChart() {
                     </td>
                     <td>{fmtNum(p.referenceReward)}</td>
                     <td>{fmtNum(p.kl)}</td>
+                    <td>{Number.isFinite(perNat) ? fmtNum(perNat) : '-'}</td>
                   </tr>
                 );
               })}
           </tbody>
         </table>
+      )}
+      {runs.some((r) => r.points.length) && (
+        <p className="status" data-testid="frontier-best">
+          {best
+            ? t('frontier.best', { label: best.run.label, perNat: fmtNum(best.perNat), delta: fmtNum(best.point.reward - best.point.referenceReward), kl: fmtNum(best.point.kl), step: best.point.step })
+            : t('frontier.bestNone')}
+        </p>
       )}
       <form
         className="row sweep"

@@ -6,6 +6,7 @@ import { i18n, t } from '../i18n';
 import { refusalSentence } from '../i18n/errors';
 import { newRunId, loadState, storageSentence, type RunRecord } from '../runs';
 import { frontierSpec, loadDataset, loadModel } from './loading';
+import { methodName } from './method-name';
 import { autosaveTick, persistRun, resetAutosaveClock, saveRunEnd } from './persistence';
 import { client, get, message, patch, type FrontierRun, type RunPhase, type State } from './state';
 
@@ -90,7 +91,8 @@ export function addFrontierPoint(s: State, p: FrontierMeasurement): FrontierRun[
   return s.frontierRuns.map((x, j) => (j === i ? { ...r, points } : x));
 }
 
-export const frontierLabel = (a: TrainerArgs, n: number) => `#${n + 1} beta ${a.beta} ${a.loss_type}`;
+// the method by name (a KTO run is not 'sigmoid'), DPO's by its loss_type
+export const frontierLabel = (a: TrainerArgs, n: number) => `#${n + 1} beta ${a.beta} ${methodName(a)}`;
 
 // ------------------------------------------------------------------ runs
 
