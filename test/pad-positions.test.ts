@@ -77,7 +77,8 @@ describe('pad positions: masked attention changes only what pad rows compute', (
       expect(nonzero).toBeGreaterThan(masked.g.size / 2);
       // TRL's logits/* sum over every position, pads included: those differ once pads see only real keys
       const moved = masked.r.logitSums.map((s, i) => Math.abs(s - plain.r.logitSums[i]) / Math.abs(plain.r.logitSums[i]));
-      expect(Math.max(...moved)).toBeGreaterThan(1e-6);
+      console.log(`${model} ${kind}: logits sums (chosen, rejected) moved by ${moved.map((x) => x.toExponential(2)).join(', ')} relative`);
+      expect(Math.max(...moved)).toBeGreaterThan(1e-2);
       // recomputed blocks (gradient checkpointing) get the same key lengths
       const ckpt = await step(model, kind, true, true);
       expect(ckpt.r.logitSums).toEqual(masked.r.logitSums);
