@@ -82,6 +82,25 @@ export async function run({ browser, base }) {
   await page.keyboard.press('Enter');
   const focused = await page.evaluate(() => document.activeElement?.id ?? '');
   check('an evidence link focuses the chart it points at', href === `#${focused}` && focused.startsWith('chart-'), `${href} -> ${focused}`);
+  // the same finding in Korean after the header switch: the page says the engine's codes and numbers itself
+  const oinner = (await over.count()) ? await over.innerText() : '';
+  await page.getByRole('button', { name: '한국어' }).click();
+  await page.waitForFunction(() => document.documentElement.lang === 'ko');
+  const kotext = (await over.count()) ? await over.innerText() : '';
+  const numbers = (s) => (s.match(/-?\d+(?:[.,]\d+)*(?:E-?\d+)?/g) ?? []).join(' ');
+  check(
+    'the over-optimisation finding in Korean: title, evidence with the same numbers, why and what to try',
+    kotext.includes('과최적화: 학습 쌍은 다 풀렸는데 정책이 계속 멀어집니다') &&
+      kotext.includes('rewards/accuracies 1.000: 모든 학습 쌍이 이미 올바른 순서입니다') &&
+      /loss \S+ \(시작 값 0\.693\)/.test(kotext) &&
+      kotext.includes('이유:') &&
+      kotext.includes('learning_rate를 (3-10배) 낮추거나') &&
+      !/Over-optimisation|every training pair|Why:|Lower learning_rate|nats of log-ratio/.test(kotext) &&
+      numbers(kotext.split('이유:')[0]) === numbers(oinner.split('Why:')[0]),
+    kotext.slice(0, 400),
+  );
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
 
   // 3. the token view of a pair
   await page.getByTestId('pair-scatter').waitFor({ timeout: 30_000 });
