@@ -31,6 +31,10 @@ import { GpuFaultError } from '../src/gpu/context';
 import { parseConfig } from '../src/model/config';
 import { defaultTrainerArgs } from '../src/dpo/trainer';
 import { englishRuns } from '../e2e/scenarios/korean.mjs';
+import { storageSentence } from '../src/ui/runs';
+import { noRoomSentence } from '../src/ui/store/persistence';
+import { readStateFile } from '../src/ui/state-file';
+import { setArg } from '../src/ui/store/args';
 import { diagnosisKeys } from '../src/ui/explain/diagnosis-text';
 
 const root = join(__dirname, '..', 'src', 'ui');
@@ -183,6 +187,29 @@ describe('engine errors by code', () => {
     expect(ko[3]).toContain('per_device_train_batch_size 2(배치 크기를 유지하도록 gradient_accumulation_steps 4), max_length 128 또는 gradient_checkpointing(으)로 바꾸면 들어갑니다 (LoRA 또는 precompute_ref_log_probs 하나만으로는 들어가지 않습니다)');
     for (const k of ko) expect([hangul.test(k), englishRuns(k)]).toEqual([true, []]); // no English sentence inside the Korean one
     await i18n.changeLanguage('en');
+  });
+
+  it('the page\'s own sentences: storage, a state file, a hyperparameter, in Korean and again in English after the switch', async () => {
+    const quota = storageSentence(new DOMException('', 'QuotaExceededError'), 'save-run');
+    const file = Object.assign(new Blob(['{"not": "a state"}']), { name: 'x.json' });
+    const bad = await fail(readStateFile(file));
+    const use = { usage: 2 ** 20, quota: 1.25 * 2 ** 20 };
+    await i18n.changeLanguage('ko');
+    setArg('beta', 'abc');
+    const ko = [errorSentence(quota), noRoomSentence(9, 510_362, use), errorSentence(bad), useStore.getState().argErrors.beta];
+    console.log(ko.join('\n'));
+    expect(ko).toEqual([
+      '브라우저가 이 페이지에 준 저장 공간이 가득 차서 실행 저장에 실패했습니다 (브라우저의 메시지: QuotaExceededError). 더는 필요 없는 저장된 실행을 지우거나, 상태를 내려받아 이 실행을 보관하세요.',
+      '스텝 9의 실행 상태 (498.4 KiB)가 이 브라우저가 페이지에 준 저장 공간에 들어가지 않아 (1.3 MiB 중 256.0 KiB 남음) 여기에 저장하지 않았습니다. 실행을 보관하려면 상태를 내려받으세요. 그 파일을 다시 불러오면 스텝 9부터 이어 갑니다.',
+      '선택한 파일 "x.json"은(는) 이 페이지가 저장한 실행 상태가 아닙니다("학습 상태 내려받기"로 받은 .dpostate 파일이어야 합니다).',
+      'beta에는 숫자가 필요합니다. "abc"는 숫자가 아닙니다.',
+    ]);
+    for (const k of ko) expect(englishRuns(k)).toEqual([]);
+    await i18n.changeLanguage('en'); // the form's error is said again in English
+    expect(useStore.getState().argErrors.beta).toBe('beta needs a number, not "abc".');
+    expect([errorSentence(quota), errorSentence(bad)]).toEqual([quota.message, '"x.json" is not a run state saved by this page (a .dpostate file from "Download the state").']);
+    setArg('beta', '0.1');
+    expect(useStore.getState().argErrors.beta).toBeUndefined();
   });
 });
 

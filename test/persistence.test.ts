@@ -53,7 +53,7 @@ describe('state file (.dpostate)', () => {
   it('refuses a cut-short file with the bytes it holds, and a file that is not a state', async () => {
     const whole = new Uint8Array(await stateFileBlob(record(), state).arrayBuffer());
     const cut = asFile(new Blob([whole.subarray(0, whole.byteLength - 1000)]));
-    await expect(readStateFile(cut)).rejects.toThrow(new StateFileError('"run-step7.dpostate" is cut short: it holds 69001 of the 70001 bytes of the trainer state.'));
+    await expect(readStateFile(cut)).rejects.toThrow(new StateFileError('"run-step7.dpostate" is cut short: it holds 69001 of the 70001 bytes of the trainer state.', 'statefile.cut-state', { file: ' "run-step7.dpostate"', have: 69001, need: 70001 }));
     await expect(readStateFile(asFile(new Blob([whole.subarray(0, 40)])))).rejects.toThrow(/is cut short: its run record needs \d+ bytes, the file has 24\./);
     await expect(readStateFile(asFile(new Blob(['{"not": "a state"}']), 'x.json'))).rejects.toThrow('"x.json" is not a run state saved by this page (a .dpostate file from "Download the state").');
   });
@@ -73,10 +73,10 @@ describe('storage quota and IndexedDB failures', () => {
   });
 
   it('turns the browser\'s errors into sentences by kind', () => {
-    const quota = storageSentence(new DOMException('', 'QuotaExceededError'), 'saving the run');
+    const quota = storageSentence(new DOMException('', 'QuotaExceededError'), 'save-run');
     expect(quota.kind).toBe('quota');
     expect(quota.message).toBe("The browser's storage for this page is full, so saving the run failed (QuotaExceededError). Delete saved runs you no longer need, or download the state to keep this run.");
-    const tx = storageSentence(new DOMException('The transaction was aborted.', 'AbortError'), 'saving the run');
+    const tx = storageSentence(new DOMException('The transaction was aborted.', 'AbortError'), 'save-run');
     expect(tx.kind).toBe('failed');
     expect(tx.message).toBe("The browser's IndexedDB refused saving the run (AbortError: The transaction was aborted.). Download the state to keep this run.");
   });

@@ -77,9 +77,9 @@ describe('hyperparameter form', () => {
   });
   it('parses values and refuses bad ones with a sentence', () => {
     expect(parseField(field('beta'), '0.25')).toEqual({ value: 0.25 });
-    expect(parseField(field('beta'), 'abc')).toEqual({ error: 'beta needs a number, not "abc".' });
+    expect(parseField(field('beta'), 'abc')).toEqual({ error: 'beta needs a number, not "abc".', code: 'number', params: { name: 'beta', value: 'abc' } });
     expect(parseField(field('beta'), '-1')).toHaveProperty('error');
-    expect(parseField(field('per_device_train_batch_size'), '2.5')).toEqual({ error: 'per_device_train_batch_size must be a whole number (got 2.5).' });
+    expect(parseField(field('per_device_train_batch_size'), '2.5')).toMatchObject({ error: 'per_device_train_batch_size must be a whole number (got 2.5).', code: 'whole' });
     expect(parseField(field('max_steps'), '-1')).toEqual({ value: -1 });
     expect(parseField(field('max_steps'), '0')).toHaveProperty('error');
     expect(parseField(field('max_length'), '')).toEqual({ value: null });

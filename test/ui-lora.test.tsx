@@ -24,9 +24,9 @@ describe('LoRA form', () => {
     expect(parseLoraForm(LORA_FORM_DEFAULT)).toEqual({ value: null });
     expect(parseLoraForm({ ...LORA_FORM_DEFAULT, enabled: 'true' })).toEqual({ value: { r: 16, lora_alpha: 32, target_modules: 'all-linear' } });
     expect(parseLoraForm({ enabled: 'true', r: '8', lora_alpha: '16', target_modules: 'q_proj, v_proj  o_proj' })).toEqual({ value: { r: 8, lora_alpha: 16, target_modules: ['q_proj', 'v_proj', 'o_proj'] } });
-    expect(parseLoraForm({ ...LORA_FORM_DEFAULT, enabled: 'true', r: '2.5' })).toEqual({ error: expect.stringContaining('r must be a positive whole number') });
-    expect(parseLoraForm({ ...LORA_FORM_DEFAULT, enabled: 'true', lora_alpha: '' })).toEqual({ error: expect.stringContaining('lora_alpha') });
-    expect(parseLoraForm({ ...LORA_FORM_DEFAULT, enabled: 'true', target_modules: ' ' })).toEqual({ error: expect.stringContaining('target_modules') });
+    expect(parseLoraForm({ ...LORA_FORM_DEFAULT, enabled: 'true', r: '2.5' })).toMatchObject({ error: expect.stringContaining('r must be a positive whole number'), code: 'lora-r' });
+    expect(parseLoraForm({ ...LORA_FORM_DEFAULT, enabled: 'true', lora_alpha: '' })).toMatchObject({ error: expect.stringContaining('lora_alpha'), code: 'lora-alpha' });
+    expect(parseLoraForm({ ...LORA_FORM_DEFAULT, enabled: 'true', target_modules: ' ' })).toMatchObject({ error: expect.stringContaining('target_modules'), code: 'lora-targets' });
     expect(loraFormOf({ r: 4, lora_alpha: 8, target_modules: ['c_attn', 'c_fc'] }, {})).toEqual({ enabled: 'true', r: '4', lora_alpha: '8', target_modules: 'c_attn, c_fc' });
   });
 

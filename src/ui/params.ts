@@ -7,6 +7,38 @@ import { TRAINER_KINDS, type TrainerKind } from '../dpo/preference-trainer';
 
 export type FieldKind = 'float' | 'int' | 'select' | 'bool' | 'nullable-int' | 'nullable-float' | 'loss-list' | 'float-list';
 
+/**
+ * The form's validation sentences in English, by code ({{name}} placeholders); en.ts has them as
+ * `param.error.<code>` and ko.ts their Korean, so the page says a field's error in its language.
+ */
+export const PARAM_ERRORS = {
+  'loss-none': 'Choose at least one loss type.',
+  'loss-unknown': '{{kind}} is not a loss type; use {{options}}.',
+  'loss-twice': 'Each loss type can appear once.',
+  numbers: '{{name}} needs comma-separated numbers, not "{{value}}".',
+  'one-of': '{{name}} must be one of {{options}}.',
+  number: '{{name}} needs a number, not "{{value}}".',
+  whole: '{{name}} must be a whole number (got {{value}}).',
+  'at-least': '{{name}} must be at least {{min}} (got {{value}}).',
+  'at-most': '{{name}} must be at most {{max}} (got {{value}}).',
+  'max-steps': 'max_steps must be -1 (use epochs) or a positive number of steps.',
+  'lora-r': 'LoRA r must be a positive whole number (got {{value}}); 8 or 16 are common.',
+  'lora-alpha': "lora_alpha must be a positive number (got {{value}}); PEFT's default is 8.",
+  'lora-targets': 'target_modules must name at least one module (e.g. q_proj, v_proj), or be "all-linear".',
+} as const;
+export type ParamErrorCode = keyof typeof PARAM_ERRORS;
+/** A field's error: the English sentence, and its code and params for the page's language. */
+export interface ParamError {
+  error: string;
+  code?: ParamErrorCode;
+  params?: Record<string, string | number>;
+}
+const paramError = (code: ParamErrorCode, params: Record<string, string | number> = {}): ParamError => ({
+  error: PARAM_ERRORS[code].replace(/\{\{(\w+)\}\}/g, (_m, k: string) => String(params[k] ?? '')),
+  code,
+  params,
+});
+
 export interface ParamField {
   name: keyof TrainerArgs;
   kind: FieldKind;
@@ -88,11 +120,15 @@ export function loraFormOf(lora: LoraConfig | null, text: Record<string, string>
 }
 
 /** The form -> PEFT's LoraConfig (null when off), or a sentence saying what is wrong. */
-export function parseLoraForm(f: LoraForm): { value: LoraConfig | null } | { error: string } {
+export function parseLoraForm(f: LoraForm): { value: LoraConfig | null } | ParamError {
   if (f.enabled !== 'true') return { value: null };
   const num = (s: string) => (s.trim() === '' ? NaN : Number(s));
   const t = f.target_modules.trim();
   const lora: LoraConfig = { r: num(f.r), lora_alpha: num(f.lora_alpha), target_modules: t === 'all-linear' ? t : t.split(/[\s,]+/).filter(Boolean) };
+  // the form's own mistakes, with codes (the same sentences as validateLoraConfig's, which checks the rest)
+  if (!Number.isInteger(lora.r) || lora.r < 1) return paramError('lora-r', { value: String(lora.r) });
+  if (!(lora.lora_alpha > 0) || !Number.isFinite(lora.lora_alpha)) return paramError('lora-alpha', { value: String(lora.lora_alpha) });
+  if (lora.target_modules !== 'all-linear' && lora.target_modules.length === 0) return paramError('lora-targets');
   try {
     validateLoraConfig(lora);
   } catch (e) {
@@ -105,34 +141,34 @@ export function parseLoraForm(f: LoraForm): { value: LoraConfig | null } | { err
 export const pageDefaultArgs: TrainerArgs = { ...defaultTrainerArgs, eval_steps: 10 };
 
 /** Parses a form value into the field's type, or returns a sentence saying why it is not valid. */
-export function parseField(f: ParamField, raw: string | boolean): { value: TrainerArgs[keyof TrainerArgs] } | { error: string } {
+export function parseField(f: ParamField, raw: string | boolean): { value: TrainerArgs[keyof TrainerArgs] } | ParamError {
   if (f.kind === 'bool') return { value: Boolean(raw) };
   const s = String(raw).trim();
   if (f.kind === 'loss-list') {
     const kinds = s.split(',').map((x) => x.trim()).filter(Boolean);
-    if (kinds.length === 0) return { error: 'Choose at least one loss type.' };
+    if (kinds.length === 0) return paramError('loss-none');
     const badKind = kinds.find((k) => !f.options!.includes(k));
-    if (badKind) return { error: `${badKind} is not a loss type; use ${f.options!.join(', ')}.` };
-    if (new Set(kinds).size !== kinds.length) return { error: 'Each loss type can appear once.' };
+    if (badKind) return paramError('loss-unknown', { kind: badKind, options: f.options!.join(', ') });
+    if (new Set(kinds).size !== kinds.length) return paramError('loss-twice');
     return { value: kinds.join(',') as never };
   }
   if (f.kind === 'float-list') {
     if (s === '' || s === 'None' || s === 'null') return { value: null };
     const xs = s.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
-    if (!xs.every(Number.isFinite)) return { error: `${f.name} needs comma-separated numbers, not "${s}".` };
+    if (!xs.every(Number.isFinite)) return paramError('numbers', { name: f.name, value: s });
     return { value: xs as never };
   }
   if (f.kind === 'select') {
-    if (!f.options!.includes(s)) return { error: `${f.name} must be one of ${f.options!.join(', ')}.` };
+    if (!f.options!.includes(s)) return paramError('one-of', { name: f.name, options: f.options!.join(', ') });
     return { value: s as never };
   }
   if ((f.kind === 'nullable-int' || f.kind === 'nullable-float') && (s === '' || s === 'None' || s === 'null')) return { value: null };
   const n = Number(s);
-  if (s === '' || !Number.isFinite(n)) return { error: `${f.name} needs a number, not "${s}".` };
-  if ((f.kind === 'int' || f.kind === 'nullable-int') && !Number.isInteger(n)) return { error: `${f.name} must be a whole number (got ${s}).` };
-  if (f.min !== undefined && n < f.min && !(f.name === 'max_steps')) return { error: `${f.name} must be at least ${f.min} (got ${s}).` };
-  if (f.max !== undefined && n > f.max) return { error: `${f.name} must be at most ${f.max} (got ${s}).` };
-  if (f.name === 'max_steps' && (n === 0 || n < -1)) return { error: 'max_steps must be -1 (use epochs) or a positive number of steps.' };
+  if (s === '' || !Number.isFinite(n)) return paramError('number', { name: f.name, value: s });
+  if ((f.kind === 'int' || f.kind === 'nullable-int') && !Number.isInteger(n)) return paramError('whole', { name: f.name, value: s });
+  if (f.min !== undefined && n < f.min && !(f.name === 'max_steps')) return paramError('at-least', { name: f.name, min: f.min, value: s });
+  if (f.max !== undefined && n > f.max) return paramError('at-most', { name: f.name, max: f.max, value: s });
+  if (f.name === 'max_steps' && (n === 0 || n < -1)) return paramError('max-steps');
   return { value: n };
 }
 

@@ -38,15 +38,31 @@ export interface RunRecord {
 /** What went wrong with the browser's storage: no IndexedDB at all, a full quota, or another failure. */
 export type StorageErrorKind = 'unavailable' | 'quota' | 'failed';
 
+/** What the page was doing with IndexedDB, by code (the English phrase the sentence uses). */
+export const STORAGE_ACTS = {
+  'list-runs': 'listing the saved runs',
+  'save-state': 'saving the run state',
+  'save-run': 'saving the run',
+  'read-state': 'reading the saved state',
+  'delete-run': 'deleting the run',
+} as const;
+export type StorageAct = keyof typeof STORAGE_ACTS;
+
 export class StorageError extends Error {
   override name = 'StorageError';
+  /** error.storage.<kind> with what was being done (error.storage.what.<act>), for the page's language. */
+  readonly code: string;
+  readonly params: Record<string, string>;
   constructor(
     readonly kind: StorageErrorKind,
     message: string,
     /** the browser's own words ("QuotaExceededError: ...") */
     readonly detail = '',
+    act: StorageAct = 'save-run',
   ) {
     super(message);
+    this.code = `storage.${kind}`;
+    this.params = { what: act, detail };
   }
 }
 
@@ -64,27 +80,28 @@ export function fmtSize(b: number): string {
 }
 
 /** The sentence for an IndexedDB failure while doing `what` ("saving the run", "listing the saved runs"...). */
-export function storageSentence(e: unknown, what: string): StorageError {
+export function storageSentence(e: unknown, act: StorageAct): StorageError {
   if (e instanceof StorageError) return e;
+  const what = STORAGE_ACTS[act];
   const name = e instanceof Error || (typeof DOMException !== 'undefined' && e instanceof DOMException) ? (e as Error).name : '';
   const msg = e instanceof Error ? e.message : String(e);
   const detail = !msg ? name || 'no reason given' : name && !msg.startsWith(name) ? `${name}: ${msg}` : msg;
   if (name === 'QuotaExceededError' || /quota/i.test(msg)) {
-    return new StorageError('quota', `The browser's storage for this page is full, so ${what} failed (${detail}). Delete saved runs you no longer need, or download the state to keep this run.`, detail);
+    return new StorageError('quota', `The browser's storage for this page is full, so ${what} failed (${detail}). Delete saved runs you no longer need, or download the state to keep this run.`, detail, act);
   }
   if (name === 'InvalidStateError' || name === 'SecurityError' || /indexedDB is not defined|denied|not allowed/i.test(msg)) {
-    return new StorageError('unavailable', `This browser does not let the page use IndexedDB (a private window, or site storage blocked), so ${what} failed and runs are not kept after a reload (${detail}). Download the state to keep a run.`, detail);
+    return new StorageError('unavailable', `This browser does not let the page use IndexedDB (a private window, or site storage blocked), so ${what} failed and runs are not kept after a reload (${detail}). Download the state to keep a run.`, detail, act);
   }
-  return new StorageError('failed', `The browser's IndexedDB refused ${what} (${detail}). Download the state to keep this run.`, detail);
+  return new StorageError('failed', `The browser's IndexedDB refused ${what} (${detail}). Download the state to keep this run.`, detail, act);
 }
 
 let store: UseStore | null = null;
-function db(what: string): UseStore {
+function db(what: StorageAct): UseStore {
   if (typeof indexedDB === 'undefined') throw storageSentence(new ReferenceError('indexedDB is not defined'), what);
   return (store ??= createStore('dpo-playground', 'runs'));
 }
 
-async function guarded<T>(what: string, fn: (d: UseStore) => Promise<T>): Promise<T> {
+async function guarded<T>(what: StorageAct, fn: (d: UseStore) => Promise<T>): Promise<T> {
   try {
     return await fn(db(what));
   } catch (e) {
@@ -129,7 +146,7 @@ export function fits(use: StorageUse | null, bytes: number, replaced = 0): boole
 }
 
 export async function listRuns(): Promise<RunRecord[]> {
-  return guarded('listing the saved runs', async (d) => {
+  return guarded('list-runs', async (d) => {
     const all = (await values(d)) as unknown[];
     return (all.filter((v) => v && typeof v === 'object' && 'history' in (v as object)) as RunRecord[]).sort((a, b) => b.createdAt - a.createdAt);
   });
@@ -160,7 +177,7 @@ export async function saveRun(r: RunRecord, state?: Uint8Array | null, prev?: Ru
     if (fits(use, state.byteLength, prev?.stateBytes ?? 0)) {
       void askPersist();
       try {
-        await guarded('saving the run state', (d) => set(`state:${r.id}`, state, d));
+        await guarded('save-state', (d) => set(`state:${r.id}`, state, d));
         r = { ...r, hasState: true, stateBytes: state.byteLength, stateStep: r.step };
         outcome = 'saved';
       } catch (e) {
@@ -171,7 +188,7 @@ export async function saveRun(r: RunRecord, state?: Uint8Array | null, prev?: Ru
   }
   const record: RunRecord = { ...r, updatedAt: Date.now() };
   record.recordBytes = recordSize(record);
-  await guarded('saving the run', (d) => set(`run:${r.id}`, record, d));
+  await guarded('save-run', (d) => set(`run:${r.id}`, record, d));
   return { record, state: outcome, use, refusal };
 }
 
@@ -181,11 +198,11 @@ export function recordSize(r: RunRecord): number {
 }
 
 export async function loadState(id: string): Promise<Uint8Array | undefined> {
-  return guarded('reading the saved state', (d) => get<Uint8Array>(`state:${id}`, d));
+  return guarded('read-state', (d) => get<Uint8Array>(`state:${id}`, d));
 }
 
 export async function deleteRun(id: string): Promise<void> {
-  await guarded('deleting the run', async (d) => {
+  await guarded('delete-run', async (d) => {
     await del(`state:${id}`, d);
     await del(`run:${id}`, d);
   });

@@ -9,8 +9,16 @@ const MAGIC = 'DPOSTATE';
 const VERSION = 1;
 const HEAD = 16;
 
+/** A file that is not a state this page can read; `code` and `params` say it in the page's language (error.statefile.*). */
 export class StateFileError extends Error {
   override name = 'StateFileError';
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly params?: Record<string, string | number>,
+  ) {
+    super(message);
+  }
 }
 
 /** The run record as the file holds it: a model or dataset picked from disk is null (it must be loaded again). */
@@ -38,24 +46,25 @@ export const stateFileName = (slug: string, step: number) => `${slug}-step${step
 /** Reads a file written by stateFileBlob; a different or cut-short file is refused with a sentence. */
 export async function readStateFile(file: Blob & { name?: string }): Promise<{ run: PortableRun; state: Uint8Array }> {
   const name = file.name ? `"${file.name}"` : 'The file';
+  const fail = (message: string, code: string, params: Record<string, string | number> = {}) => new StateFileError(message, `statefile.${code}`, { file: file.name ? ` "${file.name}"` : '', ...params });
   const head = new Uint8Array(await file.slice(0, HEAD).arrayBuffer());
   if (head.byteLength < HEAD || new TextDecoder().decode(head.subarray(0, 8)) !== MAGIC) {
-    throw new StateFileError(`${name} is not a run state saved by this page (a .dpostate file from "Download the state").`);
+    throw fail(`${name} is not a run state saved by this page (a .dpostate file from "Download the state").`, 'not-state');
   }
   const dv = new DataView(head.buffer);
   const version = dv.getUint32(8, true);
-  if (version !== VERSION) throw new StateFileError(`${name} is a state file of version ${version}; this page reads version ${VERSION}.`);
+  if (version !== VERSION) throw fail(`${name} is a state file of version ${version}; this page reads version ${VERSION}.`, 'version', { version, expected: VERSION });
   const jsonBytes = dv.getUint32(12, true);
-  if (HEAD + jsonBytes > file.size) throw new StateFileError(`${name} is cut short: its run record needs ${jsonBytes} bytes, the file has ${file.size - HEAD}.`);
+  if (HEAD + jsonBytes > file.size) throw fail(`${name} is cut short: its run record needs ${jsonBytes} bytes, the file has ${file.size - HEAD}.`, 'cut-record', { need: jsonBytes, have: file.size - HEAD });
   let meta: { run: PortableRun; stateBytes: number };
   try {
     meta = JSON.parse(new TextDecoder().decode(await file.slice(HEAD, HEAD + jsonBytes).arrayBuffer()));
   } catch (e) {
-    throw new StateFileError(`${name} has a damaged run record (${(e as Error).message}).`);
+    throw fail(`${name} has a damaged run record (${(e as Error).message}).`, 'damaged');
   }
   const have = file.size - HEAD - jsonBytes;
-  if (!meta?.run || typeof meta.stateBytes !== 'number') throw new StateFileError(`${name} has no run record.`);
-  if (have !== meta.stateBytes) throw new StateFileError(`${name} is cut short: it holds ${have} of the ${meta.stateBytes} bytes of the trainer state.`);
+  if (!meta?.run || typeof meta.stateBytes !== 'number') throw fail(`${name} has no run record.`, 'no-record');
+  if (have !== meta.stateBytes) throw fail(`${name} is cut short: it holds ${have} of the ${meta.stateBytes} bytes of the trainer state.`, 'cut-state', { have, need: meta.stateBytes });
   const state = new Uint8Array(await file.slice(HEAD + jsonBytes).arrayBuffer());
   return { run: meta.run, state };
 }

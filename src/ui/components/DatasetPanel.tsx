@@ -136,7 +136,7 @@ export function DatasetPanel() {
           <dl className="card" data-testid="dataset-report">
             <dt>{t('dataset.file')}</dt>
             <dd>
-              {info.label} ({info.report.fileKind}
+              <span translate="no">{info.label}</span> ({info.report.fileKind}
               {info.report.gzipped ? ', gzip' : ''})
             </dd>
             <dt>{t('dataset.format')}</dt>
@@ -202,7 +202,7 @@ export function DatasetPanel() {
                   <th scope="col">rejected</th>
                 </tr>
               </thead>
-              <tbody>
+              <tbody translate="no">
                 {info.preview.slice(0, rows).map((p) => (
                   <tr key={p.row}>
                     <td>{p.row}</td>

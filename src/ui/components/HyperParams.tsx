@@ -69,7 +69,7 @@ function LossSelector({ disabled }: { disabled: boolean }) {
               )}
               <span className="hint">
                 {t(`loss.${k}.what`)}{' '}
-                <a href={info.url} target="_blank" rel="noreferrer">
+                <a href={info.url} target="_blank" rel="noreferrer" translate="no">
                   {info.paper}
                 </a>
               </span>

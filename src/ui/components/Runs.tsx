@@ -90,9 +90,9 @@ export function Runs() {
                       <input type="checkbox" aria-label={t('runs.compareAria', { name: r.name })} checked={compare.includes(r.id)} onChange={() => toggleCompare(r.id)} />
                     </td>
                     <td>
-                      {r.name}
+                      <span translate="no">{r.name}</span>
                       <div className="muted small">
-                        {fmtDateTime(r.createdAt)} · {r.dataset.label}
+                        {fmtDateTime(r.createdAt)} · <span translate="no">{r.dataset.label}</span>
                         {r.hasState ? t('runs.stateOf', { step: r.stateStep ?? r.step }) : t('runs.noState')}
                       </div>
                     </td>

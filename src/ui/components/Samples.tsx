@@ -73,16 +73,16 @@ export function Samples() {
           {samples.map((s, i) => (
             <div className="sample" key={i}>
               <p className="prompt">
-                <strong>{t('samples.promptLabel')}</strong> {s.prompt}
+                <strong>{t('samples.promptLabel')}</strong> <span translate="no">{s.prompt}</span>
               </p>
               <div className="side-by-side">
                 <div>
                   <Completion title={t('samples.reference')} text={s.reference} demo={demo} />
-                  <p>{s.reference === null ? <em>{s.referenceNote}</em> : demo ? <SentimentText text={s.reference} /> : s.reference}</p>
+                  <p translate={s.reference === null ? undefined : 'no'}>{s.reference === null ? <em>{s.referenceNote}</em> : demo ? <SentimentText text={s.reference} /> : s.reference}</p>
                 </div>
                 <div>
                   <Completion title={t('samples.policy')} text={s.policy} demo={demo} />
-                  <p>{demo ? <SentimentText text={s.policy} /> : s.policy}</p>
+                  <p translate="no">{demo ? <SentimentText text={s.policy} /> : s.policy}</p>
                 </div>
               </div>
             </div>

@@ -1,10 +1,11 @@
 // English texts of the page, one flat key per string ('panel.item'). Korean is in ko.ts with the same
 // keys (test/i18n.test.ts fails when they differ or when a t('key') in src/ui has no entry). Values use
 // i18next's {{name}} interpolation. The hyperparameter and loss texts come from params.ts (one source).
-import { LOSS_INFO, PARAM_FIELDS, TRAINER_INFO } from '../params';
+import { LOSS_INFO, PARAM_ERRORS, PARAM_FIELDS, TRAINER_INFO } from '../params';
 
 const paramTexts = Object.fromEntries(PARAM_FIELDS.flatMap((f) => [[`param.${f.name}.hint`, f.hint], [`param.${f.name}.help`, f.help]]));
 const lossTexts = Object.fromEntries(Object.entries(LOSS_INFO).map(([k, v]) => [`loss.${k}.what`, v.what]));
+const paramErrors = Object.fromEntries(Object.entries(PARAM_ERRORS).map(([k, v]) => [`param.error.${k}`, v]));
 
 export const en: Record<string, string> = {
   // header and footer
@@ -170,6 +171,7 @@ export const en: Record<string, string> = {
   'hp.warnLr': 'Above ~5e-6 a pretrained model often collapses under DPO; lower it unless this is a toy model.',
   ...paramTexts,
   ...lossTexts,
+  ...paramErrors,
   "chart.title": "Live metrics",
   "chart.empty": "Press Train: the metrics of every step appear here (TRL's names, so you can compare with TRL logs).",
   "chart.latest": "Latest: {{text}}",
@@ -511,5 +513,21 @@ export const en: Record<string, string> = {
   "status.resuming": "Resuming from step {{step}}.",
   "status.continuing": "Continuing from step {{step}}...",
   "fault.continue": "Continue from step {{step}}",
+  "status.stopFirst": "Pause or stop the current run first.",
+  "status.noSavedState": "The run \"{{name}}\" has no saved state (it was not paused before the page closed), so it cannot continue.",
+  "status.reloading": "Reloading the model and data of \"{{name}}\"...",
+  "status.noStateToDownload": "There is no run whose state could be downloaded.",
+  "status.stateDownloaded": "Downloaded the run's state at step {{step}}; load it under \"Saved runs\" to continue.",
+  "status.stateDownloadFailed": "The state could not be downloaded: {{error}}.",
+  "status.stateNeedsModel": "This state was trained from the model \"{{label}}\" picked from disk: load those model files first, then load the state file again.",
+  "status.stateNeedsDataset": "This state was trained on the dataset \"{{label}}\" picked from disk: load that file first, then load the state file again.",
+  "storage.noRoom": "The run's state at step {{step}}{{size}} does not fit in this browser's storage for the page{{why}}, so it is not saved here. Download the state to keep the run: loading that file back continues from step {{step}}.",
+  "storage.noRoomSize": " ({{size}})",
+  "storage.noRoomRefused": " (the browser refused the write: {{detail}})",
+  "storage.noRoomLeft": " ({{left}} left of {{quota}})",
+  "storage.stateFailed": "The run's state at step {{step}} ({{size}}) could not be saved in this browser: {{error}}",
+  "storage.autosaveFailed": "The autosave could not read the run's state from the worker ({{error}}); the next pause saves it.",
+  "storage.leaveTraining": "A run is training: leaving the page ends it.",
+  "storage.leaveUnsaved": "The run state is not saved in this browser: download it before leaving.",
   "demo.sentiment": "sentiment {{value}}",
 };

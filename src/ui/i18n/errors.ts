@@ -76,7 +76,10 @@ export function codeSentence(code: string | undefined, params: Params | undefine
   if (currentLanguage() === 'en' || !code) return english;
   if (code === 'gpu.run' && params) return faultSentence(params);
   const key = `error.${code}`;
-  return i18n.exists(key) ? i18n.t(key, shown(params)) : english;
+  if (!i18n.exists(key)) return english;
+  // IndexedDB failures (src/ui/runs.ts StorageError): what the page was doing, and the browser's own words
+  if (code.startsWith('storage.') && params) return i18n.t(key, { what: i18n.t(`error.storage.what.${params.what}`), detail: params.detail ? i18n.t('error.storage.detail', { detail: params.detail }) : '' });
+  return i18n.t(key, shown(params));
 }
 
 export function errorSentence(e: unknown): string {

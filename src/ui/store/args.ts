@@ -1,7 +1,23 @@
 // The hyperparameter form (TRL's and PEFT's names) and the memory estimate that follows it.
 import type { TrainerArgs } from '../../dpo/trainer';
-import { loraFormOf, PARAM_FIELDS, parseField, parseLoraForm, type LoraForm } from '../params';
+import { i18n, t } from '../i18n';
+import { loraFormOf, PARAM_FIELDS, parseField, parseLoraForm, type LoraForm, type ParamError } from '../params';
 import { client, get, patch } from './state';
+
+/** A field's error in the page's language (params.ts PARAM_ERRORS by code; else its English sentence). */
+const errorText = (r: ParamError) => (r.code ? t(`param.error.${r.code}`, { ...r.params }) : r.error);
+
+// the errors on the form are said again in the new language
+i18n.on('languageChanged', () => {
+  const s = get();
+  const argErrors: Record<string, string> = {};
+  for (const name of Object.keys(s.argErrors)) {
+    const f = PARAM_FIELDS.find((x) => x.name === name);
+    const r = f ? parseField(f, s.argText[name] ?? '') : name === 'lora' ? parseLoraForm(loraFormOf(s.args.lora, s.argText)) : null;
+    argErrors[name] = r && 'error' in r ? errorText(r) : s.argErrors[name];
+  }
+  if (Object.keys(argErrors).length) patch({ argErrors });
+});
 
 export function setArg(name: keyof TrainerArgs, raw: string | boolean): void {
   const f = PARAM_FIELDS.find((x) => x.name === name);
@@ -11,7 +27,7 @@ export function setArg(name: keyof TrainerArgs, raw: string | boolean): void {
     const argText = { ...s.argText, [name]: String(raw) };
     const argErrors = { ...s.argErrors };
     if ('error' in r) {
-      argErrors[name] = r.error;
+      argErrors[name] = errorText(r);
       return { argText, argErrors };
     }
     delete argErrors[name];
@@ -29,7 +45,7 @@ export function setLoraField(key: keyof LoraForm, raw: string | boolean): void {
     const argErrors = { ...s.argErrors };
     const r = parseLoraForm(form);
     if ('error' in r) {
-      argErrors.lora = r.error;
+      argErrors.lora = errorText(r);
       return { argText, argErrors };
     }
     delete argErrors.lora;

@@ -2,7 +2,9 @@
 // every few minutes (autosave) when the storage quota has room, the saved-runs list with the storage
 // used and left, and deleting a saved run. A state that does not fit, or any IndexedDB failure, is a
 // sentence on the page and the state is offered as a download instead (store/state-download.ts).
-import { deleteRun, fits, fmtSize, listRuns, saveRun, storageSentence, storageUse, type RunRecord, type RunStatus, type StorageError, type StorageUse } from '../runs';
+import { fmtSize } from '../format';
+import { t } from '../i18n';
+import { deleteRun, fits, listRuns, saveRun, storageSentence, storageUse, type RunRecord, type RunStatus, type StorageError, type StorageUse } from '../runs';
 import { get, message, patch, type State } from './state';
 
 let lastSave = 0;
@@ -38,14 +40,14 @@ export function autosaveTick(): void {
  * refused by IndexedDB itself (`refused`: the browser's words; its estimate can be above what it allows).
  */
 export function noRoomSentence(step: number, bytes: number | null, use: StorageUse | null, refused?: string): string {
-  const size = bytes === null ? '' : ` (${fmtSize(bytes)})`;
-  const why = refused ? ` (the browser refused the write: ${refused})` : use ? ` (${fmtSize(Math.max(0, use.quota - use.usage))} left of ${fmtSize(use.quota)})` : '';
-  return `The run's state at step ${step}${size} does not fit in this browser's storage for the page${why}, so it is not saved here. Download the state to keep the run: loading that file back continues from step ${step}.`;
+  const size = bytes === null ? '' : t('storage.noRoomSize', { size: fmtSize(bytes) });
+  const why = refused ? t('storage.noRoomRefused', { detail: refused }) : use ? t('storage.noRoomLeft', { left: fmtSize(Math.max(0, use.quota - use.usage)), quota: fmtSize(use.quota) }) : '';
+  return t('storage.noRoom', { step, size, why });
 }
 
 /** The notice's sentence for a state IndexedDB refused (a full quota reads like one foreseen). */
 function stateRefused(step: number, bytes: number, e: StorageError): string {
-  return e.kind === 'quota' ? noRoomSentence(step, bytes, null, e.detail) : `The run's state at step ${step} (${fmtSize(bytes)}) could not be saved in this browser: ${e.message}`;
+  return e.kind === 'quota' ? noRoomSentence(step, bytes, null, e.detail) : t('storage.stateFailed', { step, size: fmtSize(bytes), error: message(e) });
 }
 
 async function autosaveState(): Promise<void> {
@@ -68,7 +70,7 @@ async function autosaveState(): Promise<void> {
     const state = await s.client.call({ type: 'saveState' });
     if (state && get().run.phase === 'training') await persistRun('training', state);
   } catch (e) {
-    patch({ storageError: `The autosave could not read the run's state from the worker (${message(e)}); the next pause saves it.` });
+    patch({ storageError: t('storage.autosaveFailed', { error: message(e) }) });
   }
 }
 
@@ -120,14 +122,14 @@ export async function persistRun(status: RunRecord['status'], state?: Uint8Array
       patch({ unsaved: { step: r.step, bytes: state.byteLength, message: out.refusal ? stateRefused(r.step, state.byteLength, out.refusal) : noRoomSentence(r.step, state.byteLength, out.use) }, storageError: null });
     } else patch({ storageError: null });
   } catch (e) {
-    const err = storageSentence(e, 'saving the run');
+    const err = storageSentence(e, 'save-run');
     if (state) {
       // the record that names the state was not written, so the state is not kept either way
       held = { runId: r.id, step: r.step, state };
       patch({ unsaved: { step: r.step, bytes: state.byteLength, message: stateRefused(r.step, state.byteLength, err) } });
     }
     await refreshRuns();
-    patch({ storageError: err.message }); // the save's failure, not the listing's that likely follows
+    patch({ storageError: message(err) }); // the save's failure, not the listing's that likely follows
     return;
   }
   await refreshRuns();
@@ -155,7 +157,7 @@ export async function refreshRuns(): Promise<void> {
   try {
     patch({ runs: await listRuns(), storage });
   } catch (e) {
-    patch({ storage, storageError: storageSentence(e, 'listing the saved runs').message });
+    patch({ storage, storageError: message(storageSentence(e, 'list-runs')) });
   }
 }
 
@@ -163,7 +165,7 @@ export async function removeRun(id: string): Promise<void> {
   try {
     await deleteRun(id);
   } catch (e) {
-    patch({ storageError: storageSentence(e, 'deleting the run').message });
+    patch({ storageError: message(storageSentence(e, 'delete-run')) });
     return;
   }
   patch((s) => ({ compare: s.compare.filter((x) => x !== id) }));
@@ -180,7 +182,7 @@ export function toggleCompare(id: string): void {
  */
 export function leaveWarning(s: State): string | null {
   const ph = s.run.phase;
-  if (ph === 'starting' || ph === 'training' || ph === 'pausing') return 'A run is training: leaving the page ends it.';
-  if (s.unsaved && !s.unsaved.downloaded) return 'The run state is not saved in this browser: download it before leaving.';
+  if (ph === 'starting' || ph === 'training' || ph === 'pausing') return t('storage.leaveTraining');
+  if (s.unsaved && !s.unsaved.downloaded) return t('storage.leaveUnsaved');
   return null;
 }

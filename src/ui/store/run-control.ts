@@ -187,18 +187,18 @@ export async function resumeSaved(id: string): Promise<void> {
   if (!r) return;
   const busy = get().run.phase;
   if (busy === 'training' || busy === 'pausing' || busy === 'starting') {
-    patch({ statusLine: 'Pause or stop the current run first.' });
+    patch({ statusLine: t('status.stopFirst') });
     return;
   }
   let state: Uint8Array | undefined;
   try {
     state = r.hasState ? await loadState(id) : undefined;
   } catch (e) {
-    patch({ statusLine: storageSentence(e, 'reading the saved state').message });
+    patch({ statusLine: message(storageSentence(e, 'read-state')) });
     return;
   }
   if (!state) {
-    patch({ statusLine: `The run "${r.name}" has no saved state (it was not paused before the page closed), so it cannot continue.` });
+    patch({ statusLine: t('status.noSavedState', { name: r.name }) });
     return;
   }
   await continueRun(r, state);
@@ -208,7 +208,7 @@ export async function resumeSaved(id: string): Promise<void> {
 export async function continueRun(r: RunRecord, state: Uint8Array): Promise<void> {
   const busy = get().run.phase;
   if (busy === 'training' || busy === 'pausing' || busy === 'starting') {
-    patch({ statusLine: 'Pause or stop the current run first.' });
+    patch({ statusLine: t('status.stopFirst') });
     return;
   }
   // a state older than the record (a later one did not fit) continues from its own step
@@ -216,7 +216,7 @@ export async function continueRun(r: RunRecord, state: Uint8Array): Promise<void
   const upTo = (h: RunRecord['history']) => h.filter((x) => x.step <= at);
   r = { ...r, step: at, history: upTo(r.history), evalHistory: upTo(r.evalHistory), frontier: r.frontier?.filter((p) => p.step <= at) };
   resetAutosaveClock();
-  patch({ split: r.dataset.split, args: r.args, sftSteps: r.sftSteps, argErrors: {}, argText: {}, statusLine: `Reloading the model and data of "${r.name}"...` });
+  patch({ split: r.dataset.split, args: r.args, sftSteps: r.sftSteps, argErrors: {}, argText: {}, statusLine: t('status.reloading', { name: r.name }) });
   if (!(await loadModel(r.model.spec))) return;
   if (!(await loadDataset(r.dataset.spec))) return;
   patch({
