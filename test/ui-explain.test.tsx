@@ -225,7 +225,7 @@ describe('compare methods on the demo', () => {
     useStore.setState({ args: { ...fixture.args, beta: 0.3 } });
     const html = decode(renderToString(<FrontierChart />));
     expect(html).toContain('aria-label="Compare loss types"');
-    expect(html).toContain('value="sigmoid, ipo, hinge"');
+    expect(html).toContain('value="sigmoid, simpo, orpo, kto"'); // DPO beside SimPO, ORPO and KTO (issue 17)
     expect(html).toContain('all at beta 0.3 and the same steps');
   });
 });
