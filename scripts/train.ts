@@ -5,12 +5,14 @@
 //                   --use_weighting true --ld_alpha 0.5 --discopop_tau 0.05 --sync_ref_model true]  (TRL's names)
 //                  [--trainer cpo --loss_type simpo --simpo_gamma 0.5 --cpo_alpha 0 | --trainer orpo --beta 0.1 |
 //                   --trainer kto --desirable_weight 1 --undesirable_weight 1]  (TRL 1.13's CPO, ORPO, KTO trainers)
+//                  (KTO also reads TRL's unpaired format as it is: --data rows of {prompt, completion, label})
 // Runs the playground's trainer in Node (SwiftShader or a real GPU), one JSON line per logged step.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadPreferenceDataset, splitTrainEval } from '../src/data/index';
+import { loadPreferenceDataset, splitTrainEval, UnpairedDataError } from '../src/data/index';
 import { DpoTrainer, defaultTrainerArgs, type TrainerArgs } from '../src/dpo/trainer';
-import { tokenizeDataset } from '../src/dpo/tokenize';
+import { tokenizeDataset, tokenizeUnpairedDataset } from '../src/dpo/tokenize';
+import { trainerOf } from '../src/dpo/preference-trainer';
 import { trlScript } from '../src/dpo/trl-script';
 import { Gpu } from '../src/gpu/context';
 import { exportHfFolder } from '../src/model/export';
@@ -71,20 +73,32 @@ async function main() {
   const tokJson = readText(join(own.model, 'tokenizer.json'));
   if (!tokJson) throw new Error(`${own.model} has no tokenizer.json`);
   const tok = loadTokenizer({ tokenizerJson: tokJson, tokenizerConfig: readText(join(own.model, 'tokenizer_config.json')), chatTemplate: readText(join(own.model, 'chat_template.jinja')) });
-  const ds = await loadPreferenceDataset(readFileSync(own.data));
+  // TRL's unpaired format (prompt, completion, label) is read as it is; only KTO trains on it
+  const ds = await loadPreferenceDataset(readFileSync(own.data), { allowUnpaired: true });
   const args = { ...defaultTrainerArgs, ...trainer };
+  if (ds.unpaired && !(trainerOf(args) === 'kto' && args.mode === 'dpo')) throw new UnpairedDataError(args.mode === 'sft' ? 'sft' : trainerOf(args));
   if (own['lora-r'] !== undefined) {
     // PEFT's LoraConfig(r, lora_alpha, target_modules); validated (with a sentence) by the trainer
     const r = Number(own['lora-r']);
     const tm = own['lora-target-modules'] ?? 'all-linear';
     args.lora = { r, lora_alpha: own['lora-alpha'] !== undefined ? Number(own['lora-alpha']) : 2 * r, target_modules: tm === 'all-linear' ? tm : tm.split(',') };
   } else if (own['lora-alpha'] !== undefined || own['lora-target-modules'] !== undefined) throw new Error('--lora-alpha and --lora-target-modules need --lora-r');
-  const split = splitTrainEval(ds.pairs, { evalFraction: own['eval-fraction'] !== undefined ? Number(own['eval-fraction']) : 0, seed: args.seed });
+  const splitOpts = { evalFraction: own['eval-fraction'] !== undefined ? Number(own['eval-fraction']) : 0, seed: args.seed };
   const opts = { maxLength: args.max_length, truncationMode: args.truncation_mode };
-  const train = tokenizeDataset(tok, split.train, opts);
-  const evalSet = tokenizeDataset(tok, split.eval, opts);
+  let train;
+  let evalSet;
+  if (ds.unpaired) {
+    const split = splitTrainEval(ds.unpaired, splitOpts);
+    train = tokenizeUnpairedDataset(tok, split.train, opts);
+    evalSet = tokenizeUnpairedDataset(tok, split.eval, opts);
+  } else {
+    const split = splitTrainEval(ds.pairs, splitOpts);
+    train = tokenizeDataset(tok, split.train, opts);
+    evalSet = tokenizeDataset(tok, split.eval, opts);
+  }
+  const classes = ds.report.labels ? ` (${ds.report.labels.desirable} desirable, ${ds.report.labels.undesirable} undesirable)` : '';
   console.error(
-    `model: ${ck.config.modelType} ${ck.config.layers}x${ck.config.hidden}, vocab ${ck.config.vocabSize}; data: ${ds.format}, ${ds.report.kept} pairs kept, ${ds.report.skippedCount} skipped; train ${train.examples.length}, eval ${evalSet.examples.length}`,
+    `model: ${ck.config.modelType} ${ck.config.layers}x${ck.config.hidden}, vocab ${ck.config.vocabSize}; data: ${ds.format}, ${ds.report.kept} ${ds.unpaired ? 'examples' : 'pairs'} kept${classes}, ${ds.report.skippedCount} skipped; train ${train.examples.length}, eval ${evalSet.examples.length}`,
   );
   const trainerObj = await DpoTrainer.create(gpu, {
     config: ck.config,

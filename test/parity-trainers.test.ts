@@ -11,8 +11,9 @@
 // at batch sizes 2, 3 and 4, so those means test our masked attention at pad rows. KTO's logits are masked
 // means; it runs on HH-RLHF pairs, which KTOTrainer unpairs itself, with batches that hold both classes.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { unzipSync } from 'fflate';
 import { hhPairsFile, readJsonl, run, runOurTrain, runPython, tempDir, tinyModel, venvPython } from './helpers/python';
 import { testGpu } from './helpers/gpu';
 import { loadPreferenceDataset, type StandardPair } from '../src/data/index';
@@ -20,6 +21,7 @@ import { DpoTrainer, defaultTrainerArgs, TrainerConfigError, validateArgs, type 
 import { tokenizeDataset, tokenizeUnpairedDataset } from '../src/dpo/tokenize';
 import { loadTokenizer, type LoadedTokenizer } from '../src/model/tokenizer';
 import { loadCheckpoint, nodeFolderSource } from '../src/model/weights';
+import { Session } from '../src/worker/session';
 
 const REL = 1e-3;
 const ABS = 1e-5;
@@ -50,6 +52,8 @@ const CASES: Case[] = [
   { name: 'SimPO, batch 3, accum 2', o: { trainer: 'cpo', loss_type: 'simpo', simpo_gamma: 0.5, cpo_alpha: 0, beta: 2, per_device_train_batch_size: 3, gradient_accumulation_steps: 2 }, data: 'padded' },
   { name: 'ORPO beta 0.2, batch 3', o: { trainer: 'orpo', beta: 0.2, per_device_train_batch_size: 3 }, data: 'padded' },
 ];
+/** The unpaired text case: the CLI and the page's session repeat it, and their exports run with TRL. */
+const UNPAIRED = CASES.find((c) => c.data === 'unpaired')!;
 const REFUSED: { name: string; o: Opts; ours: RegExp; trl: RegExp }[] = [
   {
     name: 'KTO with batch size 1',
@@ -249,13 +253,15 @@ describe("CPO / SimPO, ORPO and KTO vs TRL 1.13's own trainers, step by step", (
     }, 600_000);
   }
 
-  // the issue's command lines, each beside the TRL run of the same options; their exported train_trl.py
-  // scripts then run with TRL 1.13 (all three in one Python process) and log what our runs logged
+  // the issue's command lines (and KTO on an unpaired file, from the CLI and from the page's session), each beside
+  // the TRL run of the same options; their exported train_trl.py scripts then run with TRL 1.13 (all in one Python
+  // process) and log what our runs logged
   it('npm run train -- --trainer cpo|orpo|kto (TRL names) logs what TRL logs, and each exported train_trl.py runs with TRL 1.13 and logs it too', async () => {
     const cli: { name: string; same: string; o: Opts; data: Case['data']; lines: string[] }[] = [
       { name: 'CLI --trainer cpo --loss_type simpo --simpo_gamma 0.5 --cpo_alpha 0', same: CASES[4].name, o: CASES[4].o, data: 'padded', lines: ['from trl.experimental.cpo import CPOConfig, CPOTrainer', '    loss_type="simpo",', '    simpo_gamma=0.5,', '    cpo_alpha=0,', '    beta=2,'] },
       { name: 'CLI --trainer orpo --beta 0.1', same: CASES[5].name, o: CASES[5].o, data: 'padded', lines: ['from trl.experimental.orpo import ORPOConfig, ORPOTrainer', '    beta=0.1,'] },
       { name: 'CLI --trainer kto --desirable_weight 1 --undesirable_weight 1', same: CASES[6].name, o: { ...CASES[6].o, desirable_weight: 1, undesirable_weight: 1, max_steps: CASES[6].steps! }, data: 'hh', lines: ['from trl import KTOConfig, KTOTrainer', '    desirable_weight=1,', '    undesirable_weight=1,', 'SHUFFLE = False'] },
+      { name: 'CLI --trainer kto --data unpaired.jsonl', same: UNPAIRED.name, o: { ...UNPAIRED.o, max_steps: UNPAIRED.steps! }, data: 'unpaired', lines: ['from trl import KTOConfig, KTOTrainer', 'SHUFFLE = False'] },
     ];
     const dir = tempDir('trainers-cli');
     const scripts: string[] = [];
@@ -273,16 +279,53 @@ describe("CPO / SimPO, ORPO and KTO vs TRL 1.13's own trainers, step by step", (
       for (const line of c.lines) expect(text, line).toContain(line);
       scripts.push(script);
     }
-    // one Python process for the three exported scripts (each parses its own argv)
+    // the page's worker session on the unpaired file: a DPO run is refused with the typed sentence; a KTO run logs
+    // TRL's numbers and its export zip (train.jsonl in TRL's unpaired format) runs with TRL in the same process
+    const page = await pageUnpairedRun(join(dir, 'page-export'));
+    const pageCmp = compare('page session, KTO on the unpaired file', trlLogs.get(UNPAIRED.name)! as Record<string, number>[], page.logs);
+    expect(pageCmp.bad, pageCmp.bad.join('\n')).toEqual([]);
+    cli.push({ name: 'page export of KTO on unpaired.jsonl', same: UNPAIRED.name, o: {}, data: 'unpaired', lines: [] });
+    mine.push(page.logs);
+    scripts.push(page.script);
+    // one Python process for the exported scripts (each parses its own argv)
     const runner = 'import runpy, sys\nfor p in sys.argv[1:]:\n    sys.argv = [p]\n    runpy.run_path(p, run_name="__main__")\n';
     await run(venvPython(), ['-c', runner, ...scripts], { env: { HF_HUB_OFFLINE: '1', HF_DATASETS_OFFLINE: '1', OMP_NUM_THREADS: '1', PYTHONHASHSEED: '0', TQDM_DISABLE: '1' } });
     for (const [i, c] of cli.entries()) {
-      const exported = readJsonl(join(dir, `export-${i}`, 'dpo-playground-run', 'log_history.jsonl')).filter((r) => r.loss !== undefined);
+      const exported = readJsonl(join(dirname(scripts[i]), 'dpo-playground-run', 'log_history.jsonl')).filter((r) => r.loss !== undefined);
       const cmp = compare(`exported train_trl.py of '${c.name}', run by TRL`, exported, mine[i]);
       table.push(`exported train_trl.py of '${c.name}' (TRL) vs ours: worst rel ${Math.max(...[...cmp.perMetric.values()].map((v) => v.rel)).toExponential(1)}${cmp.bad.length ? '  FAILED' : ''}`);
       expect(cmp.bad, cmp.bad.join('\n')).toEqual([]);
     }
   }, 900_000);
+
+  /** The page's Session (the worker's code in Node) loads the tiny model and the unpaired file, trains UNPAIRED's run, exports. */
+  async function pageUnpairedRun(out: string): Promise<{ logs: Record<string, number>[]; script: string }> {
+    const s = new Session(() => {});
+    await s.init();
+    const names = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'chat_template.jinja'].filter((f) => existsSync(join(model, f)));
+    await s.loadModel({ kind: 'files', files: names.map((f) => new File([readFileSync(join(model, f))], f)) });
+    const info = await s.loadDataset({ kind: 'bytes', name: 'unpaired.jsonl', bytes: new Uint8Array(readFileSync(data.unpaired)) }, { evalFraction: 0, seed: 1, maxEval: 0 }, 64);
+    // the panel's report: 9 records (6 desirable, 3 undesirable), one dropped by tokenization (its prompt fills max_length)
+    expect(info.format).toBe('unpaired');
+    expect(info.report.labels).toEqual({ desirable: 6, undesirable: 3 });
+    expect([info.trainPairs, info.tooLong]).toEqual([8, 1]);
+    expect(info.preview.filter((r) => r.label === false).every((r) => r.chosen === '' && r.rejected !== '')).toBe(true);
+    const args = { ...defaultTrainerArgs, ...(COMMON as Partial<TrainerArgs>), ...(UNPAIRED.o as Partial<TrainerArgs>), max_steps: UNPAIRED.steps!, shuffle: false, compute_kl: false, eval_steps: 0, logging_steps: 1 };
+    const refused = await s.start({ args: { ...args, trainer: 'dpo' }, sftSteps: 0 }).then(() => null, (e: unknown) => e as Error);
+    expect(refused?.message).toMatch(/unpaired format \(prompt, completion, label\), which only KTO trains on: DPO needs pairs/);
+    const r = await s.start({ args, sftSteps: 0 });
+    expect(r.end).toBe('finished');
+    const { zip } = await s.exportZip({});
+    for (const [name, bytes] of Object.entries(unzipSync(zip))) {
+      mkdirSync(dirname(join(out, name)), { recursive: true });
+      writeFileSync(join(out, name), bytes);
+    }
+    const rows = readJsonl(join(out, 'train.jsonl'));
+    expect(rows.length).toBe(9);
+    expect(Object.keys(rows[0])).toEqual(['prompt', 'completion', 'label']);
+    expect(rows.map((x) => x.label)).toEqual(readJsonl(data.unpaired).map((x) => x.label));
+    return { logs: s.history.filter((h) => h.loss !== undefined) as unknown as Record<string, number>[], script: join(out, 'train_trl.py') };
+  }
 
   for (const r of REFUSED) {
     it(`refused as TRL refuses it: ${r.name}`, () => {

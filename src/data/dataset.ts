@@ -234,3 +234,8 @@ export function withSkipped(report: ValidationReport, more: SkippedRow[], maxSki
     skipped: [...report.skipped, ...more].slice(0, maxSkippedListed),
   };
 }
+
+/** A pair or unpaired example as a record of TRL's own format, as the exported TRL script loads it. */
+export function trlRecord(p: PreferencePair | UnpairedPreference): Record<string, unknown> {
+  return 'completion' in p ? { prompt: p.prompt, completion: p.completion, label: p.label } : { prompt: p.prompt, chosen: p.chosen, rejected: p.rejected };
+}

@@ -10,13 +10,18 @@ import type { Message, SkipReason, SkippedRow, UnpairedFormat, UnpairedPreferenc
 /** The file is in TRL's unpaired format but the run's trainer needs pairs. */
 export class UnpairedDataError extends DatasetError {
   override name = 'UnpairedDataError';
+  /** The page says it in the user's language by this code (src/worker/error-code.ts), with `params.who`. */
+  readonly code = 'dataset.unpaired';
+  readonly params: { who: string };
   /** `trainer`: the run's trainer (dpo, cpo, orpo, or sft for a run that begins with SFT); undefined when not known yet. */
   constructor(readonly trainer?: string) {
-    const who = trainer === undefined ? 'DPO, CPO and ORPO need' : trainer === 'sft' ? 'SFT before the run needs' : `${trainer.toUpperCase()} needs`;
+    const names = trainer === undefined ? 'DPO, CPO and ORPO' : trainer === 'sft' ? 'SFT before the run' : trainer.toUpperCase();
+    const who = `${names} ${trainer === undefined ? 'need' : 'needs'}`;
     super(
       `This dataset is in TRL's unpaired format (prompt, completion, label), which only KTO trains on: ${who} pairs ` +
         '(prompt, chosen, rejected). Choose the KTO trainer (--trainer kto), or load a paired dataset.',
     );
+    this.params = { who: trainer === undefined ? 'DPO, CPO, ORPO' : trainer.toUpperCase() };
   }
 }
 

@@ -1,7 +1,7 @@
 // The exported TRL script's trainer part for CPO / SimPO, ORPO and KTO (src/dpo/trl-script.ts writes the
 // rest): TRL 1.13's CPOTrainer and ORPOTrainer live in trl.experimental, KTOTrainer in trl. Their configs
 // default to gradient checkpointing on, which the script sets to the run's value; KTO keeps dataset order
-// (its KL completions are paired within batches) and unpairs paired data itself.
+// (its KL completions are paired within batches), unpairs paired data itself and takes unpaired data as it is.
 import { trainerOf } from './preference-trainer';
 import type { TrainerArgs } from './trainer';
 
@@ -35,7 +35,8 @@ export function trainerLines(a: TrainerArgs, common: [string, unknown][], py: (v
     cls = 'KTO';
     own.push(['loss_type', 'kto'], ['desirable_weight', a.desirable_weight], ['undesirable_weight', a.undesirable_weight]);
     lines.push(
-      '# KTO: paired data is unpaired by KTOTrainer (unpair_preference_dataset); batches stay in dataset order because',
+      '# KTO: paired data is unpaired by KTOTrainer (unpair_preference_dataset); data in TRL\'s unpaired format',
+      '# (prompt, completion, label) goes in as it is. Batches stay in dataset order because',
       '# each example\'s KL completion is its batch neighbour\'s',
       'SHUFFLE = False',
       `ref_model = ${a.lora ? 'None  # None with LoRA: the base model with the adapters disabled' : 'load_model(MODEL, REVISION)  # a frozen copy of the starting policy'}`,

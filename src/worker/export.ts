@@ -4,6 +4,7 @@
 // revision), the training pairs, a DeepSpeed ZeRO-2 config, and a README saying how to launch it on
 // one process or several.
 import { zipSync, strToU8 } from 'fflate';
+import { trlRecord, type PreferencePair, type UnpairedPreference } from '../data/index';
 import type { DpoTrainer } from '../dpo/trainer';
 import { trlScript } from '../dpo/trl-script';
 import { exportHfFolder } from '../model/export';
@@ -65,8 +66,10 @@ export async function buildExportZip({ trainer: t, model: m, data: d, extra }: E
   if (t.lora) for (const [name, bytes] of exportPeftAdapter(m.ck.config, t.lora.config, await t.adapterWeights(), baseRef)) files[`adapter/${name}`] = bytes;
   files['train_trl.py'] = strToU8(trlScript(t.args, { model: hub ? m.trlModel : './base-model', revision: hub ? m.revision : undefined, dataFile: 'train.jsonl' }));
   files['ds_zero2.json'] = strToU8(JSON.stringify(DS_ZERO2, null, 2) + '\n');
-  files['train.jsonl'] = strToU8(d.train.map((p) => JSON.stringify({ prompt: p.prompt, chosen: p.chosen, rejected: p.rejected })).join('\n') + '\n');
-  if (d.eval.length) files['eval.jsonl'] = strToU8(d.eval.map((p) => JSON.stringify({ prompt: p.prompt, chosen: p.chosen, rejected: p.rejected })).join('\n') + '\n');
+  // pairs as {prompt, chosen, rejected}; an unpaired dataset (KTO) as TRL's {prompt, completion, label}
+  const rows = (xs: readonly (PreferencePair | UnpairedPreference)[]) => strToU8(xs.map((p) => JSON.stringify(trlRecord(p))).join('\n') + '\n');
+  files['train.jsonl'] = rows(d.train);
+  if (d.eval.length) files['eval.jsonl'] = rows(d.eval);
   for (const [name, body] of Object.entries(extra)) files[name] = strToU8(body);
 
   const a = t.args;

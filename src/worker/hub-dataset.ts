@@ -72,5 +72,6 @@ export async function loadHubDataset(ref: HubDatasetRef, onProgress?: (p: Datase
     for (const rec of read.records) records.push({ ...rec, row: rec.row + offset });
     onProgress?.({ file, fileIndex: i + 1, fileCount: urls.length, loaded: read.bytesRead, total: total ?? read.bytesRead, rows: records.length });
   }
-  return pairsFromRecords(records, { fileKind: 'parquet', gzipped: false });
+  // TRL's unpaired format (prompt, completion, label) too: the run refuses it unless its trainer is KTO
+  return pairsFromRecords(records, { fileKind: 'parquet', gzipped: false, allowUnpaired: true });
 }

@@ -1,9 +1,9 @@
 // Loading what a run trains on, in the worker: the model (a URL, the Hub, files from disk) with its
 // tokenizer, the preference dataset with its train/eval split, and the split tokenized as TRL does
 // (cached per max_length and truncation mode). No GPU here: the weights stay on the CPU until a run.
-import { loadPreferenceDataset, splitTrainEval, DatasetError, type PreferencePair } from '../data/index';
+import { loadPreferenceDataset, splitTrainEval, DatasetError, type PreferenceDataset, type PreferencePair, type UnpairedPreference } from '../data/index';
 import type { TrainerArgs } from '../dpo/trainer';
-import { mergeTokenReports, tokenizeDataset, tokenReportNotes, type TokenizedPair } from '../dpo/tokenize';
+import { mergeTokenReports, tokenizeDataset, tokenizeUnpairedDataset, tokenReportNotes, type TokenizedPair } from '../dpo/tokenize';
 import { datasetLengths } from '../dpo/diagnosis';
 import { pieceTable } from '../dpo/token-moves';
 import { countParameters } from '../model/config';
@@ -31,17 +31,18 @@ export interface LoadedModel {
   revision?: string;
 }
 
-export interface LoadedData {
-  info: DatasetInfo;
-  train: PreferencePair[];
-  eval: PreferencePair[];
-}
+/** The loaded split: pairs, or examples of TRL's unpaired format (prompt, completion, label), which only KTO trains on. */
+export type LoadedData =
+  | { info: DatasetInfo; unpaired?: false; train: PreferencePair[]; eval: PreferencePair[] }
+  | { info: DatasetInfo; unpaired: true; train: UnpairedPreference[]; eval: UnpairedPreference[] };
 
 const text = (b: Uint8Array | null): string | undefined => (b ? new TextDecoder().decode(b) : undefined);
 
-function pairText(p: PreferencePair): PreviewRow {
+function pairText(p: PreferencePair | UnpairedPreference): PreviewRow {
+  const fmt = (ms: string | { role: string; content: string }[]) => (typeof ms === 'string' ? ms : ms.map((m) => `${m.role}: ${m.content}`).join('\n'));
+  // an unpaired example: its completion in the chosen (desirable) or rejected (undesirable) column, and its label
+  if ('completion' in p) return { row: p.row, prompt: fmt(p.prompt), chosen: p.label ? fmt(p.completion) : '', rejected: p.label ? '' : fmt(p.completion), label: p.label };
   if (p.kind === 'standard') return { row: p.row, prompt: p.prompt, chosen: p.chosen, rejected: p.rejected };
-  const fmt = (ms: { role: string; content: string }[]) => ms.map((m) => `${m.role}: ${m.content}`).join('\n');
   return { row: p.row, prompt: fmt(p.prompt), chosen: fmt(p.chosen), rejected: fmt(p.rejected) };
 }
 
@@ -154,52 +155,49 @@ export class Loading {
     const onProgress = (what: string) => (p: { bytesRead: number; totalBytes?: number }) =>
       this.host.emit({ type: 'download', what: 'dataset', file: what, loaded: p.bytesRead, total: p.totalBytes ?? null });
     let label: string;
-    let train: PreferencePair[];
-    let evalPairs: PreferencePair[];
-    let ds;
+    let ds: PreferenceDataset;
+    let evalDs: PreferenceDataset | null = null;
+    // TRL's unpaired format is accepted here; a run whose trainer is not KTO refuses it (UnpairedDataError)
+    const opts = { allowUnpaired: true };
     if (spec.kind === 'url') {
       label = spec.label;
-      ds = await loadPreferenceDataset(await fetchBytes(spec.url), { fileName: spec.url, onProgress: onProgress(spec.url) });
+      ds = await loadPreferenceDataset(await fetchBytes(spec.url), { ...opts, fileName: spec.url, onProgress: onProgress(spec.url) });
       if (spec.evalUrl) {
-        const ev = await loadPreferenceDataset(await fetchBytes(spec.evalUrl), { fileName: spec.evalUrl });
-        train = ds.pairs;
-        evalPairs = ev.pairs.slice(0, split.maxEval);
-      } else {
-        ({ train, eval: evalPairs } = this.split(ds.pairs, split));
+        evalDs = await loadPreferenceDataset(await fetchBytes(spec.evalUrl), { ...opts, fileName: spec.evalUrl });
+        if (!evalDs.unpaired !== !ds.unpaired) {
+          throw new DatasetError(`The eval file is ${evalDs.unpaired ? 'unpaired (prompt, completion, label)' : 'paired'} but the training file is ${ds.unpaired ? 'unpaired' : 'paired'}: give both in one format.`);
+        }
       }
     } else if (spec.kind === 'hub') {
       label = `${spec.repo.trim()} (${spec.config}/${spec.split})`;
       ds = await loadHubDataset({ ...hubRef(spec, 'dataset'), config: spec.config, split: spec.split }, (p) =>
         this.host.emit({ type: 'download', what: 'dataset', file: p.file, loaded: p.loaded, total: p.total, fileIndex: p.fileIndex, fileCount: p.fileCount }),
       );
-      ({ train, eval: evalPairs } = this.split(ds.pairs, split));
     } else {
       const name = spec.kind === 'file' ? spec.file.name : spec.name;
       label = name;
       const src = spec.kind === 'file' ? spec.file : spec.bytes;
-      ds = await loadPreferenceDataset(src, { fileName: name, onProgress: onProgress(name) });
-      ({ train, eval: evalPairs } = this.split(ds.pairs, split));
+      ds = await loadPreferenceDataset(src, { ...opts, fileName: name, onProgress: onProgress(name) });
     }
-    if (train.length === 0) throw new DatasetError(`The file has ${ds.pairs.length} usable pair(s), none left for training after the eval split: lower the eval fraction.`);
-    const info: DatasetInfo = {
-      label,
-      format: ds.format,
-      report: ds.report,
-      preview: ds.pairs.slice(0, 50).map(pairText),
-      trainPairs: train.length,
-      evalPairs: evalPairs.length,
-      maxTokens: 0,
-      meanTokens: 0,
-      tooLong: 0,
-      evalRows: [],
-    };
-    this.data = { info, train, eval: evalPairs };
+    const part = <T,>(rows: T[], evalRows: T[] | undefined): { train: T[]; eval: T[] } =>
+      evalRows ? { train: rows, eval: evalRows.slice(0, split.maxEval) } : this.split(rows, split);
+    const rows = ds.unpaired ?? ds.pairs;
+    const base = { label, format: ds.format, report: ds.report, preview: rows.slice(0, 50).map(pairText), maxTokens: 0, meanTokens: 0, tooLong: 0, evalRows: [] };
+    if (ds.unpaired) {
+      const { train, eval: evalRows } = part(ds.unpaired, evalDs?.unpaired);
+      if (train.length === 0) throw new DatasetError(`The file has ${ds.unpaired.length} usable example(s), none left for training after the eval split: lower the eval fraction.`);
+      this.data = { info: { ...base, trainPairs: train.length, evalPairs: evalRows.length }, unpaired: true, train, eval: evalRows };
+    } else {
+      const { train, eval: evalRows } = part(ds.pairs, evalDs?.pairs);
+      if (train.length === 0) throw new DatasetError(`The file has ${ds.pairs.length} usable pair(s), none left for training after the eval split: lower the eval fraction.`);
+      this.data = { info: { ...base, trainPairs: train.length, evalPairs: evalRows.length }, train, eval: evalRows };
+    }
     this.tokenized = null;
     if (this.model) this.tokenize(maxLength, 'keep_start');
     return this.data.info;
   }
 
-  private split(pairs: PreferencePair[], s: SplitSpec): { train: PreferencePair[]; eval: PreferencePair[] } {
+  private split<T>(pairs: T[], s: SplitSpec): { train: T[]; eval: T[] } {
     if (!(s.evalFraction >= 0 && s.evalFraction < 1)) throw new DatasetError(`The eval fraction must be at least 0 and below 1 (got ${s.evalFraction}).`);
     const r = splitTrainEval(pairs, { evalFraction: s.evalFraction, seed: s.seed });
     return { train: r.train, eval: r.eval.slice(0, s.maxEval) };
@@ -212,8 +210,8 @@ export class Loading {
     const key = `${maxLength}|${mode}`;
     if (this.tokenized?.key === key) return this.tokenized;
     const opts = { maxLength, truncationMode: mode };
-    const tr = tokenizeDataset(m.tok, d.train, opts);
-    const ev = tokenizeDataset(m.tok, d.eval, opts);
+    const tr = d.unpaired ? tokenizeUnpairedDataset(m.tok, d.train, opts) : tokenizeDataset(m.tok, d.train, opts);
+    const ev = d.unpaired ? tokenizeUnpairedDataset(m.tok, d.eval, opts) : tokenizeDataset(m.tok, d.eval, opts);
     if (tr.examples.length === 0) {
       throw new DatasetError(`Every training pair has a prompt of max_length (${maxLength}) tokens or more, so nothing is left to train on: raise max_length.`);
     }
@@ -224,12 +222,13 @@ export class Loading {
       max = Math.max(max, n);
       sum += n;
     }
-    const byRow = new Map(d.eval.map((p) => [p.row, p]));
-    const evalRows = ev.examples.map((e) => byRow.get(e.row!)).filter((p): p is PreferencePair => p !== undefined).map(pairText);
+    const byRow = new Map<number, PreferencePair | UnpairedPreference>(d.eval.map((p: PreferencePair | UnpairedPreference) => [p.row, p]));
+    const evalRows = ev.examples.map((e) => byRow.get(e.row!)).filter((p) => p !== undefined).map(pairText);
     d.info = { ...d.info, evalRows, maxTokens: max, meanTokens: sum / tr.examples.length, tooLong: tr.skipped.length + ev.skipped.length, trainPairs: tr.examples.length, evalPairs: ev.examples.length };
     // the page's explainer: token texts of the eval completions, token lengths for the dataset diagnosis
     d.info.tokenPieces = pieceTable((ids) => m.tok.decode(ids), ev.examples.flatMap((e) => [e.chosenIds, e.rejectedIds]));
-    d.info.lengths = datasetLengths(tr.examples);
+    // (unpaired examples have no rejected side: the diagnosis's pair-length rules do not apply to them)
+    d.info.lengths = d.unpaired ? undefined : datasetLengths(tr.examples);
     // the dataset panel's token report: unknown tokens and prompt/completion mismatches, with what to do
     d.info.tokens = mergeTokenReports(tr.report, ev.report);
     d.info.tokenNotes = tokenReportNotes(d.info.tokens, m.tok.vocabSize);

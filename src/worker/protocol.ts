@@ -51,6 +51,8 @@ export interface PreviewRow {
   prompt: string;
   chosen: string;
   rejected: string;
+  /** An unpaired example's label (true = desirable: its completion is in chosen; false: in rejected). */
+  label?: boolean;
 }
 
 export interface DatasetInfo {

@@ -16,6 +16,8 @@ const FORMAT_TEXT: Record<string, string> = {
   conversational: 'TRL conversational (lists of messages)',
   implicit: 'implicit prompt (HH-RLHF style: the prompt is the shared start of chosen and rejected)',
   'implicit-conversational': 'implicit-prompt conversations',
+  unpaired: "TRL unpaired (prompt / completion / label text), for KTO",
+  'unpaired-conversational': 'TRL unpaired conversations (prompt / completion messages, label), for KTO',
 };
 
 function Diff({ a, b, side }: { a: string; b: string; side: 'chosen' | 'rejected' }) {
@@ -145,6 +147,7 @@ export function DatasetPanel() {
             <dd data-testid="pair-count">
               {t('dataset.usable', { kept: fmtInt(info.report.kept), total: fmtInt(info.report.totalRows) })}
               {info.report.skippedCount ? t('dataset.skipped', { n: fmtInt(info.report.skippedCount) }) : ''}
+              {info.report.labels ? t('dataset.labels', { desirable: fmtInt(info.report.labels.desirable), undesirable: fmtInt(info.report.labels.undesirable) }) : ''}
             </dd>
             <dt>{t('dataset.split')}</dt>
             <dd data-testid="split">
@@ -198,8 +201,17 @@ export function DatasetPanel() {
                 <tr>
                   <th scope="col">#</th>
                   <th scope="col">prompt</th>
-                  <th scope="col">chosen</th>
-                  <th scope="col">rejected</th>
+                  {info.report.labels ? (
+                    <>
+                      <th scope="col">completion</th>
+                      <th scope="col">label</th>
+                    </>
+                  ) : (
+                    <>
+                      <th scope="col">chosen</th>
+                      <th scope="col">rejected</th>
+                    </>
+                  )}
                 </tr>
               </thead>
               <tbody translate="no">
@@ -207,12 +219,24 @@ export function DatasetPanel() {
                   <tr key={p.row}>
                     <td>{p.row}</td>
                     <td className="prompt">{p.prompt.length > 160 ? `…${p.prompt.slice(-160)}` : p.prompt}</td>
-                    <td>
-                      <Diff a={p.chosen} b={p.rejected} side="chosen" />
-                    </td>
-                    <td>
-                      <Diff a={p.chosen} b={p.rejected} side="rejected" />
-                    </td>
+                    {p.label !== undefined ? (
+                      // an unpaired example (KTO): its completion, and TRL's label (true = desirable)
+                      <>
+                        <td>
+                          <mark className={p.label ? 'chosen' : 'rejected'}>{(p.label ? p.chosen : p.rejected).slice(0, 300)}</mark>
+                        </td>
+                        <td>{String(p.label)}</td>
+                      </>
+                    ) : (
+                      <>
+                        <td>
+                          <Diff a={p.chosen} b={p.rejected} side="chosen" />
+                        </td>
+                        <td>
+                          <Diff a={p.chosen} b={p.rejected} side="rejected" />
+                        </td>
+                      </>
+                    )}
                   </tr>
                 ))}
               </tbody>
