@@ -35,6 +35,7 @@ import { storageSentence } from '../src/ui/runs';
 import { noRoomSentence } from '../src/ui/store/persistence';
 import { readStateFile } from '../src/ui/state-file';
 import { setArg } from '../src/ui/store/args';
+import { exportReadme, type ReadmeFacts } from '../src/worker/export-readme';
 import { diagnosisKeys } from '../src/ui/explain/diagnosis-text';
 
 const root = join(__dirname, '..', 'src', 'ui');
@@ -210,6 +211,26 @@ describe('engine errors by code', () => {
     expect([errorSentence(quota), errorSentence(bad)]).toEqual([quota.message, '"x.json" is not a run state saved by this page (a .dpostate file from "Download the state").']);
     setArg('beta', '0.1');
     expect(useStore.getState().argErrors.beta).toBeUndefined();
+  });
+});
+
+describe("the export's README", () => {
+  it('in Korean for the Korean page: the same commands, paths and TRL names, Korean sentences around them', () => {
+    const facts = (over: Partial<ReadmeFacts>): ReadmeFacts => ({ label: 'tiny-gpt2', step: 60, totalSteps: 60, lora: true, hub: null, fromLoaded: false, hasEval: true, extra: ['metrics.jsonl', 'metrics.csv'], perDeviceBatch: 4, accumulation: 2, ...over });
+    for (const f of [facts({}), facts({ lora: false, hub: { repo: 'owner/tiny-llama', revision: 'abc123' }, fromLoaded: true, hasEval: false })]) {
+      const en = exportReadme(f, 'en');
+      const ko = exportReadme(f, 'ko');
+      expect(exportReadme(f)).toBe(en); // the CLI and the English page keep English
+      // what a reader types or opens: commands, files and folders, option names, the numbers
+      const names = (s: string) => [...s.matchAll(/(?:pip|python|torchrun|accelerate) [^\n(]*?(?=\s{2}|\n|$)|[\w-]+\.(?:py|jsonl|json|csv)|[\w-]+\/(?![\w/])|\b[a-z]+(?:_[a-z]+)+\b|\b\d+\b/gm)].map((m) => m[0].trim()).sort();
+      expect(names(ko)).toEqual(names(en));
+      expect(names(en)).toEqual(expect.arrayContaining(['python train_trl.py', 'torchrun --nproc_per_node N train_trl.py', 'ds_zero2.json', 'train.jsonl', 'dpo-playground-run/', 'per_device_train_batch_size', '8']));
+      const sentences = ko.split('\n').filter((l) => /[A-Za-z\uac00-\ud7a3]/.test(l));
+      expect(sentences.filter((l) => !/[\uac00-\ud7a3]/.test(l) && !/^\s+(model\/|DeepSpeed|GPU|python|pip|torchrun|accelerate)/.test(l))).toEqual([]); // every line but a command row has Korean
+      for (const l of sentences) expect(englishRuns(l.replace(/(?:pip|python|torchrun|accelerate launch) .*/, '')), l).toEqual([]); // the commands aside
+      if (f.hub) expect(ko).toContain('Hub의 owner/tiny-llama, 리비전 abc123: train_trl.py가 내려받음');
+    }
+    console.log(exportReadme(facts({}), 'ko'));
   });
 });
 

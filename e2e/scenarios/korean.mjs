@@ -5,7 +5,9 @@
 // gives the Korean page again. A scan of every visible text node (all folds open: the setup, the
 // explainers, the runs list, a dataset error and a trained demo) fails on any English sentence left.
 export const order = 60;
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { unzipSync } from 'fflate';
 import { check, shots, text } from '../lib.mjs';
 
 const HANGUL = /[\uac00-\ud7a3]/;
@@ -103,6 +105,14 @@ export async function run({ browser, base, fx }) {
   const f = await finding.innerText();
   check('a diagnosis finding reads in Korean (title, why, what to try)', f.includes('잘라내기가 대부분의 응답을 자릅니다') && f.includes('이유:') && f.includes('해 볼 것:') && f.includes('max_length'), f.slice(0, 200));
   const english = new Set(await scanEnglish(page)); // the trained demo with every fold open
+  // the export's README in the page's language, the English one beside it
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.getByRole('button', { name: '모델 + 스크립트 내보내기' }).click()]);
+  const zipPath = join(shots, 'korean-export.zip');
+  await dl.saveAs(zipPath);
+  const zip = unzipSync(new Uint8Array(readFileSync(zipPath)));
+  const readme = new TextDecoder().decode(zip['README.txt'] ?? new Uint8Array());
+  const readmeEn = new TextDecoder().decode(zip['README.en.txt'] ?? new Uint8Array());
+  check('the export\'s README is Korean (README.en.txt beside it) and names the same commands', readme.startsWith('DPO 플레이그라운드 내보내기:') && readme.includes('python train_trl.py') && readme.includes('torchrun --nproc_per_node N train_trl.py') && readmeEn.startsWith('DPO Playground export:'), readme.split('\n')[0]);
   await page.screenshot({ path: join(shots, 'korean-trained.png'), fullPage: true });
 
   // the switch: English, kept over a reload, then Korean again

@@ -29,7 +29,7 @@ export function handleRequest(session: Session, req: Request): Promise<unknown> 
     case 'sample':
       return session.sample(req.prompts, req.options);
     case 'export':
-      return session.exportZip(req.extra);
+      return session.exportZip(req.extra, req.language);
     case 'saveState':
       return session.saveState();
     case 'planHub':

@@ -9,6 +9,7 @@ import type { DpoTrainer } from '../dpo/trainer';
 import { trlScript } from '../dpo/trl-script';
 import { exportHfFolder } from '../model/export';
 import { exportPeftAdapter } from '../model/lora';
+import { exportReadme, type ReadmeFacts, type ReadmeLanguage } from './export-readme';
 import type { WriteDtype } from '../model/safetensors';
 import type { ExportResult } from './protocol';
 import type { LoadedData, LoadedModel } from './session';
@@ -19,6 +20,8 @@ export interface ExportInput {
   data: LoadedData;
   /** Extra text files (the metric history), by name. */
   extra: Record<string, string>;
+  /** The README's language (the page's; the CLI's is English). */
+  language?: ReadmeLanguage;
 }
 
 /**
@@ -44,7 +47,7 @@ function table(rows: [string, string][], indent = '  '): string[] {
   return rows.map(([k, v]) => `${indent}${k.padEnd(w)}${v}`);
 }
 
-export async function buildExportZip({ trainer: t, model: m, data: d, extra }: ExportInput): Promise<ExportResult> {
+export async function buildExportZip({ trainer: t, model: m, data: d, extra, language = 'en' }: ExportInput): Promise<ExportResult> {
   const weights = await t.policyWeights();
   // shards of at most 400 MiB, as save_pretrained(max_shard_size=...) writes them: no file near browsers' per-buffer limits
   const folder = exportHfFolder(m.ck.config, weights, { extraFiles: m.extra, maxShardBytes: 400 * 2 ** 20 });
@@ -73,45 +76,21 @@ export async function buildExportZip({ trainer: t, model: m, data: d, extra }: E
   for (const [name, body] of Object.entries(extra)) files[name] = strToU8(body);
 
   const a = t.args;
-  const batch = a.per_device_train_batch_size * a.gradient_accumulation_steps;
-  const listing: [string, string][] = [
-    ['model/', 'the trained policy as a Hugging Face folder (AutoModelForCausalLM.from_pretrained("model"))'],
-    ...(t.lora ? [['adapter/', 'the LoRA adapters alone (PeftModel.from_pretrained(base, "adapter")); model/ has them merged'] as [string, string]] : []),
-    hub
-      ? ['(base model)', `${m.trlModel} at revision ${m.revision} on the Hub: train_trl.py downloads it`]
-      : ['base-model/', fromLoaded ? 'the model the run started from (and its reference): train_trl.py starts here' : 'the SFT model DPO started from (and its reference): train_trl.py starts here'],
-    ['train_trl.py', 'the same run with TRL (pip install "trl>=1,<2" "transformers>=5" datasets torch)'],
-    ['train.jsonl', 'the training pairs in TRL\'s format, in the order the run used them'],
-    ...(d.eval.length ? [['eval.jsonl', 'the held-out pairs'] as [string, string]] : []),
-    ['ds_zero2.json', 'a DeepSpeed ZeRO-2 config for train_trl.py --deepspeed (batch and precision come from the script)'],
-    ...Object.keys(extra).map((n) => [n, 'the metric history of the run in the playground'] as [string, string]),
-  ];
-  const launch: [string, string][] = [
-    ['one process', 'python train_trl.py'],
-    ['N GPUs, torchrun', 'torchrun --nproc_per_node N train_trl.py'],
-    ['N GPUs, accelerate', 'accelerate launch --num_processes N train_trl.py'],
-    ['DeepSpeed ZeRO-2', 'pip install deepspeed && torchrun --nproc_per_node N train_trl.py --deepspeed ds_zero2.json'],
-    ['first steps only', 'python train_trl.py --stop_after_steps 2   (same learning-rate schedule as the full run)'],
-    ['elsewhere', 'python train_trl.py --output_dir /path/to/run'],
-  ];
-  files['README.txt'] = strToU8(
-    [
-      `DPO Playground export: ${m.info.label}, step ${t.step} of ${t.totalSteps}.`,
-      '',
-      'Files',
-      ...table(listing),
-      '',
-      'Run it (from any folder: the script finds its files beside itself)',
-      ...table(launch),
-      '',
-      `Each optimizer step sees ${batch} pairs, as in the playground (per_device_train_batch_size ${a.per_device_train_batch_size} x`,
-      `gradient_accumulation_steps ${a.gradient_accumulation_steps}). With N processes the script divides the per-device batch (or else the`,
-      'accumulation) by N, so the global batch and the logged loss stay the same; it stops with a sentence when',
-      `N does not divide ${batch}. The trained model and log_history.jsonl (TRL's metric names, one line per`,
-      'logged step) go to dpo-playground-run/ beside the script.',
-      '',
-    ].join('\n'),
-  );
+  const facts: ReadmeFacts = {
+    label: m.info.label,
+    step: t.step,
+    totalSteps: t.totalSteps,
+    lora: Boolean(t.lora),
+    hub: hub ? { repo: m.trlModel, revision: m.revision! } : null,
+    fromLoaded,
+    hasEval: d.eval.length > 0,
+    extra: Object.keys(extra),
+    perDeviceBatch: a.per_device_train_batch_size,
+    accumulation: a.gradient_accumulation_steps,
+  };
+  // the README in the page's language; a Korean one comes with the English beside it (README.en.txt)
+  files['README.txt'] = strToU8(exportReadme(facts, language));
+  if (language !== 'en') files['README.en.txt'] = strToU8(exportReadme(facts, 'en'));
   // weights are stored, not deflated: float bytes barely compress and deflating 0.5-2.5 GB takes minutes in a tab
   const entries = Object.fromEntries(Object.entries(files).map(([n, b]) => [n, n.endsWith('.safetensors') ? ([b, { level: 0 }] as [Uint8Array, { level: 0 }]) : b]));
   return { zip: zipSync(entries, { level: 1 }), files: Object.keys(files) };

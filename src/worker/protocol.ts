@@ -159,7 +159,7 @@ export type Request =
   | { type: 'stop' }
   | { type: 'evaluate' }
   | { type: 'sample'; prompts: string[]; options: SampleOptions }
-  | { type: 'export'; extra: Record<string, string> }
+  | { type: 'export'; extra: Record<string, string>; /** the README's language (src/worker/export-readme.ts) */ language?: 'en' | 'ko' }
   | { type: 'saveState' }
   | { type: 'planHub'; spec: Extract<ModelSpec, { kind: 'hub' }>; args: Partial<TrainerArgs> }
   | { type: 'setHubToken'; token: string | null }

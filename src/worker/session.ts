@@ -225,10 +225,10 @@ export class Session {
   }
 
   /** The trained policy, the TRL script and the data, in one zip (src/worker/export.ts). */
-  async exportZip(extra: Record<string, string>): Promise<ExportResult> {
+  async exportZip(extra: Record<string, string>, language: 'en' | 'ko' = 'en'): Promise<ExportResult> {
     const t = await this.run.needTrainer('Export');
     const m = this.inputs.needModel();
     const d = this.inputs.needData();
-    return this.run.exclusive(() => buildExportZip({ trainer: t, model: m, data: d, extra }), 'the export');
+    return this.run.exclusive(() => buildExportZip({ trainer: t, model: m, data: d, extra, language }), 'the export');
   }
 }

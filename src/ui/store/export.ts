@@ -1,6 +1,7 @@
 // Export: the trained model + TRL script zip, and the metric history files (this run's or a saved run's).
 import { strToU8, zipSync } from 'fflate';
 import { historyCsv, historyJsonl } from '../history';
+import { currentLanguage } from '../i18n';
 import type { RunRecord } from '../runs';
 import { client, get, message, patch } from './state';
 
@@ -29,7 +30,7 @@ export async function exportRun(): Promise<void> {
   patch({ exporting: true, exportError: null });
   try {
     const extra = { 'metrics.jsonl': historyJsonl([...s.history, ...s.evalHistory].sort((a, b) => a.step - b.step)), 'metrics.csv': historyCsv(s.history), 'eval_metrics.csv': historyCsv(s.evalHistory) };
-    const r = await client().call({ type: 'export', extra });
+    const r = await client().call({ type: 'export', extra, language: currentLanguage() });
     download(`dpo-${slug(s.model.info?.label ?? 'model')}-step${s.run.step}.zip`, r.zip, 'application/zip');
     patch({ exporting: false });
   } catch (e) {
