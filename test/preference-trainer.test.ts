@@ -6,6 +6,7 @@ import { SMOLLM2_135M_CONFIG } from '../e2e/hub-server.mjs';
 import { ktoExamples, unpairPreference, UNPAIR_MAP_BATCH } from '../src/dpo/kto-data';
 import { DpoTrainer, defaultTrainerArgs, TrainerConfigError, validateArgs, type TrainerArgs } from '../src/dpo/trainer';
 import type { TokenizedPair } from '../src/dpo/tokenize';
+import { UnpairedDataError } from '../src/data/index';
 import { countParameters, parameterSpecs, parseConfig } from '../src/model/config';
 import { estimateMemory, fitOptions } from '../src/worker/memory';
 import { randn, testGpu } from './helpers/gpu';
@@ -26,6 +27,23 @@ describe('trainer choice: cpo, orpo, kto beside dpo', () => {
     expect(many[UNPAIR_MAP_BATCH].label).toBe(false);
     expect(many[2 * UNPAIR_MAP_BATCH].label).toBe(true);
     expect(many[2 * UNPAIR_MAP_BATCH].completionIds[0]).toBe(10 + UNPAIR_MAP_BATCH);
+  });
+
+  it("KTO's unpaired data (TRL's prompt/completion/label): no unpairing, KL completions rotated within each train batch; other trainers refuse it", async () => {
+    const labels = [true, false, true, true, false];
+    const un: TokenizedPair[] = labels.map((label, i) => ({ promptIds: [1, i], chosenIds: [30 + i, 2], rejectedIds: [], label }));
+    const k = ktoExamples(un, 2);
+    expect(k.map((e) => [e.chosenIds[0], e.rejectedIds[0], e.label])).toEqual([[30, 31, true], [31, 30, false], [32, 33, true], [33, 32, true], [34, 34, false]]);
+    expect(k.every((e, i) => e.promptIds[1] === i)).toBe(true);
+    for (const [trainer, mode, who] of [['dpo', 'dpo', 'DPO'], ['orpo', 'dpo', 'ORPO'], ['kto', 'sft', 'SFT before the run']] as const) {
+      const e = await DpoTrainer.create(await testGpu(), { config: parseConfig(SMOLLM2_135M_CONFIG), policy: new Map(), train: un, padId: 0, args: { trainer, mode } }).then(
+        () => null,
+        (x: unknown) => x as UnpairedDataError,
+      );
+      expect(e).toBeInstanceOf(UnpairedDataError);
+      expect(e!.message).toContain(`which only KTO trains on: ${who} needs pairs (prompt, chosen, rejected). Choose the KTO trainer (--trainer kto)`);
+      expect(e!.code).toBe('dataset.unpaired');
+    }
   });
 
   it('memory estimate: CPO / SimPO and ORPO hold one copy of the weights, DPO and KTO two; no precompute advice where it cannot apply', () => {
@@ -61,6 +79,7 @@ describe('trainer choice: cpo, orpo, kto beside dpo', () => {
     bad({ trainer: 'kto', loss_type: 'apo_zero_unpaired' }, /apo_zero_unpaired is not supported here/);
     bad({ trainer: 'cpo', use_weighting: true }, /use_weighting is a DPOTrainer option; CPOTrainer has none/);
     bad({ trainer: 'sppo' as never }, /Unknown trainer: sppo/);
+    bad({ trainer: 'kto', truncation_mode: 'keep_end' }, /KTO has no truncation_mode \(got keep_end\): KTOTrainer keeps the first max_length tokens/);
     expect(() => validateArgs({ ...defaultTrainerArgs, trainer: 'cpo', loss_type: 'simpo', cpo_alpha: 0 })).not.toThrow();
     expect(() => validateArgs({ ...defaultTrainerArgs, trainer: 'kto' })).not.toThrow();
   });

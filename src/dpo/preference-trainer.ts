@@ -43,6 +43,7 @@ interface CheckedArgs extends Partial<PreferenceArgs> {
   use_weighting?: boolean;
   ld_alpha?: number | null;
   f_divergence_type?: string;
+  truncation_mode?: string;
 }
 
 const NAMES: Record<TrainerKind, string> = { dpo: 'DPO', cpo: 'CPO', orpo: 'ORPO', kto: 'KTO' };
@@ -92,6 +93,10 @@ export function validatePreferenceArgs(a: CheckedArgs, bad: (msg: string) => nev
       if (!(v > 0) || !Number.isFinite(v)) bad(`${k} must be a positive number (got ${a[k]}).`);
     }
     if (a.precompute_ref_log_probs) bad('precompute_ref_log_probs is not supported for KTO here yet: its reference scores the KL completions too. Turn it off.');
+    // KTOConfig has no truncation_mode: its collator keeps the first max_length tokens of every sequence
+    if ((a.truncation_mode ?? 'keep_start') !== 'keep_start') {
+      bad(`KTO has no truncation_mode (got ${a.truncation_mode}): KTOTrainer keeps the first max_length tokens of every sequence (keep_start). Remove it or use --trainer dpo.`);
+    }
   }
   if (a.label_smoothing !== 0 && !(a.label_smoothing >= 0 && a.label_smoothing < 0.5)) bad(`label_smoothing must be in [0, 0.5) (got ${a.label_smoothing}).`);
   if (t !== 'cpo' && a.label_smoothing !== 0) bad(`${name} has no label_smoothing (got ${a.label_smoothing}); it is a CPO / DPO option.`);
