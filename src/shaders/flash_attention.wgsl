@@ -9,7 +9,8 @@
 // of sequence b sees keys j <= i with j < len_b, so a pad query (i >= len_b) attends to the real keys of its row
 // only and no query sees a pad key. Rows i < len_b are computed exactly as without the mask. fwd reads the
 // lengths from its own binding; dq and dkv from the tail of dr (dkv already uses the 8 storage buffers every
-// adapter offers), where flash-attention.ts copies them as u32 bits.
+// adapter offers), where flash-attention.ts copies them; dq and dkv read dr as u32 (row dots as f32 bits) so a
+// length is never loaded as a float (small integers are f32 denormals, which a GPU may flush to 0).
 // src/gpu/ops/flash-attention.ts prepends `const HD` (the head dim) and `const BT` (rows per workgroup-
 // memory tile), so per-invocation head vectors live in registers; each `//#kernel` section is its own module.
 // Head vectors in registers and tiles are vec4 (HD4 of them, zero-padded past HD): a quarter of the loop
@@ -143,7 +144,7 @@ override WG: u32 = 64;
 @group(0) @binding(2) var<storage, read> k: array<f32>;
 @group(0) @binding(3) var<storage, read> v: array<f32>;
 @group(0) @binding(4) var<storage, read> lse: array<f32>;
-@group(0) @binding(5) var<storage, read> dr: array<f32>; // [B*H*T] row dots, then [B] key lengths (u32 bits)
+@group(0) @binding(5) var<storage, read> dr: array<u32>; // [B*H*T] row dots (f32 bits), then [B] key lengths
 @group(0) @binding(6) var<storage, read> dout: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dq: array<f32>;
 var<workgroup> kt: array<vec4f, BT * HD4>;
@@ -168,8 +169,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var c = 0u; c < HD4; c++) { qr[c] = vec4f(0.0); gr[c] = vec4f(0.0); acc[c] = vec4f(0.0); }
   for (var d = 0u; d < HD; d++) { qr[d / 4u][d % 4u] = q[qo + d] * p.scale; gr[d / 4u][d % 4u] = dout[qo + d]; }
   let L = lse[bh * T + ic];
-  let Di = dr[bh * T + ic];
-  let kEnd = keyEnd(i, bitcast<u32>(dr[p.B * p.H * T + b]));
+  let Di = bitcast<f32>(dr[bh * T + ic]);
+  let kEnd = keyEnd(i, dr[p.B * p.H * T + b]);
   let jEnd = min(T, blk.row0 + WG);
   for (var j0 = 0u; j0 < jEnd; j0 += BT) {
     let n = min(BT, jEnd - j0);
@@ -218,7 +219,7 @@ override WG: u32 = 64;
 @group(0) @binding(2) var<storage, read> k: array<f32>;
 @group(0) @binding(3) var<storage, read> v: array<f32>;
 @group(0) @binding(4) var<storage, read> lse: array<f32>;
-@group(0) @binding(5) var<storage, read> dr: array<f32>; // [B*H*T] row dots, then [B] key lengths (u32 bits)
+@group(0) @binding(5) var<storage, read> dr: array<u32>; // [B*H*T] row dots (f32 bits), then [B] key lengths
 @group(0) @binding(6) var<storage, read> dout: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dk: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dv: array<f32>;
@@ -240,7 +241,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let G = p.H / p.KVH;
   let j = kb * WG + li;
   let live = j < T;
-  let seen = j < clamp(bitcast<u32>(dr[p.B * p.H * T + b]), 1u, T); // a pad key: its gradients are 0
+  let seen = j < clamp(dr[p.B * p.H * T + b], 1u, T); // a pad key: its gradients are 0
   let ko = (b * T + min(j, T - 1u)) * p.KVH * HD + kh * HD;
   var kr: array<vec4f, HD4>;
   var vr: array<vec4f, HD4>;
@@ -266,7 +267,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       }
       for (var r = li; r < n; r += WG) {
         lt[r] = lse[bh * T + i0 + r];
-        dt[r] = dr[bh * T + i0 + r];
+        dt[r] = bitcast<f32>(dr[bh * T + i0 + r]);
       }
       workgroupBarrier();
       if (live && seen && i0 + n > j) {

@@ -58,21 +58,24 @@ function check(what: string, o: AttentionOptions, ts: Record<string, [Tensor, nu
 
 const params = (o: AttentionOptions) => [o.B, o.T, o.H, o.KVH, o.D, f32(o.scale)];
 
-// Without lens every key is real: [B] of T, cached per (gpu, B, T) as the rope tables are (an upload per call
-// would submit the step's command encoder early); never released.
-const fullLengths = new WeakMap<Gpu, Map<string, Tensor>>();
+// Without lens every key is real: one buffer per gpu of "no limit" lengths (the kernels clamp a length to T), so
+// it serves every B up to its size and every T; it grows only when a batch holds more sequences. Never released.
+const NO_LIMIT = 0xffffffff;
+const fullLengths = new WeakMap<Gpu, Tensor>();
 
-/** The key lengths the kernels read: the caller's (checked), or T for every sequence. */
+/** The key lengths the kernels read (at least B of them): the caller's (checked), or no limit for every sequence. */
 function keyLengths(gpu: Gpu, what: string, o: AttentionOptions, lens: Tensor | undefined): Tensor {
   if (lens) {
     if (lens.size !== o.B || lens.dtype !== 'u32') throw new RangeError(`${what}: lens must be ${o.B} u32 key lengths (one per sequence); it holds ${lens.size} ${lens.dtype} values.`);
     return lens;
   }
-  let m = fullLengths.get(gpu);
-  if (!m) fullLengths.set(gpu, (m = new Map()));
-  const key = `${o.B}|${o.T}`;
-  let t = m.get(key);
-  if (!t) m.set(key, (t = gpu.upload(new Uint32Array(o.B).fill(o.T))));
+  let t = fullLengths.get(gpu);
+  if (!t || t.size < o.B) {
+    // safe to hand back: work recorded before keeps its buffer, the pool reuses it only for later work
+    if (t) gpu.release(t);
+    t = gpu.upload(new Uint32Array(Math.max(o.B, 2 * (t?.size ?? 0), 64)).fill(NO_LIMIT));
+    fullLengths.set(gpu, t);
+  }
   return t;
 }
 

@@ -240,7 +240,7 @@ export const en: Record<string, string> = {
   "diag.rule.always-clipped.title": "The gradient is clipped on every step",
   "diag.rule.always-clipped.why": "Clipping is meant to catch the rare huge step. When every gradient is many times the threshold, clipping rescales every step and hides how large the gradients are: the loss surface is steep where the run is (a too-high learning rate, tiny beta, or a few pairs with enormous log-ratios), and the optimiser is being held back each step rather than following the gradient.",
   "diag.ev.non-finite.value": "{{key}} is {{value}} at step {{step}} (non-finite values in the log: {{count}}).",
-  "diag.ev.non-finite.stopped": "The trainer stopped the run: {{message}}",
+  "diag.ev.non-finite.stopped": "The trainer stopped the run at step {{step}}: a loss or the gradient became NaN or Inf, so that update was skipped and the last good weights were kept.",
   "diag.ev.no-learning.loss-first": "loss stays within {{tol}} of {{ref}} (its first value).",
   "diag.ev.no-learning.loss-log2": "loss stays within {{tol}} of {{ref}} (the {{lossType}} loss at h = 0, log 2).",
   "diag.ev.no-learning.loss-h0": "loss stays within {{tol}} of {{ref}} (the {{lossType}} loss at h = 0).",

@@ -342,7 +342,7 @@ export const ko: Record<string, string> = {
   'diag.rule.always-clipped.title': '기울기가 매 스텝 클리핑됩니다',
   'diag.rule.always-clipped.why': '클리핑은 드물게 오는 거대한 스텝을 잡으려는 것입니다. 모든 기울기가 임계값의 몇 배라면 클리핑이 매 스텝의 크기를 다시 맞추어 기울기가 얼마나 큰지를 가립니다. 실행이 있는 곳의 손실 곡면이 가파르고(학습률이 너무 높거나, beta가 아주 작거나, 로그 비율이 엄청난 쌍이 몇 개 있음), 옵티마이저는 기울기를 따르기보다 매 스텝 붙잡혀 있습니다.',
   "diag.ev.non-finite.value": "스텝 {{step}}에서 {{key}} 값이 {{value}}입니다 (로그에 있는 유한하지 않은 값 {{count}}개).",
-  "diag.ev.non-finite.stopped": "트레이너가 실행을 멈췄습니다: {{message}}",
+  "diag.ev.non-finite.stopped": "트레이너가 스텝 {{step}}에서 실행을 멈췄습니다: 손실이나 기울기가 NaN 또는 Inf가 되어 그 업데이트를 건너뛰고 마지막 정상 가중치를 남겼습니다.",
   "diag.ev.no-learning.loss-first": "loss가 첫 값 {{ref}}에서 {{tol}} 이내로 머뭅니다.",
   "diag.ev.no-learning.loss-log2": "loss가 {{ref}}({{lossType}} 손실의 h = 0일 때 값, log 2)에서 {{tol}} 이내로 머뭅니다.",
   "diag.ev.no-learning.loss-h0": "loss가 {{ref}}({{lossType}} 손실의 h = 0일 때 값)에서 {{tol}} 이내로 머뭅니다.",
