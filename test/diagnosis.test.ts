@@ -190,7 +190,7 @@ describe('rules on short real runs of the engine', () => {
     expect(r.failure).not.toBeNull();
     const d = find(input(r, { failure: r.failure }), 'non-finite');
     expect(d?.severity).toBe('alarm');
-    expect(d!.evidence.at(-1)).toMatchObject({ code: 'non-finite.stopped', params: { message: r.failure!.message } });
+    expect(d!.evidence.at(-1)).toMatchObject({ code: 'non-finite.stopped', params: { step: r.failure!.step } });
     // a non-finite value in a recorded log (e.g. a TRL log with grad_norm inf) fires too
     const logged = find(input({ args: demoArgs, history: [{ step: 3, epoch: 0, loss: 0.5, grad_norm: Infinity }] }), 'non-finite');
     expect(logged!.evidence[0]).toMatchObject({ chart: 'optim', steps: [3, 3], code: 'non-finite.value', params: { key: 'grad_norm', value: Infinity, step: 3, count: 1 } });

@@ -15,7 +15,7 @@ type Spec = Readonly<Record<string, Readonly<Record<string, ParamKind>>>>;
 
 export const EVIDENCE_PARAMS = {
   'non-finite.value': { key: 'name', value: 'value', step: 'count', count: 'count' },
-  'non-finite.stopped': { message: 'name' },
+  'non-finite.stopped': { step: 'count' },
   'no-learning.loss-first': { tol: 'value', ref: 'value' },
   'no-learning.loss-log2': { tol: 'value', ref: 'value', lossType: 'name' },
   'no-learning.loss-h0': { tol: 'value', ref: 'value', lossType: 'name' },

@@ -30,7 +30,7 @@ export const nonFinite: Rule = ({ history, evalHistory, failure }) => {
     const first = bad[0];
     ev.push(evidence(chartOf(first.key), [first.step, bad.at(-1)!.step], 'non-finite.value', { key: first.key, value: first.v, step: first.step, count: bad.length }));
   }
-  if (stopped) ev.push(evidence('loss', [stopped.step, stopped.step], 'non-finite.stopped', { message: stopped.message }));
+  if (stopped) ev.push(evidence('loss', [stopped.step, stopped.step], 'non-finite.stopped', { step: stopped.step }));
   return {
     rule: 'non-finite',
     severity: 'alarm',
