@@ -99,7 +99,8 @@ export async function preferenceMicroStep(
         if (s < N) side = o.labels![s] > 0 ? 0 : 1;
         on = sc[i];
       } else {
-        // CPO: the mean of the whole padded [N, T, V] logits; ORPO: without the last position
+        // CPO: the mean of the whole padded [N, T, V] logits; ORPO: without the last position. Pad rows count, so
+        // their logits must be transformers': the batch's seq.lens masks their attention to the row's real tokens
         side = s < N ? 0 : 1;
         on = o.kind === 'orpo' && r === T - 1 ? 0 : 1;
       }
