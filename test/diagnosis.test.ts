@@ -17,6 +17,7 @@ import { loadTokenizer } from '../src/model/tokenizer';
 import { diagnosisKeys } from '../src/ui/explain/diagnosis-text';
 import { en } from '../src/ui/i18n/en';
 import { ko } from '../src/ui/i18n/ko';
+import { englishRuns } from '../e2e/scenarios/korean.mjs';
 import { testGpu } from './helpers/gpu';
 
 const DEMO = join(__dirname, '..', 'public', 'demo');
@@ -261,6 +262,9 @@ describe('every code the engine can emit is said in English and Korean', () => {
     const known = new Set(keys.map((k) => k.key));
     const stale = [...Object.keys(en), ...Object.keys(ko)].filter((k) => /^diag\.(rule|ev|try)\./.test(k) && !known.has(k));
     expect(stale).toEqual([]);
+    // the Korean sentences are Korean: Hangul in each, no run of English words left (TRL names and symbols aside)
+    const notKorean = keys.map((k) => ko[k.key]).filter((v) => !/[\uac00-\ud7a3]/.test(v) || englishRuns(v).length);
+    expect(notKorean).toEqual([]);
     console.log(`${keys.length} diagnosis keys (${RULE_IDS.length} rules, ${Object.keys(EVIDENCE_PARAMS).length} evidence codes, ${Object.keys(TRY_PARAMS).length} what-to-try codes) in en and ko`);
   });
 });
