@@ -3,6 +3,7 @@
 // engine gives codes and numbers; every sentence comes from i18next (diagnosis-text.ts).
 import { useMemo } from 'react';
 import { diagnose, type Diagnosis as Finding } from '../../dpo/diagnosis';
+import { fmtInt } from '../format';
 import { useT } from '../i18n';
 import { useStore } from '../store';
 import { anchorOf, diagnosisInput, focusTarget } from './diagnosis-input';
@@ -69,7 +70,7 @@ export function Diagnosis() {
             {steps === 0 && !info
               ? t('diag.empty')
               : steps
-                ? t('diag.noAlarmAfter', { steps })
+                ? t('diag.noAlarmAfter', { steps: fmtInt(steps) })
                 : t('diag.noAlarm')}
           </p>
         )}
