@@ -2,8 +2,10 @@
 // that gives the latest values (read by screen readers, and by the e2e test). Each trainer's metrics under
 // TRL's names: the charts of metrics the run never logs (KL for a trainer without reference) stay away.
 // Cheap to render while training: the history reaches the charts at most every CHART_THROTTLE_MS, its
-// downsampled series is computed once per update for all charts, and nothing animates.
-import { memo, useEffect, useMemo, useState } from 'react';
+// downsampled series is computed once per update for all charts, only the charts on screen redraw their
+// plots (the text alternatives always follow), recharts gets the same static props each time, and nothing
+// animates.
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LogRecord } from '../../dpo/trainer';
 import { countPoints, downsample, fmtNum, fmtTick, latest } from '../history';
@@ -103,44 +105,84 @@ function altText(t: T, spec: ChartSpec, history: readonly LogRecord[], evalHisto
   return t('chart.altAll', { parts: parts.join('; '), n });
 }
 
+// recharts compares its props by identity: static ones are made once, so a render with new data redoes no axis settings
+const MARGIN_LEFT_ONLY = { top: 6, right: 12, bottom: 0, left: 0 };
+const MARGIN_BOTH = { top: 6, right: 4, bottom: 0, left: 0 };
+const TICK = { fontSize: 11 };
+const X_DOMAIN = ['dataMin', 'dataMax'];
+const Y_DOMAIN = ['auto', 'auto'];
+const LEGEND_STYLE = { fontSize: 12 };
+const EVAL_DOT = { r: 3 };
+const fmtExp = (v: number) => v.toExponential(0);
+const fmtTooltip = (v: unknown) => fmtNum(Number(v));
+
+/** Whether the element is on screen (or near it); true where there is no IntersectionObserver (server rendering). */
+function useOnScreen(ref: React.RefObject<Element | null>): boolean {
+  const [on, setOn] = useState(true);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof IntersectionObserver === 'undefined') return;
+    const io = new IntersectionObserver((es) => setOn(es.some((e) => e.isIntersecting)), { rootMargin: '200px' });
+    io.observe(el);
+    return () => io.disconnect();
+  }, [ref]);
+  return on;
+}
+
+/** The SVG part of a chart: rendered again only when its data changes (memo), and never animated. */
+const ChartPlot = memo(function ChartPlot({ spec, data, evalHistory }: { spec: ChartSpec; data: LogRecord[]; evalHistory: LogRecord[] }) {
+  const { t } = useT();
+  const hasRight = spec.series.some((s) => s.axis === 'right');
+  const evalSeries = spec.series.filter((s) => evalHistory.some((e) => e[`eval_${s.key}`] !== undefined));
+  return (
+    <ResponsiveContainer width="100%" height={190}>
+      <LineChart margin={hasRight ? MARGIN_BOTH : MARGIN_LEFT_ONLY}>
+        <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
+        <XAxis dataKey="step" type="number" domain={X_DOMAIN} allowDecimals={false} tick={TICK} allowDuplicatedCategory={false} />
+        <YAxis yAxisId="left" tick={TICK} width={52} domain={Y_DOMAIN} tickFormatter={fmtTick} />
+        {hasRight && <YAxis yAxisId="right" orientation="right" tick={TICK} width={56} tickFormatter={fmtExp} />}
+        <Tooltip formatter={fmtTooltip} labelFormatter={(l) => t('chart.step', { step: l })} isAnimationActive={false} />
+        {spec.series.length > 1 && <Legend wrapperStyle={LEGEND_STYLE} />}
+        {spec.series.map((s) => (
+          <Line key={s.key} data={data} yAxisId={s.axis ?? 'left'} dataKey={s.key} name={labelOf(t, s)} stroke={s.color} dot={data.length < 30} strokeWidth={2} isAnimationActive={false} connectNulls />
+        ))}
+        {evalSeries.map((s) => (
+          <Line
+            key={`eval_${s.key}`}
+            data={evalHistory}
+            yAxisId={s.axis ?? 'left'}
+            dataKey={`eval_${s.key}`}
+            name={t('chart.evalLabel', { label: labelOf(t, s) })}
+            stroke={s.color}
+            strokeDasharray="5 4"
+            dot={EVAL_DOT}
+            isAnimationActive={false}
+            connectNulls
+          />
+        ))}
+      </LineChart>
+    </ResponsiveContainer>
+  );
+});
+
+/**
+ * One metric chart. Its text alternative always says the latest values; its plot follows the data while it is
+ * on screen and keeps the last drawn data while scrolled away (redrawn when it comes back), so a metric batch
+ * redraws only the charts one can see.
+ */
 export const MetricChart = memo(function MetricChart({ spec, history, evalHistory, data, trainer }: { spec: ChartSpec; history: LogRecord[]; evalHistory: LogRecord[]; data: LogRecord[]; trainer: string }) {
   const { t } = useT();
   const n = countPoints(history, spec.series.map((s) => s.key));
-  const hasRight = spec.series.some((s) => s.axis === 'right');
   const titleId = `chart-${spec.id}-title`;
+  const area = useRef<HTMLDivElement>(null);
+  const onScreen = useOnScreen(area);
+  const drawn = useRef({ data, evalHistory });
+  if (onScreen) drawn.current = { data, evalHistory };
   return (
     <figure className="chart" id={`chart-${spec.id}`} tabIndex={-1} data-testid={`chart-${spec.id}`} aria-labelledby={titleId}>
       <h3 id={titleId}>{t(`chart.${spec.id}.title`, { defaultValue: spec.title })}</h3>
-      <div className="chart-area" aria-hidden="true">
-        <ResponsiveContainer width="100%" height={190}>
-          <LineChart margin={{ top: 6, right: hasRight ? 4 : 12, bottom: 0, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-            <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tick={{ fontSize: 11 }} allowDuplicatedCategory={false} />
-            <YAxis yAxisId="left" tick={{ fontSize: 11 }} width={52} domain={['auto', 'auto']} tickFormatter={fmtTick} />
-            {hasRight && <YAxis yAxisId="right" orientation="right" tick={{ fontSize: 11 }} width={56} tickFormatter={(v: number) => v.toExponential(0)} />}
-            <Tooltip formatter={(v) => fmtNum(Number(v))} labelFormatter={(l) => t('chart.step', { step: l })} isAnimationActive={false} />
-            {spec.series.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}
-            {spec.series.map((s) => (
-              <Line key={s.key} data={data} yAxisId={s.axis ?? 'left'} dataKey={s.key} name={labelOf(t, s)} stroke={s.color} dot={data.length < 30} strokeWidth={2} isAnimationActive={false} connectNulls />
-            ))}
-            {spec.series
-              .filter((s) => evalHistory.some((e) => e[`eval_${s.key}`] !== undefined))
-              .map((s) => (
-                <Line
-                  key={`eval_${s.key}`}
-                  data={evalHistory}
-                  yAxisId={s.axis ?? 'left'}
-                  dataKey={`eval_${s.key}`}
-                  name={t('chart.evalLabel', { label: labelOf(t, s) })}
-                  stroke={s.color}
-                  strokeDasharray="5 4"
-                  dot={{ r: 3 }}
-                  isAnimationActive={false}
-                  connectNulls
-                />
-              ))}
-          </LineChart>
-        </ResponsiveContainer>
+      <div className="chart-area" aria-hidden="true" ref={area} data-drawn-points={drawn.current.data.length}>
+        <ChartPlot spec={spec} data={drawn.current.data} evalHistory={drawn.current.evalHistory} />
       </div>
       <figcaption>
         {/* the loss chart says where the run's loss starts, for its loss type (not always log 2) */}
