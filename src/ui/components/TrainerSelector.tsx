@@ -51,7 +51,8 @@ function MemoryLine() {
   const { t } = useT();
   const args = useStore((s) => s.args);
   const est = useStore((s) => s.estimate);
-  if (!est) return null;
+  // before a model is loaded there is no estimate: the line still says whether a reference is held
+  if (!est) return trainerNeedsReference(args) ? null : <p className="hint">{t('trainer.refNone')}</p>;
   return (
     <p className="hint" data-testid="trainer-memory" data-weights-bytes={est.weightsBytes}>
       {t(memoryKey(args), { w: fmtBytes(est.weightsBytes), total: fmtBytes(est.totalBytes) })}
@@ -114,10 +115,15 @@ export function TrainerSelector({ disabled }: { disabled: boolean }) {
           </div>
         )}
         {TRAINER_OPTIONS[trainer].map((name) => (
-          <Field key={name} f={PARAM_FIELDS.find((f) => f.name === name)!} disabled={disabled} hint={name === 'beta' ? t(`trainer.beta.${trainer}`) : undefined} />
+          <Field key={name} f={PARAM_FIELDS.find((f) => f.name === name)!} disabled={disabled} hint={name === 'beta' ? t(`trainer.beta.${trainer}`) : name === 'label_smoothing' && trainer === 'cpo' ? t('trainer.labelSmoothing.cpo') : undefined} />
         ))}
       </div>
-      {trainer !== 'dpo' && <p className="hint">{t(trainer === 'kto' ? 'trainer.refKto' : 'trainer.refNone')}</p>}
+      {trainer === 'kto' && <p className="hint">{t('trainer.refKto')}</p>}
+      {trainer === 'kto' && (
+        <p className="hint" data-testid="kto-order">
+          {t('trainer.ktoOrder')}
+        </p>
+      )}
       <MemoryLine />
     </fieldset>
   );

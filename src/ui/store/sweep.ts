@@ -2,6 +2,7 @@
 // methods), their reward-vs-KL curves on one chart.
 import { DPO_LOSS_KINDS } from '../../gpu/reference/dpo_loss';
 import type { TrainerArgs } from '../../dpo/trainer';
+import { t } from '../i18n';
 import { stop, train } from './run-control';
 import { get, patch } from './state';
 
@@ -33,12 +34,12 @@ export function sweepRunArgs(entry: string): Partial<TrainerArgs> {
  */
 export function parseLossTypes(text: string): string[] | string {
   const parts = text.split(/[\s,;]+/).filter(Boolean);
-  if (parts.length === 0) return 'List at least one loss type, e.g. sigmoid, ipo, hinge.';
-  if (parts.length > 8) return `A sweep runs at most 8 loss types one after another (got ${parts.length}).`;
+  if (parts.length === 0) return t('sweep.noLossTypes');
+  if (parts.length > 8) return t('sweep.tooManyLossTypes', { n: parts.length });
   for (const p of parts) {
     if (p in SWEEP_METHODS) continue;
     for (const k of p.split('+')) {
-      if (!(DPO_LOSS_KINDS as readonly string[]).includes(k)) return `"${k}" is not a loss type; use one of ${DPO_LOSS_KINDS.join(', ')} (or a method: ${Object.keys(SWEEP_METHODS).join(', ')}).`;
+      if (!(DPO_LOSS_KINDS as readonly string[]).includes(k)) return t('sweep.notLossType', { kind: k, kinds: DPO_LOSS_KINDS.join(', '), methods: Object.keys(SWEEP_METHODS).join(', ') });
     }
   }
   return parts.map((p) => p.split('+').join(','));
@@ -47,12 +48,12 @@ export function parseLossTypes(text: string): string[] | string {
 /** Parses "0.05, 0.1, 0.3, 1" into betas, or returns a sentence saying what is wrong. */
 export function parseBetas(text: string): number[] | string {
   const parts = text.split(/[\s,;]+/).filter(Boolean);
-  if (parts.length === 0) return 'List at least one beta, e.g. 0.05, 0.1, 0.3, 1.';
-  if (parts.length > 8) return `A sweep runs at most 8 betas one after another (got ${parts.length}).`;
+  if (parts.length === 0) return t('sweep.noBetas');
+  if (parts.length > 8) return t('sweep.tooManyBetas', { n: parts.length });
   const out: number[] = [];
   for (const p of parts) {
     const b = Number(p);
-    if (!(Number.isFinite(b) && b > 0)) return `Each beta must be a positive number; "${p}" is not.`;
+    if (!(Number.isFinite(b) && b > 0)) return t('sweep.badBeta', { value: p });
     out.push(b);
   }
   return out;
@@ -78,11 +79,11 @@ async function sweep(runs: Partial<TrainerArgs>[], stepsPerRun: number): Promise
   const s0 = get();
   const phase = s0.run.phase;
   if (phase === 'training' || phase === 'pausing' || phase === 'starting' || s0.sweep?.active) {
-    patch({ statusLine: 'Pause or stop the current run before starting a sweep.' });
+    patch({ statusLine: t('sweep.busy') });
     return;
   }
   if (!(Number.isInteger(stepsPerRun) && stepsPerRun >= 1)) {
-    patch({ statusLine: `Steps per sweep run must be a positive whole number (got ${stepsPerRun}).` });
+    patch({ statusLine: t('sweep.badSteps', { steps: stepsPerRun }) });
     return;
   }
   const saved = s0.args;
