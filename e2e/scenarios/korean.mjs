@@ -61,11 +61,13 @@ async function scanEnglish(page) {
       if (!el || el.closest('[translate="no"], script, style, code, .katex') || !el.checkVisibility({ visibilityProperty: true })) continue;
       if (runsOf(n.textContent ?? '', nameSet).length) found.push(`${el.tagName.toLowerCase()}${el.dataset.testid ? `[${el.dataset.testid}]` : ''}: ${n.textContent.trim().slice(0, 160)}`);
     }
-    // what shows on hover or is read out: tooltips, placeholders, accessible names, image text
+    // what shows on hover or is read out: tooltips, placeholders, accessible names, image text; a name
+    // shown under translate="no" (a run's name) may stand inside such a sentence ("<run> 삭제")
+    const dataNames = [...new Set([...document.querySelectorAll('[translate="no"]')].map((e) => e.textContent.trim()).filter((s) => s.length > 3))].sort((a, b) => b.length - a.length);
     for (const el of document.body.querySelectorAll('[title], [placeholder], [aria-label], [alt]')) {
       if (el.closest('[translate="no"]') || !el.checkVisibility({ visibilityProperty: true })) continue;
       for (const a of ['title', 'placeholder', 'aria-label', 'alt']) {
-        const v = el.getAttribute(a);
+        const v = dataNames.reduce((s, n) => s.split(n).join(' '), el.getAttribute(a) ?? '');
         if (v && runsOf(v, nameSet).length) found.push(`${el.tagName.toLowerCase()}@${a}: ${v.slice(0, 160)}`);
       }
     }
@@ -146,7 +148,7 @@ export async function run({ browser, base, fx }) {
   await page.screenshot({ path: join(shots, 'korean-bad-file.png'), fullPage: true });
   for (const e of await scanEnglish(page)) english.add(e); // after a reload: the runs list, a dataset error
   for (const source of ['hub', 'files', 'demo']) {
-    await page.locator(`input[name=model-source][value=${source}]`).check(); // the model panel's other forms
+    await page.locator(`label:has(> input[name=model-source][value=${source}])`).click(); // the model panel's other forms
     for (const e of await scanEnglish(page)) english.add(e);
   }
   check('no English sentence is left on the Korean page (every visible text node, every fold open)', english.size === 0, `\n  ${[...english].join('\n  ')}`);

@@ -90,7 +90,7 @@ export function pairsFromRecords(
     if (skipped.length < maxListed) skipped.push({ row: r.row, line: r.line, reason, message: `${where(r)}: ${what}` });
   };
 
-  if (records.length === 0) throw new DatasetError('The dataset file has no records.');
+  if (records.length === 0) throw new DatasetError('The dataset file has no records.', 'dataset.no-records');
   if (isUnpairedRecords(records)) {
     if (!opts.allowUnpaired) throw new UnpairedDataError();
     const u = unpairedFromRecords(records, opts);

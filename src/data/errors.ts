@@ -1,8 +1,13 @@
-/** A file the user gave us is not a usable preference dataset. The message is one sentence for the UI. */
+/**
+ * A file the user gave us is not a usable preference dataset. The message is one sentence for the UI;
+ * `code` (dataset.<case>) and `params` let the page say it in its language (src/worker/error-code.ts).
+ */
 export class DatasetError extends Error {
   override name = 'DatasetError';
-  constructor(message: string) {
+  constructor(message: string, code?: string, params?: Record<string, string | number>) {
     super(message);
+    // set, not declared: subclasses (UnpairedDataError) declare their own `code` and `params`
+    if (code) Object.assign(this, params ? { code, params } : { code });
   }
 }
 

@@ -220,7 +220,7 @@ async function* decompressed(
       return null;
     } catch (e) {
       const msg = (e as Error).message;
-      if (outTotal === 0 && !/unexpected EOF/i.test(msg)) throw new DatasetError(`The file looks gzipped but could not be decompressed (${msg}).`);
+      if (outTotal === 0 && !/unexpected EOF/i.test(msg)) throw new DatasetError(`The file looks gzipped but could not be decompressed (${msg}).`, 'dataset.not-gzip');
       return /unexpected EOF/i.test(msg)
         ? new StreamBreak('gzip', 'truncated', `its compressed data stops after ${plural(inTotal, 'byte')}`)
         : new StreamBreak('gzip', 'corrupt', `inflating it failed: ${msg}`);
@@ -274,7 +274,7 @@ function rowsOfJsonDocument(doc: unknown): unknown[] {
         'but no "train" list of records, so no preference pairs could be found in it.',
     );
   }
-  throw new DatasetError('The JSON file holds a single value, not a list of records with "chosen" and "rejected".');
+  throw new DatasetError('The JSON file holds a single value, not a list of records with "chosen" and "rejected".', 'dataset.single-value');
 }
 
 /** Parses JSONL text that is already whole (fallback path); same numbering as the streaming parser. */
@@ -328,7 +328,7 @@ async function readInto(source: DatasetSource, opts: ReadOptions, records: RawRe
 
   const name = (opts.fileName ?? '').toLowerCase().replace(/\.(gz|bz2)$/, '');
   const first = await stream.next();
-  if (first.done) throw new DatasetError('The dataset file is empty.');
+  if (first.done) throw new DatasetError('The dataset file is empty.', 'dataset.empty');
 
   // Parquet: needs random access to the footer, so gather the whole file.
   if (startsWith(first.value, PARQUET_MAGIC)) {
@@ -371,7 +371,7 @@ async function readInto(source: DatasetSource, opts: ReadOptions, records: RawRe
       } catch (e) {
         const msg = (e as Error).message;
         const codec = /unsupported compression codec: (\w+)/.exec(msg);
-        if (codec) throw new DatasetError(`The Parquet file is compressed with ${codec[1]}, which this page cannot read; save it with snappy, gzip or no compression.`);
+        if (codec) throw new DatasetError(`The Parquet file is compressed with ${codec[1]}, which this page cannot read; save it with snappy, gzip or no compression.`, 'dataset.parquet-codec', { codec: codec[1] });
         throw broken('corrupt', `row group ${g + 1} of ${meta.row_groups.length} cannot be decoded: ${msg}`);
       }
       if (rows.length !== n) throw broken('corrupt', `row group ${g + 1} of ${meta.row_groups.length} holds ${rows.length} rows where its header says ${n}`);
@@ -399,9 +399,9 @@ async function readInto(source: DatasetSource, opts: ReadOptions, records: RawRe
     } else text += decoder.decode(n.value, { stream: true });
   }
   const c0 = firstNonSpace(text);
-  if (c0 === undefined && done) throw new DatasetError('The dataset file is empty.');
+  if (c0 === undefined && done) throw new DatasetError('The dataset file is empty.', 'dataset.empty');
   if (c0 !== undefined && c0 !== '{' && c0 !== '[') {
-    throw new DatasetError('The file is not JSONL, JSON or Parquet (it does not start with "{", "[" or the Parquet header).');
+    throw new DatasetError('The file is not JSONL, JSON or Parquet (it does not start with "{", "[" or the Parquet header).', 'dataset.not-a-dataset');
   }
   const body = text.slice(Math.max(0, text.search(/\S/)));
   const firstLine = body.slice(0, body.indexOf('\n') >= 0 ? body.indexOf('\n') : body.length).trim();
@@ -473,7 +473,7 @@ async function readInto(source: DatasetSource, opts: ReadOptions, records: RawRe
       }
       records.length = 0;
     }
-    throw new DatasetError(`The file is neither valid JSON nor JSONL (${(e as Error).message}).`);
+    throw new DatasetError(`The file is neither valid JSON nor JSONL (${(e as Error).message}).`, 'dataset.not-json');
   }
   rowsOfJsonDocument(doc).forEach((value, i) => records.push({ row: i + 1, value }));
   progress();

@@ -2,8 +2,8 @@
 // (src/ui/i18n/errors.ts) while the worker, the engine and the CLI keep their English sentence. The code
 // names the error and its case; `params` carries the numbers and names the sentence needs. An error that
 // carries its own `code` where it is thrown (SessionError, a run's GPU fault: 'gpu.run', memory
-// refusals) keeps it; the rest are given one here by their class and fields, and the dataset sentences
-// not yet thrown with a code by their fixed wording. Errors without a code are shown in English.
+// refusals, DatasetError's file-level cases) keeps it; the rest are given one here by their class and
+// fields. Errors without a code are shown in English.
 import type { ErrorInfo } from './protocol';
 
 type Params = Record<string, string | number>;
@@ -29,13 +29,8 @@ export function errorCode(e: Error): { code: string; params?: Params } | undefin
       return x.kind ? { code: `gpu.${x.kind}`, params: { detail: e.message } } : undefined;
     case 'CorruptFileError':
       return { code: `dataset.${x.reason === 'truncated' ? 'truncated' : 'corrupt'}`, params: { format: x.format === 'parquet' ? 'Parquet' : String(x.format), records: x.recordsRead ?? 0 } };
-    case 'DatasetError': {
-      for (const [re, code] of DATASET_CASES) {
-        const m = re.exec(e.message);
-        if (m) return { code, params: m[1] ? { codec: m[1] } : undefined };
-      }
+    case 'DatasetError': // one thrown without a code of its own (src/data/read.ts gives the file-level ones theirs)
       return { code: 'dataset.other', params: { detail: e.message } };
-    }
     case 'CheckpointError':
     case 'SafetensorsError':
       return { code: 'model.checkpoint', params: { detail: e.message } };

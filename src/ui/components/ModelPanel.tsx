@@ -91,7 +91,7 @@ export function ModelPanel() {
       {info && model.status === 'ready' && (
         <dl className="card" data-testid="model-info">
           <dt>{t('model.model')}</dt>
-          <dd>{info.label}</dd>
+          <dd translate="no">{info.label}</dd>
           <dt>{t('model.arch')}</dt>
           <dd>
             {t('model.archText', { type: info.modelType, layers: info.layers, hidden: info.hidden, heads: info.heads, kv: info.kvHeads !== info.heads ? ` (${info.kvHeads} KV)` : '', vocab: fmtInt(info.vocabSize) })}

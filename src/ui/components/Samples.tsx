@@ -40,7 +40,7 @@ export function Samples() {
       >
         <label className="grow">
           {t('samples.prompt')}
-          <input value={free} onChange={(e) => setFree(e.target.value)} placeholder={prompts[0] ?? t('samples.placeholder')} />
+          <input value={free} onChange={(e) => setFree(e.target.value)} placeholder={prompts[0] ?? t('samples.placeholder')} translate={prompts[0] ? 'no' : undefined} />
         </label>
         <label>
           {t('samples.seed')}
