@@ -8,17 +8,6 @@ import type { ErrorInfo } from './protocol';
 
 type Params = Record<string, string | number>;
 
-/** Dataset sentences of src/data that the page knows, by their fixed wording. */
-const DATASET_CASES: [RegExp, string][] = [
-  [/^The file is not JSONL, JSON or Parquet/, 'dataset.not-a-dataset'],
-  [/^The dataset file is empty\./, 'dataset.empty'],
-  [/^The dataset file has no records\./, 'dataset.no-records'],
-  [/^The file is neither valid JSON nor JSONL/, 'dataset.not-json'],
-  [/^The JSON file holds a single value/, 'dataset.single-value'],
-  [/^The file looks gzipped but could not be decompressed/, 'dataset.not-gzip'],
-  [/^The Parquet file is compressed with (\w+)/, 'dataset.parquet-codec'],
-];
-
 /** The code (and its parameters) of a typed error; undefined when the page has no sentence of its own for it. */
 export function errorCode(e: Error): { code: string; params?: Params } | undefined {
   const x = e as Error & { kind?: string; reason?: string; format?: string; recordsRead?: number; code?: unknown; params?: Params };

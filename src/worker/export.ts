@@ -41,12 +41,6 @@ export const DS_ZERO2 = {
 
 const WRITABLE: WriteDtype[] = ['F32', 'F16', 'BF16'];
 
-/** Rows "name   description" with the descriptions in one column. */
-function table(rows: [string, string][], indent = '  '): string[] {
-  const w = Math.max(...rows.map(([k]) => k.length)) + 2;
-  return rows.map(([k, v]) => `${indent}${k.padEnd(w)}${v}`);
-}
-
 export async function buildExportZip({ trainer: t, model: m, data: d, extra, language = 'en' }: ExportInput): Promise<ExportResult> {
   const weights = await t.policyWeights();
   // shards of at most 400 MiB, as save_pretrained(max_shard_size=...) writes them: no file near browsers' per-buffer limits
