@@ -25,6 +25,8 @@ import { continueAfterFault, onEvent, train } from '../src/ui/store/run-control'
 import { initialState, storeApi } from '../src/ui/store/state';
 import { adviceSentence, memoryAdvice } from '../src/worker/faults';
 import { estimateMemory } from '../src/worker/memory';
+import { i18n } from '../src/ui/i18n';
+import { faultSentence } from '../src/ui/i18n/errors';
 import { inProcessClient } from './helpers/in-process-worker';
 
 const demo = join(__dirname, '..', 'public', 'demo');
@@ -197,6 +199,16 @@ describe('GPU faults and pause/stop in the session', { timeout: 900_000 }, () =>
     expect(f.message).toMatch(/^The GPU ran out of memory during step 2 \(.+\)\. By the estimate this run needs about [\d.]+ MiB; the GPU refused more after giving [\d.]+ MiB\. It would fit with .+: change it and start the run again\. No metrics were recorded for the failed step and the run is saved at step 1/);
     expect(f.message).toContain('per_device_train_batch_size 2 with gradient_accumulation_steps 2 to keep the batch');
     console.log(`out-of-memory: ${f.message}`);
+    // the same sentence as data, for the page's language: where, the numbers, the changes that fit
+    expect(f.params).toMatchObject({ kind: 'out-of-memory', where: 'step', step: 2, savedStep: 1, needBytes: expect.any(Number), gaveBytes: expect.any(Number) });
+    expect(JSON.parse(String(f.params!.fits))).toContainEqual({ code: 'batch', params: { size: 2, accumulation: 2 } });
+    await i18n.changeLanguage('ko');
+    const ko = faultSentence(f.params!);
+    await i18n.changeLanguage('en');
+    console.log(`out-of-memory (ko): ${ko}`);
+    expect(ko).toMatch(/^스텝 2 중에 GPU 메모리가 부족해졌습니다\. 추정으로는 이 실행에 약 [\d.]+ MiB가 필요합니다\. GPU는 [\d.]+ MiB를 내준 뒤/);
+    expect(ko).toContain('per_device_train_batch_size 2(배치 크기를 유지하도록 gradient_accumulation_steps 2)');
+    expect(ko).toContain('"스텝 1부터 계속"을 눌러 이어 가거나');
   });
 
   it('pause while starting: during the weight copy, between chunks of the reference precompute, during SFT', async () => {

@@ -121,7 +121,7 @@ export class RunLoop {
       const m = this.host.model();
       const args = { ...defaultTrainerArgs, ...o.args, mode: 'dpo' as const };
       const est = this.host.estimate(args);
-      if (est.refusal) throw new SessionError(est.refusal);
+      if (est.refusal) throw new SessionError(est.refusal, est.refusalCode?.code, est.refusalCode?.params);
       if (o.state && o.sftSteps > 0 && !args.precompute_ref_log_probs) {
         throw new SessionError('A run that began with SFT can only continue after a reload when its reference log-probs were precomputed; start it again instead.');
       }
@@ -428,7 +428,7 @@ export class RunLoop {
     this.sft = null;
     this.trainer = null;
     this.host.replaceDevice();
-    this.emit({ type: 'fault', kind: f.kind, message: this.fault.message, savedStep });
+    this.emit({ type: 'fault', kind: f.kind, message: this.fault.message, savedStep, params: (this.fault as { params?: Record<string, string | number> }).params });
     return this.fault;
   }
 }
