@@ -8,6 +8,7 @@ import { HyperParams } from '../src/ui/components/HyperParams';
 import { Charts, CHART_THROTTLE_MS, explainKey, subscribeThrottled } from '../src/ui/components/Charts';
 import { TRAINER_FIELDS, TRAINER_OPTIONS, memoryKey, trainerSwitch } from '../src/ui/components/TrainerSelector';
 import { bestPerNat, gainPerNat } from '../src/ui/demo/FrontierChart';
+import { DpoCurves } from '../src/ui/demo/DpoCurves';
 import { methodName } from '../src/ui/store/method-name';
 import { frontierLabel } from '../src/ui/store/run-control';
 import { sweepRunArgs } from '../src/ui/store/sweep';
@@ -59,8 +60,20 @@ describe('method selector', () => {
     expect([...TRAINER_FIELDS].sort()).toEqual(['beta', 'cpo_alpha', 'desirable_weight', 'label_smoothing', 'simpo_gamma', 'undesirable_weight']);
     choose('orpo');
     expect(decode(renderToString(<HyperParams />))).toContain("ORPOConfig: the paper's lambda");
+    // no model yet (no estimate): the selector still says no reference is held; KTO says it keeps dataset order
+    expect(decode(renderToString(<HyperParams />))).toContain(en['trainer.refNone']);
+    choose('kto');
+    expect(decode(renderToString(<HyperParams />))).toContain(en['trainer.ktoOrder']);
+    expect(decode(renderToString(<HyperParams />))).not.toContain(en['trainer.refNone']);
     choose('cpo');
     const cpo = decode(renderToString(<HyperParams />));
+    expect(cpo).toContain(`${en['trainer.labelSmoothing.cpo']} · TRL default 0`);
+    // DPO's loss / weight curves stay drawable and say they are DPO's for SimPO (not a function of h)
+    setArg('loss_type', 'simpo');
+    const curves = decode(renderToString(<DpoCurves />));
+    expect(curves).toContain('data-testid="curves-other-trainer"');
+    expect(curves).toContain('SimPO does not score a pair');
+    expect(curves).not.toContain('NaN');
     expect([...cpo.matchAll(/<select id="arg-cpo-loss"[\s\S]*?<\/select>/g)][0][0].match(/<option[^>]*>(\w+)</g)!.map((o) => o.replace(/<option[^>]*>/, '').replace('<', ''))).toEqual(['sigmoid', 'hinge', 'ipo', 'simpo']);
   });
 
