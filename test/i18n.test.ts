@@ -28,6 +28,7 @@ import { SessionError } from '../src/worker/session-error';
 import { estimateMemory } from '../src/worker/memory';
 import { adviceSentence, memoryAdvice, runFault } from '../src/worker/faults';
 import { GpuFaultError } from '../src/gpu/context';
+import { GpuUnavailableError } from '../src/gpu/device';
 import { parseConfig } from '../src/model/config';
 import { defaultTrainerArgs } from '../src/dpo/trainer';
 import { englishRuns } from '../e2e/scenarios/korean.mjs';
@@ -166,6 +167,7 @@ describe('engine errors by code', () => {
     const s = new SessionError('no-model');
     expect([s.message, errorInfo(s).code]).toEqual(['Load a model first.', 'session.no-model']); // the worker and the CLI keep English
     expect(errorInfo(new SessionError('The GPU is not ready yet.')).code).toBe('session.no-gpu'); // a catalog sentence thrown as text
+    expect(errorInfo(new GpuUnavailableError('No WebGPU adapter was found.')).code).toBe('gpu.no-adapter'); // by its class
     const est = estimateMemory(cfg, args, 512, limits);
     expect(est.refusal).toMatch(/^This run needs about 7\.42 GiB of GPU memory, more than the 6\.00 GiB/);
     expect(est.refusalCode).toEqual({ code: 'memory.budget', params: { needBytes: est.totalBytes, budgetBytes: 6 * 2 ** 30 } });

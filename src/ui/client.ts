@@ -35,7 +35,7 @@ export class TrainClient {
       else p.reject(new WorkerError(m.error));
     };
     worker.onerror = (ev) => {
-      const err = new WorkerError({ name: 'WorkerError', message: `The training worker crashed (${ev.message || 'unknown error'}); reload the page.` });
+      const err = new WorkerError({ name: 'WorkerError', message: `The training worker crashed (${ev.message || 'unknown error'}); reload the page.`, code: 'worker.crashed', params: { detail: ev.message || '?' } });
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };

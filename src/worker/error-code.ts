@@ -30,6 +30,8 @@ export function errorCode(e: Error): { code: string; params?: Params } | undefin
       return { code: 'model.config', params: { detail: e.message } };
     case 'TokenizerError':
       return { code: 'model.tokenizer', params: { detail: e.message } };
+    case 'GpuUnavailableError': // thrown in one place only (src/gpu/device.ts: no adapter)
+      return { code: 'gpu.no-adapter' };
     case 'SessionError':
       return { code: 'session', params: { detail: e.message } };
     default:

@@ -55,6 +55,7 @@ export const en: Record<string, string> = {
   'nogpu.leadStrong': 'your own GPU',
   'nogpu.lead2': ', inside the browser, with WebGPU compute shaders. Nothing is uploaded and no server trains anything, so without WebGPU there is nothing to run.',
   'nogpu.what': 'What happened: {{reason}}',
+  'nogpu.noApi': 'This browser does not expose WebGPU (navigator.gpu is missing).',
   'nogpu.browsers': 'Browsers that work',
   'nogpu.chrome': 'Chrome or Edge 113 or newer on Windows, macOS and ChromeOS; on Linux and Android, Chrome 121+ (on Linux you may need <code>chrome://flags/#enable-unsafe-webgpu</code> and Vulkan drivers).',
   'nogpu.safari': 'Safari 26 or newer on macOS, iOS and iPadOS.',

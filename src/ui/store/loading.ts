@@ -2,6 +2,7 @@
 import type { TrainerArgs } from '../../dpo/trainer';
 import type { DatasetSpec, FrontierSpec, ModelSpec, SplitSpec, WorkerEvent } from '../../worker/protocol';
 import { TrainClient } from '../client';
+import { t } from '../i18n';
 import { pageDefaultArgs } from '../params';
 import { refreshEstimate } from './args';
 import { refreshRuns } from './persistence';
@@ -67,7 +68,7 @@ export async function startPage(onEvent: (e: WorkerEvent) => void): Promise<void
   if (hub) patch({ hubUrl: hub });
   void refreshRuns();
   if (typeof navigator === 'undefined' || !('gpu' in navigator)) {
-    patch({ gpu: { status: 'unavailable', error: 'This browser does not expose WebGPU (navigator.gpu is missing).' } });
+    patch({ gpu: { status: 'unavailable', error: t('nogpu.noApi') } });
     return;
   }
   const c = TrainClient.create();
