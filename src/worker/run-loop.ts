@@ -198,7 +198,7 @@ export class RunLoop {
         throw await this.failed(e, 'the rebuild of the saved run');
       }
     }
-    if (!this.trainer) throw new SessionError(`${what} needs a run: press Train first (at step 0 the policy equals the reference).`);
+    if (!this.trainer) throw new SessionError('needs-run', undefined, { what });
     return this.trainer;
   }
 

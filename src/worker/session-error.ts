@@ -19,6 +19,8 @@ export const SESSION_SENTENCES = {
   'nothing-paused': 'There is no paused run to resume: start a new one.',
   'finished': 'This run has finished; start a new one to train more.',
   'no-fault': 'There is no run stopped by a GPU fault to continue: start a new one.',
+  // `what`: Evaluation, Sampling or Export (error.session.what.<what> on the page)
+  'needs-run': '{{what}} needs a run: press Train first (at step 0 the policy equals the reference).',
 } as const;
 export type SessionCode = keyof typeof SESSION_SENTENCES;
 

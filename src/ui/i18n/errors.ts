@@ -78,6 +78,7 @@ export function codeSentence(code: string | undefined, params: Params | undefine
   const key = `error.${code}`;
   if (!i18n.exists(key)) return english;
   // IndexedDB failures (src/ui/runs.ts StorageError): what the page was doing, and the browser's own words
+  if (code === 'session.needs-run' && params) return i18n.t(key, { what: i18n.t(`error.session.what.${params.what}`, { defaultValue: String(params.what) }) });
   if (code.startsWith('storage.') && params) return i18n.t(key, { what: i18n.t(`error.storage.what.${params.what}`), detail: params.detail ? i18n.t('error.storage.detail', { detail: params.detail }) : '' });
   return i18n.t(key, shown(params));
 }

@@ -425,6 +425,10 @@ export const ko: Record<string, string> = {
   'error.session.already-going': '실행이 이미 진행 중입니다.',
   'error.session.nothing-paused': '이어 갈 일시 정지된 실행이 없습니다. 새 실행을 시작하세요.',
   'error.session.finished': '이 실행은 끝났습니다. 더 학습하려면 새 실행을 시작하세요.',
+  'error.session.needs-run': '{{what}}에는 학습한 실행이 필요합니다. 먼저 학습 시작을 누르세요 (스텝 0에서는 정책이 참조 모델과 같습니다).',
+  'error.session.what.Evaluation': '평가',
+  'error.session.what.Sampling': '샘플링',
+  'error.session.what.Export': '내보내기',
   'error.session.no-fault': 'GPU 오류로 멈춘 실행이 없어 이어 갈 것이 없습니다. 새 실행을 시작하세요.',
   // memory refusals (src/worker/memory.ts estimateMemory): sizes through Intl
   'error.memory.binding': '마이크로배치 하나(시퀀스 {{rows}}개, 각 토큰 {{tokens}}개)에 {{buffer}} 버퍼가 필요해 이 GPU의 버퍼당 한도 {{limit}}를 넘습니다. per_device_train_batch_size나 max_length를 줄이세요.',
