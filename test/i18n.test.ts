@@ -36,6 +36,8 @@ import { storageSentence } from '../src/ui/runs';
 import { noRoomSentence } from '../src/ui/store/persistence';
 import { readStateFile } from '../src/ui/state-file';
 import { setArg } from '../src/ui/store/args';
+import { message } from '../src/ui/store/state';
+import { DatasetError } from '../src/data/errors';
 import { exportReadme, type ReadmeFacts } from '../src/worker/export-readme';
 import { diagnosisKeys } from '../src/ui/explain/diagnosis-text';
 
@@ -216,6 +218,14 @@ describe('engine errors by code', () => {
     expect([errorSentence(quota), errorSentence(bad)]).toEqual([quota.message, '"x.json" is not a run state saved by this page (a .dpostate file from "Download the state").']);
     setArg('beta', '0.1');
     expect(useStore.getState().argErrors.beta).toBeUndefined();
+    // an error already on the page (the dataset's) is said again after a switch
+    await i18n.changeLanguage('ko');
+    const before = useStore.getState().dataset;
+    useStore.setState({ dataset: { status: 'error', error: message(new DatasetError('The dataset file is empty.', 'dataset.empty')) } });
+    expect(useStore.getState().dataset.error).toBe('데이터셋 파일이 비어 있습니다. 선호 쌍이 들어 있는 파일을 고르세요.');
+    await i18n.changeLanguage('en');
+    expect(useStore.getState().dataset.error).toBe('The dataset file is empty.');
+    useStore.setState({ dataset: before });
   });
 });
 

@@ -151,6 +151,11 @@ export async function run({ browser, base, fx }) {
     await page.locator(`label:has(> input[name=model-source][value=${source}])`).click(); // the model panel's other forms
     for (const e of await scanEnglish(page)) english.add(e);
   }
+  // the error already shown is said again in the other language, and back
+  await page.getByRole('button', { name: 'English' }).click();
+  const badEn = await text(page, 'dataset-error');
+  await page.getByRole('button', { name: '한국어' }).click();
+  check('the bad file\'s sentence switches with the page (English, then Korean again)', /^The file is not JSONL, JSON or Parquet/.test(badEn) && (await text(page, 'dataset-error')) === bad, badEn);
   check('no English sentence is left on the Korean page (every visible text node, every fold open)', english.size === 0, `\n  ${[...english].join('\n  ')}`);
   check('no page errors', errors.length === 0, errors.join(' | '));
   await ctx.close();

@@ -3,6 +3,7 @@ import { createStore, useStore as useZustand, type StoreApi } from 'zustand';
 import type { LogRecord, PairRecord, TrainerArgs } from '../../dpo/trainer';
 import type { DatasetInfo, DatasetSpec, FrontierMeasurement, GpuSummary, MemoryEstimate, ModelInfo, ModelSpec, SampleResult, SplitSpec } from '../../worker/protocol';
 import type { TrainClient } from '../client';
+import { i18n } from '../i18n';
 import { errorSentence } from '../i18n/errors';
 import { pageDefaultArgs } from '../params';
 import type { RunRecord, StorageUse } from '../runs';
@@ -208,5 +209,30 @@ export function client(): TrainClient {
   return c;
 }
 
+/** The errors last said, by their sentence, so a language switch can say them again (at most 50). */
+const said = new Map<string, unknown>();
+
 /** An error as the page says it: in the page's language where the error has a code (i18n/errors.ts). */
-export const message = (e: unknown): string => errorSentence(e);
+export const message = (e: unknown): string => {
+  const s = errorSentence(e);
+  said.delete(s);
+  said.set(s, e);
+  if (said.size > 50) said.delete(said.keys().next().value!);
+  return s;
+};
+
+// an error shown on the page (a dataset's, the run's, a storage failure...) is said again in the new language
+i18n.on('languageChanged', () => {
+  const again = <T extends string | null | undefined>(s: T): T => (s && said.has(s) ? (message(said.get(s)) as T) : s);
+  const s = get();
+  patch({
+    model: { ...s.model, error: again(s.model.error) },
+    dataset: { ...s.dataset, error: again(s.dataset.error) },
+    run: { ...s.run, error: again(s.run.error) },
+    statusLine: again(s.statusLine),
+    sampleError: again(s.sampleError),
+    exportError: again(s.exportError),
+    storageError: again(s.storageError),
+    manifestError: again(s.manifestError),
+  });
+});
