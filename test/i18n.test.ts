@@ -29,6 +29,7 @@ import { estimateMemory } from '../src/worker/memory';
 import { adviceSentence, memoryAdvice, runFault } from '../src/worker/faults';
 import { GpuFaultError } from '../src/gpu/context';
 import { GpuUnavailableError } from '../src/gpu/device';
+import { checkRef } from '../src/worker/hub';
 import { parseConfig } from '../src/model/config';
 import { defaultTrainerArgs } from '../src/dpo/trainer';
 import { englishRuns } from '../e2e/scenarios/korean.mjs';
@@ -170,6 +171,8 @@ describe('engine errors by code', () => {
     expect([s.message, errorInfo(s).code]).toEqual(['Load a model first.', 'session.no-model']); // the worker and the CLI keep English
     expect(errorInfo(new SessionError('The GPU is not ready yet.')).code).toBe('session.no-gpu'); // a catalog sentence thrown as text
     expect(errorInfo(new GpuUnavailableError('No WebGPU adapter was found.')).code).toBe('gpu.no-adapter'); // by its class
+    const badRepo = (() => { try { checkRef({ hubUrl: 'https://huggingface.co', repo: 'not a repo', revision: 'main' }); } catch (e) { return e as Error; } throw new Error('no error'); })();
+    expect(errorInfo(badRepo)).toMatchObject({ name: 'HubError', code: 'hub.repo-id', params: { repo: 'not a repo' } });
     const needsRun = new SessionError('needs-run', undefined, { what: 'Sampling' });
     expect([needsRun.message, errorInfo(needsRun).params]).toEqual(['Sampling needs a run: press Train first (at step 0 the policy equals the reference).', { what: 'Sampling' }]);
     const est = estimateMemory(cfg, args, 512, limits);
@@ -188,6 +191,7 @@ describe('engine errors by code', () => {
     const ko = [errorSentence(new WorkerError(errorInfo(s))), refusalSentence(est), errorSentence(new WorkerError(errorInfo(lost))), faultSentence(oom.params)];
     console.log(ko.join('\n'));
     expect(ko[0]).toBe('먼저 모델을 불러오세요.');
+    expect(errorSentence(new WorkerError(errorInfo(badRepo)))).toBe("'not a repo'은(는) Hugging Face 저장소 ID가 아닙니다. \"owner/name\" 형식이어야 합니다 (예: \"HuggingFaceTB/SmolLM2-135M-Instruct\").");
     expect(errorSentence(new WorkerError(errorInfo(needsRun)))).toBe('샘플링에는 학습한 실행이 필요합니다. 먼저 학습 시작을 누르세요 (스텝 0에서는 정책이 참조 모델과 같습니다).');
     expect(ko[1]).toMatch(/^이 실행에는 GPU 메모리가 약 7\.42 GiB 필요해, 페이지가 스스로 허용하는 6\.00 GiB보다 많습니다/);
     expect(ko[2]).toBe('스텝 7 중에 GPU 장치를 잃었습니다. 브라우저는 GPU 프로세스가 다시 시작되거나, 드라이버가 업데이트되거나, 컴퓨터가 잠자기에 들어가면 장치를 잃습니다. 실패한 스텝의 지표는 기록되지 않았고, 실행은 스텝 6에 저장되어 있습니다. "스텝 6부터 계속"을 눌러 새 GPU 장치에서 이어 가거나, 지금 상태 그대로 내보내세요.');

@@ -82,7 +82,7 @@ export async function planHubModel(refIn: HubRef, args: TrainerArgs, limits: Ada
   const ref = checkRef(refIn);
   const raw = await fetchRepoJson(ref, 'config.json');
   if (raw === null) {
-    throw new HubError(`${ref.hubUrl.replace(/\/$/, '')} has no config.json for '${ref.repo}' at revision '${ref.revision}': check the repo id (owner/name), the revision and the Hub address.`);
+    throw new HubError(`${ref.hubUrl.replace(/\/$/, '')} has no config.json for '${ref.repo}' at revision '${ref.revision}': check the repo id (owner/name), the revision and the Hub address.`, 'hub.no-config', { hub: ref.hubUrl.replace(/\/$/, ''), repo: ref.repo, revision: ref.revision });
   }
   let cfg: ModelConfig;
   try {

@@ -3,8 +3,16 @@
 // viewer's Parquet listing. An access token, when given, goes as `Authorization: Bearer` on every
 // request and lives only in memory (the page keeps it for the session; nothing here stores it).
 
+/** A Hub request that failed, as a sentence; `code` (hub.<case>) and `params` say it in the page's language. */
 export class HubError extends Error {
   override name = 'HubError';
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly params?: Record<string, string | number>,
+  ) {
+    super(message);
+  }
 }
 
 export interface HubRef {
@@ -23,12 +31,12 @@ const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
 export function checkRef(ref: HubRef): HubRef {
   const repo = ref.repo.trim();
   if (!REPO_ID.test(repo)) {
-    throw new HubError(`'${ref.repo}' is not a Hugging Face repo id; it looks like "owner/name", e.g. "HuggingFaceTB/SmolLM2-135M-Instruct".`);
+    throw new HubError(`'${ref.repo}' is not a Hugging Face repo id; it looks like "owner/name", e.g. "HuggingFaceTB/SmolLM2-135M-Instruct".`, 'hub.repo-id', { repo: ref.repo });
   }
   try {
     new URL(ref.hubUrl);
   } catch {
-    throw new HubError(`The Hub address '${ref.hubUrl}' is not a URL (e.g. https://huggingface.co).`);
+    throw new HubError(`The Hub address '${ref.hubUrl}' is not a URL (e.g. https://huggingface.co).`, 'hub.address', { url: ref.hubUrl });
   }
   const revision = (ref.revision || 'main').trim();
   const token = ref.token?.trim() || undefined;
@@ -64,7 +72,7 @@ export async function hubFetch(ref: HubRef, url: string, what: string, init: Req
   try {
     res = await fetch(url, { ...init, headers: authHeaders(ref, init.headers as Record<string, string> | undefined) });
   } catch (e) {
-    throw new HubError(`Could not reach ${url} (${(e as Error).message}). Check the Hub address and your connection.`);
+    throw new HubError(`Could not reach ${url} (${(e as Error).message}). Check the Hub address and your connection.`, 'hub.unreachable', { url, detail: (e as Error).message });
   }
   if (res.status === 404) return null;
   if (res.status === 401 || res.status === 403) {
@@ -72,10 +80,12 @@ export async function hubFetch(ref: HubRef, url: string, what: string, init: Req
       ref.token
         ? `${describe(ref)} refused the access token for ${what} (${res.status}): check that the token is valid and that you accepted the repo's terms on its page.`
         : `${describe(ref)} answered ${res.status} for ${what}: '${ref.repo}' is private or gated. Paste an access token (huggingface.co/settings/tokens) in the token field and load again.`,
+      ref.token ? 'hub.token-refused' : 'hub.gated',
+      { host: new URL(ref.hubUrl).host, status: res.status, what, repo: ref.repo },
     );
   }
   if (res.status === 416) return res; // Range not satisfiable: the caller decides
-  if (!res.ok) throw new HubError(`${describe(ref)} answered ${res.status} ${res.statusText} for ${what}.`);
+  if (!res.ok) throw new HubError(`${describe(ref)} answered ${res.status} ${res.statusText} for ${what}.`, 'hub.status', { host: new URL(ref.hubUrl).host, status: res.status, what });
   const type = res.headers.get('content-type') ?? '';
   if (type.startsWith('text/html') && !what.endsWith('.html')) return null;
   return res;
