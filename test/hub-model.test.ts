@@ -13,6 +13,8 @@ import { countParameters, parseConfig } from '../src/model/config';
 import { loadCheckpoint } from '../src/model/weights';
 import { bf16BitsToF32 } from '../src/model/safetensors';
 import { estimateMemory } from '../src/worker/memory';
+import { i18n } from '../src/ui/i18n';
+import { codeSentence } from '../src/ui/i18n/errors';
 import { sharedDir } from './helpers/paths';
 
 const tinyCfg = { model_type: 'llama', vocab_size: 300, hidden_size: 64, intermediate_size: 96, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 128, tie_word_embeddings: true, rms_norm_eps: 1e-5 };
@@ -73,6 +75,12 @@ describe('Hub model plan (before any weight)', () => {
     const none = await planHubModel(ref('test/qwen3-0.6b'), defaultTrainerArgs, limits, 2 ** 30);
     expect(none.fits).toEqual([]);
     expect(none.refusal).toMatch(/does not fit this GPU even with LoRA.*nothing was downloaded/);
+    // the same refusal as a code with its numbers, said in Korean on the Korean page
+    expect(none.refusalCode).toEqual({ code: 'hub.no-fit', params: { repo: 'test/qwen3-0.6b', millions: Math.round(countParameters(parseConfig(QWEN3_06B_CONFIG)) / 1e6), needBytes: none.estimate.totalBytes } });
+    await i18n.changeLanguage('ko');
+    const ko = codeSentence(none.refusalCode!.code, none.refusalCode!.params, none.refusal!);
+    await i18n.changeLanguage('en');
+    expect(ko).toMatch(/^'test\/qwen3-0\.6b'\(매개변수 \d+M개\)는 LoRA, gradient_checkpointing, max_length 128을 모두 써도 이 GPU에 들어가지 않습니다 \(약 [\d.,]+ GiB 필요\)\. 아무것도 내려받지 않았습니다\.$/);
   });
 
   it('refuses a repo with only pytorch_model.bin without downloading it', async () => {

@@ -32,6 +32,8 @@ export interface HubModelPlan {
   fits: FitOption[];
   /** Why this model cannot be trained here even with the settings above; null when it can. */
   refusal: string | null;
+  /** The refusal's code and numbers, for the page's sentence in its language (error.hub.no-fit). */
+  refusalCode?: { code: string; params: Record<string, string | number> };
   /** The parsed config (for the page's model card). */
   config: Pick<ModelConfig, 'layers' | 'hidden' | 'heads' | 'kvHeads' | 'vocabSize' | 'maxPositions'>;
 }
@@ -154,7 +156,9 @@ export async function planHubModel(refIn: HubRef, args: TrainerArgs, limits: Ada
     fits.length === 0
       ? `'${ref.repo}' (${(countParameters(cfg) / 1e6).toFixed(0)}M parameters) does not fit this GPU even with LoRA, gradient_checkpointing and max_length 128 (${estimate.refusal ?? fmtBytes(estimate.totalBytes)}); nothing was downloaded.`
       : null;
+  const refusalCode = refusal ? { code: 'hub.no-fit', params: { repo: ref.repo, millions: Math.round(countParameters(cfg) / 1e6), needBytes: estimate.totalBytes } } : undefined;
   return {
+    ...(refusalCode ? { refusalCode } : {}),
     repo: ref.repo,
     revision: ref.revision,
     modelType: cfg.modelType,

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { estimateMemory, fitOptions } from '../../worker/memory';
 import { fmtBytes, fmtDuration } from '../format';
 import { currentLanguage, useT } from '../i18n';
-import { refusalSentence } from '../i18n/errors';
+import { codeSentence, refusalSentence } from '../i18n/errors';
 import { KNOWN_MODELS, knownConfig, knownSize } from '../../worker/hub-catalog';
 import { setHubUrl, useStore } from '../store';
 import { applyFit, checkHubModel, loadHubModel, setHubToken, useHub } from '../store/hub';
@@ -85,7 +85,7 @@ export function HubForm({ busy }: { busy: boolean }) {
           </p>
           {p.refusal ? (
             <p className="error" role="alert">
-              {p.refusal}
+              {codeSentence(p.refusalCode?.code, p.refusalCode?.params, p.refusal)}
             </p>
           ) : (
             p.estimate.refusal &&

@@ -418,6 +418,7 @@ export const ko: Record<string, string> = {
   'error.hub.unreachable': '{{url}}에 연결하지 못했습니다 ({{detail}}). Hub 주소와 네트워크 연결을 확인하세요.',
   'error.hub.token-refused': 'Hub({{host}})가 {{what}} 요청에서 액세스 토큰을 거부했습니다 ({{status}}). 토큰이 유효한지, 저장소 페이지에서 이용 약관에 동의했는지 확인하세요.',
   'error.hub.gated': "Hub({{host}})가 {{what}} 요청에 {{status}}로 답했습니다. '{{repo}}'은(는) 비공개이거나 접근이 제한된(gated) 저장소입니다. 토큰 칸에 액세스 토큰(huggingface.co/settings/tokens)을 붙여 넣고 다시 불러오세요.",
+  'error.hub.no-fit': "'{{repo}}'(매개변수 {{millions}}M개)는 LoRA, gradient_checkpointing, max_length 128을 모두 써도 이 GPU에 들어가지 않습니다 (약 {{need}} 필요). 아무것도 내려받지 않았습니다.",
   'error.hub.status': 'Hub({{host}})가 {{what}} 요청에 {{status}}로 답했습니다.',
   'error.hub.no-config': "{{hub}}에는 '{{repo}}'의 리비전 '{{revision}}'에 해당하는 config.json이 없습니다. 저장소 ID(owner/name), 리비전, Hub 주소를 확인하세요.",
   'error.gpu.no-adapter': 'WebGPU 어댑터를 찾지 못했습니다. WebGPU가 켜진 브라우저(Chrome 또는 Edge 113 이상, Safari 26 이상, Windows의 Firefox 141 이상)와 이를 지원하는 GPU 드라이버를 쓰세요.',
