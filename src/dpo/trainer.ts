@@ -3,208 +3,34 @@
 // on the WebGPU engine. The loop reads top to bottom: batches -> micro-steps -> optimizer step -> logs.
 import type { Gpu } from '../gpu/context';
 import type { ModelConfig } from '../model/config';
-import { initLoraWeights, LoraAdapters, loraToPeft, mergeLora, validateLoraConfig, type LoraConfig } from '../model/lora';
+import { initLoraWeights, LoraAdapters, loraToPeft, mergeLora } from '../model/lora';
 import { createParams, downloadParams, fromHf, releaseParams, toHf, type ParamSet } from '../model/params';
-import { parseSafetensorsHeader, readTensor, writeSafetensors } from '../model/safetensors';
 import { Transformer } from '../model/transformer';
-import { generate, type GenerateOptions } from './generate';
-import { packSftSequences, releasePairBatch, uploadPairBatch, type PairBatch } from './gpu-batch';
-import { collate, TRL_DEFAULT_MAX_LENGTH, type DpoBatch, type TokenizedPair, type TruncationMode } from './tokenize';
-import { dpoMetrics, gradientWeights, type Metrics } from './metrics';
-import { LOSS_ARG_DEFAULTS, trainerLossOptions, validateLossArgs } from './loss-args';
-import { pairTokens, type PairTokens } from './token-moves';
-import { AdamW, NonFiniteGradientError } from './optimizer';
 import { Rng } from '../data/split';
-import { lrLambda, warmupSteps, type LrSchedulerType } from './schedule';
-import { dpoMicroStep, sftMicroStep, type MicroStepResult, type ReferenceSource } from './step';
-import { add, scale } from '../gpu/ops/elementwise';
-import type { FDivergence } from './loss';
-import { isUnpaired, ktoExamples, type KtoExample } from './kto-data';
 import { UnpairedDataError } from '../data/unpaired';
+import { generate, type GenerateOptions } from './generate';
+import { packSftSequences, releasePairBatch, uploadPairBatch } from './gpu-batch';
+import { isUnpaired, ktoExamples } from './kto-data';
+import { trainerLossOptions } from './loss-args';
+import { dpoMetrics, type Metrics } from './metrics';
+import { AdamW, NonFiniteGradientError } from './optimizer';
 import { preferenceMetrics } from './preference-metrics';
-import { preferenceMicroStep, type PreferenceStepResult } from './preference-step';
-import { PREFERENCE_ARG_DEFAULTS, preferenceKind, trainerNeedsReference, trainerOf, validatePreferenceArgs, type PreferenceArgs } from './preference-trainer';
+import type { PreferenceStepResult } from './preference-step';
+import { trainerNeedsReference, trainerOf } from './preference-trainer';
+import { lrLambda, warmupSteps } from './schedule';
+import { dpoMicroStep, sftMicroStep, type MicroStepResult, type ReferenceSource } from './step';
+import { collate, type DpoBatch, type TokenizedPair } from './tokenize';
+import { defaultTrainerArgs, TrainerConfigError, validateArgs, type TrainerArgs } from './trainer-args';
+import { evaluateDpo, evaluatePreference, type EvalHost, type Evaluation } from './trainer-eval';
+import { preferenceStep } from './trainer-preference';
+import { referenceLogps, syncReference } from './trainer-reference';
+import { readStateTensors, stateMeta, writeState, type StateSets } from './trainer-state';
+import type { Progress, TrainerEvents, TrainerInit } from './trainer-types';
 
-/** TrainerArgs also holds the trainer choice beside DPO (trainer, cpo_alpha, simpo_gamma, desirable/undesirable_weight). */
-export interface TrainerArgs extends PreferenceArgs {
-  /** 'dpo' (preference optimisation) or 'sft' (NLL on the chosen completions, to make a reference). */
-  mode: 'dpo' | 'sft';
-  beta: number;
-  /** TRL's loss_type list, comma-separated ("sigmoid" or "sigmoid,bco_pair,sft"); cdpo is ours. */
-  loss_type: string;
-  /** TRL's loss_weights, one per loss type; null = 1 each. */
-  loss_weights: number[] | null;
-  label_smoothing: number;
-  /** f-DPO: reverse_kl (DPO), forward_kl, js_divergence, alpha_divergence (with f_alpha_divergence_coef). */
-  f_divergence_type: FDivergence;
-  f_alpha_divergence_coef: number;
-  /** WPO: weight each pair by its completions' length-normalised probabilities under the policy. */
-  use_weighting: boolean;
-  /** LD-DPO: tokens past the shorter completion's length count ld_alpha times (null = off). */
-  ld_alpha: number | null;
-  discopop_tau: number;
-  /** TR-DPO: every ref_model_sync_steps steps, reference = mixup_alpha * policy + (1 - mixup_alpha) * reference. */
-  sync_ref_model: boolean;
-  ref_model_mixup_alpha: number;
-  ref_model_sync_steps: number;
-  /** Batch size of the reference precompute (null = per_device_train/eval_batch_size, as TRL). */
-  precompute_ref_batch_size: number | null;
-  learning_rate: number;
-  per_device_train_batch_size: number;
-  per_device_eval_batch_size: number;
-  gradient_accumulation_steps: number;
-  num_train_epochs: number;
-  max_steps: number;
-  warmup_ratio: number;
-  warmup_steps: number;
-  lr_scheduler_type: LrSchedulerType;
-  max_grad_norm: number;
-  weight_decay: number;
-  adam_beta1: number;
-  adam_beta2: number;
-  adam_epsilon: number;
-  seed: number;
-  precompute_ref_log_probs: boolean;
-  reference_free: boolean;
-  rpo_alpha: number | null;
-  logging_steps: number;
-  /** Evaluate every N optimizer steps (0 = only when asked). */
-  eval_steps: number;
-  /** Shuffle the training pairs each epoch (seeded); false = file order, like a sequential sampler. */
-  shuffle: boolean;
-  /** Compute kl/token_mean_exact at logging steps (costs two extra LM-head passes). */
-  compute_kl: boolean;
-  /** Longest prompt+completion in tokens (TRL's max_length; null = no truncation). */
-  max_length: number | null;
-  truncation_mode: TruncationMode;
-  /**
-   * PEFT's LoraConfig (TRL's peft_config): train low-rank adapters on a frozen base; the reference is the
-   * base (adapters off), so no second copy of the weights. null = full fine-tuning.
-   */
-  lora: LoraConfig | null;
-  /** Keep only each block's input in the forward and recompute the block in backward (HF's gradient_checkpointing). */
-  gradient_checkpointing: boolean;
-}
-
-/** TRL 1.x / transformers defaults, except logging_steps (1: a playground logs every step). */
-export const defaultTrainerArgs: TrainerArgs = {
-  mode: 'dpo',
-  beta: 0.1,
-  loss_type: 'sigmoid',
-  label_smoothing: 0,
-  ...LOSS_ARG_DEFAULTS,
-  learning_rate: 1e-6,
-  per_device_train_batch_size: 8,
-  per_device_eval_batch_size: 8,
-  gradient_accumulation_steps: 1,
-  num_train_epochs: 3,
-  max_steps: -1,
-  warmup_ratio: 0,
-  warmup_steps: 0,
-  lr_scheduler_type: 'linear',
-  max_grad_norm: 1,
-  weight_decay: 0,
-  adam_beta1: 0.9,
-  adam_beta2: 0.999,
-  adam_epsilon: 1e-8,
-  seed: 42,
-  precompute_ref_log_probs: false,
-  reference_free: false,
-  rpo_alpha: null,
-  logging_steps: 1,
-  eval_steps: 0,
-  shuffle: true,
-  compute_kl: true,
-  max_length: TRL_DEFAULT_MAX_LENGTH,
-  truncation_mode: 'keep_start',
-  lora: null,
-  gradient_checkpointing: false,
-  ...PREFERENCE_ARG_DEFAULTS,
-};
-
-export class TrainerConfigError extends Error {
-  override name = 'TrainerConfigError';
-}
-
-/** create() stopped between two chunks of the reference precompute because init.interrupted() said so. */
-export class StartInterrupted extends Error {
-  override name = 'StartInterrupted';
-}
-
-export function validateArgs(a: TrainerArgs): void {
-  const bad = (msg: string) => {
-    throw new TrainerConfigError(msg);
-  };
-  if (!(a.beta > 0)) bad(`beta must be positive (got ${a.beta}); the DPO paper and TRL use 0.1 to 0.5.`);
-  if (!(a.learning_rate >= 0)) bad(`learning_rate must be >= 0 (got ${a.learning_rate}).`);
-  // DPO's loss options, or those of CPO / ORPO / KTO (src/dpo/preference-trainer.ts)
-  if (trainerOf(a) === 'dpo') validateLossArgs(a, bad);
-  else validatePreferenceArgs(a, bad);
-  for (const k of ['per_device_train_batch_size', 'per_device_eval_batch_size', 'gradient_accumulation_steps'] as const) {
-    if (!Number.isInteger(a[k]) || a[k] < 1) bad(`${k} must be a positive integer (got ${a[k]}).`);
-  }
-  if (a.max_steps <= 0 && !(a.num_train_epochs > 0)) bad('Set max_steps > 0 or num_train_epochs > 0.');
-  if (!(a.warmup_ratio >= 0 && a.warmup_ratio <= 1)) bad(`warmup_ratio must be in [0, 1] (got ${a.warmup_ratio}).`);
-  if (a.precompute_ref_log_probs && a.reference_free) bad('precompute_ref_log_probs and reference_free cannot both be set.');
-  if (a.lora) {
-    try {
-      validateLoraConfig(a.lora);
-    } catch (e) {
-      bad((e as Error).message);
-    }
-  }
-}
-
-export interface LogRecord extends Metrics {
-  step: number;
-  epoch: number;
-}
-
-export interface PairRecord {
-  index: number;
-  policyChosen: number;
-  policyRejected: number;
-  referenceChosen: number;
-  referenceRejected: number;
-  rewardChosen: number;
-  rewardRejected: number;
-  margin: number;
-  /** The weight the run's loss gives this pair's margin (sigma(r_l - r_w) for sigmoid; metrics.ts gradientWeights). */
-  weight: number;
-  /** Per completion token log-probs of policy and reference (the page's "which tokens moved"). */
-  tokens?: PairTokens;
-}
-
-export interface TrainerEvents {
-  onLog?(r: LogRecord): void;
-  onEval?(r: LogRecord, pairs: PairRecord[]): void;
-  onStatus?(message: string): void;
-}
-
-export interface TrainerInit {
-  config: ModelConfig;
-  /** Hugging Face tensors of the starting policy. */
-  policy: Map<string, Float32Array>;
-  /** Reference weights; the starting policy when absent (TRL's default). */
-  reference?: Map<string, Float32Array>;
-  train: TokenizedPair[];
-  eval?: TokenizedPair[];
-  padId: number;
-  args?: Partial<TrainerArgs>;
-  /** Asked between chunks of the reference precompute (a pause or stop pressed while starting): true stops create(). */
-  interrupted?: () => boolean;
-}
-
-interface Progress {
-  step: number;
-  epoch: number;
-  /** Position (in micro-batches) inside the current epoch's order. */
-  cursor: number;
-  order: number[];
-  rngState: number;
-  /** TRL's num_tokens: attended (non-padding) tokens of every training batch so far. */
-  numTokens?: number;
-}
+// The trainer's options and records live beside it (one concern per file); importers keep using this module.
+export { defaultTrainerArgs, StartInterrupted, TrainerConfigError, validateArgs, type TrainerArgs } from './trainer-args';
+export type { LogRecord, PairRecord, TrainerEvents, TrainerInit } from './trainer-types';
+export type { Evaluation } from './trainer-eval';
 
 export class DpoTrainer {
   readonly args: TrainerArgs;
@@ -318,22 +144,10 @@ export class DpoTrainer {
   /** Reference log-probs of every pair, computed once; the reference weights then leave the GPU. */
   private async precomputeReference(): Promise<void> {
     const ref = this.reference ?? this.policy;
+    const host = { pack: (p: readonly TokenizedPair[]) => this.pack(p), lossOpts: () => this.lossOpts(null), interrupted: this.init.interrupted };
     const run = async (pairs: TokenizedPair[], bs: number) => {
-      if (!this.reference && this.lora) return this.lora.withAdaptersOff(() => runOn(pairs, bs));
-      return runOn(pairs, bs);
-    };
-    const runOn = async (pairs: TokenizedPair[], bs: number) => {
-      const out: Float32Array[] = [];
-      for (let i = 0; i < pairs.length; i += bs) {
-        if (this.init.interrupted?.()) throw new StartInterrupted('The start was interrupted while computing the reference log-probs.');
-        const chunk = pairs.slice(i, i + bs);
-        const batch = uploadPairBatch(this.gpu, this.pack(chunk));
-        const r = await dpoMicroStep(this.gpu, ref, { logps: new Float32Array(2 * chunk.length) }, batch, this.lossOpts(null));
-        releasePairBatch(this.gpu, batch);
-        const N = chunk.length;
-        for (let j = 0; j < N; j++) out.push(Float32Array.of(r.policyLogps[j], r.policyLogps[N + j]));
-      }
-      return out;
+      if (!this.reference && this.lora) return this.lora.withAdaptersOff(() => referenceLogps(this.gpu, ref, pairs, bs, host));
+      return referenceLogps(this.gpu, ref, pairs, bs, host);
     };
     // TRL: precompute_ref_batch_size, else the train / eval batch size
     const a = this.args;
@@ -352,22 +166,9 @@ export class DpoTrainer {
     return { ...trainerLossOptions(a), gradScale: 1, kl: kl && a.compute_kl, stats: kl || (grads !== null && a.logging_steps > 1), grads };
   }
 
-  /** TR-DPO (TRL's SyncRefModelCallback): reference = alpha * policy + (1 - alpha) * reference, tensor by tensor. */
+  /** TR-DPO (TRL's SyncRefModelCallback): reference = alpha * policy + (1 - alpha) * reference. */
   private syncReference(): void {
-    const ref = this.reference;
-    if (!ref) return;
-    const alpha = this.args.ref_model_mixup_alpha;
-    for (const [name, p] of this.params) {
-      const q = ref.params.get(name)!;
-      p.chunks.forEach((c, i) => {
-        const a = this.gpu.tensor([c.size]);
-        const b = this.gpu.tensor([c.size]);
-        scale(this.gpu, q.chunks[i], a, c.size, 1 - alpha);
-        scale(this.gpu, c, b, c.size, alpha);
-        add(this.gpu, a, b, q.chunks[i], c.size);
-        this.gpu.release(a, b);
-      });
-    }
+    if (this.reference) syncReference(this.gpu, this.params, this.reference.params, this.args.ref_model_mixup_alpha);
   }
 
   private refSource(indices: number[], table: Float32Array[] | null, N: number): ReferenceSource {
@@ -504,62 +305,10 @@ export class DpoTrainer {
     return true;
   }
 
-  /** One CPO / ORPO / KTO micro-step (src/dpo/preference-step.ts) on a collated batch. */
-  private async preferenceStep(packed: DpoBatch, pairs: readonly TokenizedPair[], grads: ParamSet | null, gradScale: number): Promise<PreferenceStepResult> {
-    const a = this.args;
-    const kind = preferenceKind(a);
-    const ref = kind !== 'kto' ? null : this.reference ? { model: this.reference } : this.loraRef && this.lora ? { model: this.policy, adapters: this.lora.toggle } : null;
-    const batch = uploadPairBatch(this.gpu, packed);
-    try {
-      return await preferenceMicroStep(this.gpu, this.policy, ref, packed, batch, {
-        kind,
-        beta: a.beta,
-        labelSmoothing: a.label_smoothing,
-        cpoAlpha: a.cpo_alpha,
-        simpoGamma: a.simpo_gamma,
-        desirableWeight: a.desirable_weight,
-        undesirableWeight: a.undesirable_weight,
-        gradScale,
-        labels: kind === 'kto' ? pairs.map((x) => ((x as KtoExample).label ? 1 : 0)) : undefined,
-        grads,
-      });
-    } finally {
-      releasePairBatch(this.gpu, batch);
-    }
-  }
-
-  /** CPO / ORPO / KTO evaluation: TRL's metrics with the eval_ prefix, and one record per pair (KTO: per example). */
-  private async evaluatePreference(events: TrainerEvents): Promise<{ metrics: LogRecord; pairs: PairRecord[] }> {
-    const pairs = this.init.eval ?? [];
-    const results: PreferenceStepResult[] = [];
-    const records: PairRecord[] = [];
-    const bs = this.args.per_device_eval_batch_size;
-    for (let i = 0; i < pairs.length; i += bs) {
-      const chunk = pairs.slice(i, i + bs);
-      const r = await this.preferenceStep(this.pack(chunk), chunk, null, 1);
-      results.push(r);
-      const N = chunk.length;
-      for (let j = 0; j < N; j++) {
-        const rc = r.rewards[j];
-        const rr = r.kind === 'kto' ? 0 : r.rewards[N + j];
-        records.push({
-          index: i + j,
-          policyChosen: r.policyLogps[j],
-          policyRejected: r.policyLogps[N + j],
-          referenceChosen: r.referenceLogps?.[j] ?? 0,
-          referenceRejected: r.referenceLogps?.[N + j] ?? 0,
-          rewardChosen: rc,
-          rewardRejected: rr,
-          margin: rc - rr,
-          weight: (-(r.dlogp[j] - (r.kind === 'kto' ? 0 : r.dlogp[N + j])) * N) / (2 * this.args.beta),
-        });
-      }
-    }
-    const m = results.length ? preferenceMetrics(results) : {};
-    const metrics: LogRecord = { step: this.progress.step, epoch: this.progress.epoch };
-    for (const [k, v] of Object.entries(m)) metrics[`eval_${k}`] = v;
-    events.onEval?.(metrics, records);
-    return { metrics, pairs: records };
+  /** One CPO / ORPO / KTO micro-step (src/dpo/trainer-preference.ts) on a collated batch. */
+  private preferenceStep(packed: DpoBatch, pairs: readonly TokenizedPair[], grads: ParamSet | null, gradScale: number): Promise<PreferenceStepResult> {
+    const models = { policy: this.policy, reference: this.reference, lora: this.lora, loraRef: this.loraRef };
+    return preferenceStep(this.gpu, models, this.args, packed, pairs, grads, gradScale);
   }
 
   private fail(events: TrainerEvents, why: string): boolean {
@@ -569,45 +318,22 @@ export class DpoTrainer {
     throw new NonFiniteGradientError(msg);
   }
 
-  /** Loss and metrics on the held-out pairs (prefix eval_), plus one record per pair. */
-  async evaluate(events: TrainerEvents = {}): Promise<{ metrics: LogRecord; pairs: PairRecord[] }> {
-    if (trainerOf(this.args) !== 'dpo') return this.evaluatePreference(events);
-    const pairs = this.init.eval ?? [];
-    const results: MicroStepResult[] = [];
-    const records: PairRecord[] = [];
-    const bs = this.args.per_device_eval_batch_size;
-    for (let i = 0; i < pairs.length; i += bs) {
-      const chunk = pairs.slice(i, i + bs);
-      const idx = chunk.map((_, j) => i + j);
-      const packed = this.pack(chunk);
-      const batch = uploadPairBatch(this.gpu, packed);
-      const r = await dpoMicroStep(this.gpu, this.policy, this.refSource(idx, this.evalRefLogps, chunk.length), batch, { ...this.lossOpts(null, true), tokenLogps: true });
-      releasePairBatch(this.gpu, batch);
-      results.push(r);
-      const N = chunk.length;
-      const weights = gradientWeights(r, this.args.beta);
-      for (let j = 0; j < N; j++) {
-        const rc = r.rewards[j];
-        const rr = r.rewards[N + j];
-        records.push({
-          index: i + j,
-          policyChosen: r.policyLogps[j],
-          policyRejected: r.policyLogps[N + j],
-          referenceChosen: r.referenceLogps[j],
-          referenceRejected: r.referenceLogps[N + j],
-          rewardChosen: rc,
-          rewardRejected: rr,
-          margin: rc - rr,
-          weight: weights[j],
-          tokens: r.policyTokenLogps && pairTokens(packed, j, r.policyTokenLogps, r.referenceTokenLogps ?? null),
-        });
-      }
-    }
-    const m = results.length ? dpoMetrics(results, this.cfg.vocabSize) : {};
-    const metrics: LogRecord = { step: this.progress.step, epoch: this.progress.epoch };
-    for (const [k, v] of Object.entries(m)) metrics[`eval_${k}`] = v;
-    events.onEval?.(metrics, records);
-    return { metrics, pairs: records };
+  /** Loss and metrics on the held-out pairs (prefix eval_), plus one record per pair (src/dpo/trainer-eval.ts). */
+  evaluate(events: TrainerEvents = {}): Promise<Evaluation> {
+    const host: EvalHost = {
+      gpu: this.gpu,
+      args: this.args,
+      vocabSize: this.cfg.vocabSize,
+      policy: this.policy,
+      pairs: this.init.eval ?? [],
+      step: this.progress.step,
+      epoch: this.progress.epoch,
+      pack: (p) => this.pack(p),
+      refSource: (idx, N) => this.refSource(idx, this.evalRefLogps, N),
+      lossOpts: () => this.lossOpts(null, true),
+      preferenceStep: (packed, chunk) => this.preferenceStep(packed, chunk, null, 1),
+    };
+    return trainerOf(this.args) !== 'dpo' ? evaluatePreference(host, events) : evaluateDpo(host, events);
   }
 
   async sample(which: 'policy' | 'reference', promptIds: number[], o: GenerateOptions): Promise<number[]> {
@@ -645,18 +371,18 @@ export class DpoTrainer {
 
   // ------------------------------------------------------------------ pause / resume
 
-  /** Everything needed to continue exactly where the run stopped: weights, moments, step, RNG, order. */
-  async saveState(): Promise<Uint8Array> {
-    const tensors: { name: string; shape: number[]; data: Float32Array }[] = [];
-    for (const [prefix, set] of [
+  /** The state's tensor sets: the trainable weights, AdamW's moments, and TR-DPO's reference (it drifts with the policy). */
+  private get stateSets(): StateSets {
+    return [
       ['param', this.trainable],
       ['m', this.opt.m],
       ['v', this.opt.v],
-      // TR-DPO's reference drifts with the policy: it is part of the state
       ...(this.args.sync_ref_model && this.reference ? ([['ref', this.reference.params]] as const) : []),
-    ] as const) {
-      for (const [name, data] of await downloadParams(this.gpu, set)) tensors.push({ name: `${prefix}.${name}`, shape: [data.length], data });
-    }
+    ];
+  }
+
+  /** Everything needed to continue exactly where the run stopped: weights, moments, step, RNG, order (src/dpo/trainer-state.ts). */
+  async saveState(): Promise<Uint8Array> {
     const meta = {
       progress: this.progress,
       optimizerStep: this.opt.step,
@@ -664,31 +390,13 @@ export class DpoTrainer {
       evalRefLogps: this.evalRefLogps?.map((x) => Array.from(x)) ?? null,
       args: this.args,
     };
-    return writeSafetensors(tensors, { trainer_state: JSON.stringify(meta) });
+    return writeState(this.gpu, this.stateSets, meta);
   }
 
   /** Restores a state saved by saveState into a trainer created with the same data and arguments. */
   async loadState(bytes: Uint8Array): Promise<void> {
-    const h = parseSafetensorsHeader(bytes);
-    const meta = JSON.parse(h.metadata.trainer_state ?? 'null');
-    if (!meta) throw new TrainerConfigError('This file is not a saved training state.');
-    for (const [prefix, set] of [
-      ['param', this.trainable],
-      ['m', this.opt.m],
-      ['v', this.opt.v],
-      ...(this.args.sync_ref_model && this.reference ? ([['ref', this.reference.params]] as const) : []),
-    ] as const) {
-      for (const [name, p] of set) {
-        const e = h.tensors.get(`${prefix}.${name}`);
-        if (!e) throw new TrainerConfigError(`The saved state has no ${prefix}.${name}: it belongs to another model.`);
-        const data = readTensor(bytes, e);
-        let off = 0;
-        for (const c of p.chunks) {
-          this.gpu.write(c, data.subarray(off, off + c.size));
-          off += c.size;
-        }
-      }
-    }
+    const meta = stateMeta<{ progress: Progress; optimizerStep: number; refLogps: number[][] | null; evalRefLogps: number[][] | null }>(bytes);
+    readStateTensors(this.gpu, bytes, this.stateSets);
     this.progress = meta.progress;
     this.rng.state = meta.progress.rngState;
     this.opt.step = meta.optimizerStep;

@@ -1,0 +1,139 @@
+// The trainer's options: TRL's DPOConfig names and defaults (and the trainers beside DPO, whose options live
+// in src/dpo/preference-trainer.ts), Hugging Face TrainingArguments' step options, and their checks.
+import type { LoraConfig } from '../model/lora';
+import { validateLoraConfig } from '../model/lora';
+import type { FDivergence } from './loss';
+import { LOSS_ARG_DEFAULTS, validateLossArgs } from './loss-args';
+import { PREFERENCE_ARG_DEFAULTS, trainerOf, validatePreferenceArgs, type PreferenceArgs } from './preference-trainer';
+import type { LrSchedulerType } from './schedule';
+import { TRL_DEFAULT_MAX_LENGTH, type TruncationMode } from './tokenize';
+
+/** TrainerArgs also holds the trainer choice beside DPO (trainer, cpo_alpha, simpo_gamma, desirable/undesirable_weight). */
+export interface TrainerArgs extends PreferenceArgs {
+  /** 'dpo' (preference optimisation) or 'sft' (NLL on the chosen completions, to make a reference). */
+  mode: 'dpo' | 'sft';
+  beta: number;
+  /** TRL's loss_type list, comma-separated ("sigmoid" or "sigmoid,bco_pair,sft"); cdpo is ours. */
+  loss_type: string;
+  /** TRL's loss_weights, one per loss type; null = 1 each. */
+  loss_weights: number[] | null;
+  label_smoothing: number;
+  /** f-DPO: reverse_kl (DPO), forward_kl, js_divergence, alpha_divergence (with f_alpha_divergence_coef). */
+  f_divergence_type: FDivergence;
+  f_alpha_divergence_coef: number;
+  /** WPO: weight each pair by its completions' length-normalised probabilities under the policy. */
+  use_weighting: boolean;
+  /** LD-DPO: tokens past the shorter completion's length count ld_alpha times (null = off). */
+  ld_alpha: number | null;
+  discopop_tau: number;
+  /** TR-DPO: every ref_model_sync_steps steps, reference = mixup_alpha * policy + (1 - mixup_alpha) * reference. */
+  sync_ref_model: boolean;
+  ref_model_mixup_alpha: number;
+  ref_model_sync_steps: number;
+  /** Batch size of the reference precompute (null = per_device_train/eval_batch_size, as TRL). */
+  precompute_ref_batch_size: number | null;
+  learning_rate: number;
+  per_device_train_batch_size: number;
+  per_device_eval_batch_size: number;
+  gradient_accumulation_steps: number;
+  num_train_epochs: number;
+  max_steps: number;
+  warmup_ratio: number;
+  warmup_steps: number;
+  lr_scheduler_type: LrSchedulerType;
+  max_grad_norm: number;
+  weight_decay: number;
+  adam_beta1: number;
+  adam_beta2: number;
+  adam_epsilon: number;
+  seed: number;
+  precompute_ref_log_probs: boolean;
+  reference_free: boolean;
+  rpo_alpha: number | null;
+  logging_steps: number;
+  /** Evaluate every N optimizer steps (0 = only when asked). */
+  eval_steps: number;
+  /** Shuffle the training pairs each epoch (seeded); false = file order, like a sequential sampler. */
+  shuffle: boolean;
+  /** Compute kl/token_mean_exact at logging steps (costs two extra LM-head passes). */
+  compute_kl: boolean;
+  /** Longest prompt+completion in tokens (TRL's max_length; null = no truncation). */
+  max_length: number | null;
+  truncation_mode: TruncationMode;
+  /**
+   * PEFT's LoraConfig (TRL's peft_config): train low-rank adapters on a frozen base; the reference is the
+   * base (adapters off), so no second copy of the weights. null = full fine-tuning.
+   */
+  lora: LoraConfig | null;
+  /** Keep only each block's input in the forward and recompute the block in backward (HF's gradient_checkpointing). */
+  gradient_checkpointing: boolean;
+}
+
+/** TRL 1.x / transformers defaults, except logging_steps (1: a playground logs every step). */
+export const defaultTrainerArgs: TrainerArgs = {
+  mode: 'dpo',
+  beta: 0.1,
+  loss_type: 'sigmoid',
+  label_smoothing: 0,
+  ...LOSS_ARG_DEFAULTS,
+  learning_rate: 1e-6,
+  per_device_train_batch_size: 8,
+  per_device_eval_batch_size: 8,
+  gradient_accumulation_steps: 1,
+  num_train_epochs: 3,
+  max_steps: -1,
+  warmup_ratio: 0,
+  warmup_steps: 0,
+  lr_scheduler_type: 'linear',
+  max_grad_norm: 1,
+  weight_decay: 0,
+  adam_beta1: 0.9,
+  adam_beta2: 0.999,
+  adam_epsilon: 1e-8,
+  seed: 42,
+  precompute_ref_log_probs: false,
+  reference_free: false,
+  rpo_alpha: null,
+  logging_steps: 1,
+  eval_steps: 0,
+  shuffle: true,
+  compute_kl: true,
+  max_length: TRL_DEFAULT_MAX_LENGTH,
+  truncation_mode: 'keep_start',
+  lora: null,
+  gradient_checkpointing: false,
+  ...PREFERENCE_ARG_DEFAULTS,
+};
+
+export class TrainerConfigError extends Error {
+  override name = 'TrainerConfigError';
+}
+
+/** create() stopped between two chunks of the reference precompute because init.interrupted() said so. */
+export class StartInterrupted extends Error {
+  override name = 'StartInterrupted';
+}
+
+export function validateArgs(a: TrainerArgs): void {
+  const bad = (msg: string) => {
+    throw new TrainerConfigError(msg);
+  };
+  if (!(a.beta > 0)) bad(`beta must be positive (got ${a.beta}); the DPO paper and TRL use 0.1 to 0.5.`);
+  if (!(a.learning_rate >= 0)) bad(`learning_rate must be >= 0 (got ${a.learning_rate}).`);
+  // DPO's loss options, or those of CPO / ORPO / KTO (src/dpo/preference-trainer.ts)
+  if (trainerOf(a) === 'dpo') validateLossArgs(a, bad);
+  else validatePreferenceArgs(a, bad);
+  for (const k of ['per_device_train_batch_size', 'per_device_eval_batch_size', 'gradient_accumulation_steps'] as const) {
+    if (!Number.isInteger(a[k]) || a[k] < 1) bad(`${k} must be a positive integer (got ${a[k]}).`);
+  }
+  if (a.max_steps <= 0 && !(a.num_train_epochs > 0)) bad('Set max_steps > 0 or num_train_epochs > 0.');
+  if (!(a.warmup_ratio >= 0 && a.warmup_ratio <= 1)) bad(`warmup_ratio must be in [0, 1] (got ${a.warmup_ratio}).`);
+  if (a.precompute_ref_log_probs && a.reference_free) bad('precompute_ref_log_probs and reference_free cannot both be set.');
+  if (a.lora) {
+    try {
+      validateLoraConfig(a.lora);
+    } catch (e) {
+      bad((e as Error).message);
+    }
+  }
+}
