@@ -66,7 +66,9 @@ async function scanEnglish(page) {
     const dataNames = [...new Set([...document.querySelectorAll('[translate="no"]')].map((e) => e.textContent.trim()).filter((s) => s.length > 3))].sort((a, b) => b.length - a.length);
     for (const el of document.body.querySelectorAll('[title], [placeholder], [aria-label], [alt]')) {
       if (el.closest('[translate="no"]') || !el.checkVisibility({ visibilityProperty: true })) continue;
-      for (const a of ['title', 'placeholder', 'aria-label', 'alt']) {
+      // a hidden subtree's accessible names are read out by nothing (recharts' own English "legend icon" labels sit in the charts' aria-hidden drawing)
+      const spoken = !el.closest('[aria-hidden="true"]');
+      for (const a of spoken ? ['title', 'placeholder', 'aria-label', 'alt'] : ['title', 'placeholder']) {
         const v = dataNames.reduce((s, n) => s.split(n).join(' '), el.getAttribute(a) ?? '');
         if (v && runsOf(v, nameSet).length) found.push(`${el.tagName.toLowerCase()}@${a}: ${v.slice(0, 160)}`);
       }

@@ -34,14 +34,14 @@ export function DemoSamples() {
           {p.samples.map((s, i) => (
             <div className="sample" key={i}>
               <p className="prompt">
-                <strong>{t('samples.promptLabel')}</strong> {s.prompt}
+                <strong>{t('samples.promptLabel')}</strong> <span translate="no">{s.prompt}</span>
               </p>
               <div className="side-by-side">
                 <div>
                   <h3>
                     {t('samples.reference')} <RewardBadge value={s.referenceReward} />
                   </h3>
-                  <p>
+                  <p translate="no">
                     <SentimentText text={s.reference} />
                   </p>
                 </div>
@@ -49,7 +49,7 @@ export function DemoSamples() {
                   <h3>
                     {t('samples.policy')} <RewardBadge value={s.policyReward} />
                   </h3>
-                  <p>
+                  <p translate="no">
                     <SentimentText text={s.policy} />
                   </p>
                 </div>

@@ -146,7 +146,7 @@ export function DpoCurves() {
       <ul className="hint loss-kinds">
         {kinds.map((k) => (
           <li key={k}>
-            <code>{k}</code>: {t(`loss.${k}.what`, { defaultValue: LOSS_INFO[k]?.what })} ({LOSS_INFO[k]?.paper})
+            <code>{k}</code>: {t(`loss.${k}.what`, { defaultValue: LOSS_INFO[k]?.what })} (<span translate="no">{LOSS_INFO[k]?.paper}</span>)
           </li>
         ))}
       </ul>
