@@ -9,7 +9,8 @@
 // Runs the playground's trainer in Node (SwiftShader or a real GPU), one JSON line per logged step.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadPreferenceDataset, splitTrainEval, UnpairedDataError } from '../src/data/index';
+import { loadPreferenceDataset, splitTrainEval, unpairedRecord, UnpairedDataError, type PreferencePair, type UnpairedPreference } from '../src/data/index';
+import { ktoTrainRecords } from '../src/dpo/kto-data';
 import { DpoTrainer, defaultTrainerArgs, type TrainerArgs } from '../src/dpo/trainer';
 import { tokenizeDataset, tokenizeUnpairedDataset } from '../src/dpo/tokenize';
 import { trainerOf } from '../src/dpo/preference-trainer';
@@ -87,12 +88,15 @@ async function main() {
   const opts = { maxLength: args.max_length, truncationMode: args.truncation_mode };
   let train;
   let evalSet;
+  let trainRecords: readonly (PreferencePair | UnpairedPreference)[];
   if (ds.unpaired) {
     const split = splitTrainEval(ds.unpaired, splitOpts);
+    trainRecords = split.train;
     train = tokenizeUnpairedDataset(tok, split.train, opts);
     evalSet = tokenizeUnpairedDataset(tok, split.eval, opts);
   } else {
     const split = splitTrainEval(ds.pairs, splitOpts);
+    trainRecords = split.train;
     train = tokenizeDataset(tok, split.train, opts);
     evalSet = tokenizeDataset(tok, split.eval, opts);
   }
@@ -139,7 +143,14 @@ async function main() {
     const files = exportHfFolder(ck.config, await trainerObj.policyWeights(), { extraFiles: extra });
     mkdirSync(own.export, { recursive: true });
     for (const [name, bytes] of files) writeFileSync(join(own.export, name), bytes);
-    writeFileSync(join(own.export, 'train_trl.py'), trlScript(args, { model: resolve(own.model), dataFile: resolve(own.data), ref: own.ref ? resolve(own.ref) : undefined }));
+    // a KTO run that shuffled its examples: TRL gets them in the order this run trained them (its sampler is sequential)
+    const ktoOrder = args.shuffle ? trainerObj.ktoOrder : null;
+    let dataFile = resolve(own.data);
+    if (ktoOrder) {
+      dataFile = join(resolve(own.export), 'train_kto_order.jsonl');
+      writeFileSync(dataFile, ktoTrainRecords(ktoOrder, trainRecords, unpairedRecord).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    }
+    writeFileSync(join(own.export, 'train_trl.py'), trlScript(args, { model: resolve(own.model), dataFile, ref: own.ref ? resolve(own.ref) : undefined }));
     if (args.lora) {
       const adapter = exportPeftAdapter(ck.config, args.lora, await trainerObj.adapterWeights(), resolve(own.model));
       mkdirSync(join(own.export, 'adapter'), { recursive: true });

@@ -3,10 +3,10 @@
 // apply, and the eval path of a CPO / ORPO / KTO run on the GPU (its eval_ metrics equal a training step's).
 import { describe, expect, it } from 'vitest';
 import { SMOLLM2_135M_CONFIG } from '../e2e/hub-server.mjs';
-import { ktoExamples, unpairPreference, UNPAIR_MAP_BATCH } from '../src/dpo/kto-data';
+import { ktoExamples, ktoTrainRecords, unpairPreference, UNPAIR_MAP_BATCH } from '../src/dpo/kto-data';
 import { DpoTrainer, defaultTrainerArgs, TrainerConfigError, validateArgs, type TrainerArgs } from '../src/dpo/trainer';
 import type { TokenizedPair } from '../src/dpo/tokenize';
-import { UnpairedDataError } from '../src/data/index';
+import { UnpairedDataError, unpairedRecord } from '../src/data/index';
 import { countParameters, parameterSpecs, parseConfig } from '../src/model/config';
 import { estimateMemory, fitOptions } from '../src/worker/memory';
 import { randn, testGpu } from './helpers/gpu';
@@ -29,6 +29,33 @@ describe('trainer choice: cpo, orpo, kto beside dpo', () => {
     expect(many[2 * UNPAIR_MAP_BATCH].completionIds[0]).toBe(10 + UNPAIR_MAP_BATCH);
   });
 
+
+  it("KTO with shuffle: the unpaired examples shuffled once by the seed before the KL rotation, so the first batches mix both labels; the export's records follow that order", () => {
+    const pairs = Array.from({ length: 20 }, (_, i) => ({ ...pair(i), row: i + 1 }));
+    const plain = ktoExamples(pairs, 4);
+    const k = ktoExamples(pairs, 4, 42);
+    // unshuffled, the first 20 examples (5 batches) are all desirable: the trap the shuffle avoids
+    expect(plain.slice(0, 20).every((e) => e.label)).toBe(true);
+    expect(new Set(k.slice(0, 8).map((e) => e.label)).size).toBe(2);
+    // the same examples (each pair's chosen and rejected once), in another order, the same for the same seed
+    const key = (e: { row?: number; label?: boolean }) => `${e.row}:${e.label}`;
+    expect(k.map(key).sort()).toEqual(plain.map(key).sort());
+    expect(k.map(key)).not.toEqual(plain.map(key));
+    expect(ktoExamples(pairs, 4, 42).map(key)).toEqual(k.map(key));
+    expect(ktoExamples(pairs, 4, 7).map(key)).not.toEqual(k.map(key));
+    // each example's own completion is its (row, label) side, and its KL completion its shuffled batch neighbour's
+    for (const [i, e] of k.entries()) {
+      expect(e.chosenIds[0]).toBe((e.label ? 10 : 20) + e.row! - 1);
+      const b = Math.floor(i / 4) * 4;
+      const prev = i === b ? Math.min(b + 3, k.length - 1) : i - 1;
+      expect(e.rejectedIds).toEqual(k[prev].chosenIds);
+    }
+    // the export's file: the same records, in the trained order, in TRL's unpaired format
+    const text = pairs.map((p) => ({ kind: 'standard' as const, row: p.row, prompt: `p${p.row}`, chosen: `c${p.row}`, rejected: `r${p.row}` }));
+    const recs = ktoTrainRecords(k.map((e) => ({ row: e.row!, label: e.label! })), text, unpairedRecord);
+    expect(recs.slice(0, 3)).toEqual(k.slice(0, 3).map((e) => ({ prompt: `p${e.row}`, completion: `${e.label ? 'c' : 'r'}${e.row}`, label: e.label })));
+    expect(recs).toHaveLength(40);
+  });
   it("KTO's unpaired data (TRL's prompt/completion/label): no unpairing, KL completions rotated within each train batch; other trainers refuse it", async () => {
     const labels = [true, false, true, true, false];
     const un: TokenizedPair[] = labels.map((label, i) => ({ promptIds: [1, i], chosenIds: [30 + i, 2], rejectedIds: [], label }));

@@ -239,3 +239,9 @@ export function withSkipped(report: ValidationReport, more: SkippedRow[], maxSki
 export function trlRecord(p: PreferencePair | UnpairedPreference): Record<string, unknown> {
   return 'completion' in p ? { prompt: p.prompt, completion: p.completion, label: p.label } : { prompt: p.prompt, chosen: p.chosen, rejected: p.rejected };
 }
+
+/** One side of a record in TRL's unpaired format: a pair's chosen (label true) or rejected answer, as unpair_preference_dataset writes it; an unpaired record as it is. */
+export function unpairedRecord(p: PreferencePair | UnpairedPreference, label: boolean): Record<string, unknown> {
+  if ('completion' in p) return trlRecord(p);
+  return { prompt: p.prompt, completion: label ? p.chosen : p.rejected, label };
+}

@@ -8,6 +8,7 @@
 // An example travels as a TokenizedPair {promptIds, chosenIds: completion, rejectedIds: KL completion} so the
 // collator, the GPU batch and the trainer's order are the DPO ones; `label` says desirable or not. Data already
 // in TRL's unpaired format (tokenizeUnpairedDataset: labelled, rejectedIds empty) skips step 1, as in TRL.
+import { Rng } from '../data/split';
 import type { TokenizedPair } from './tokenize';
 
 export interface KtoExample extends TokenizedPair {
@@ -52,13 +53,44 @@ export function withKlCompletions(examples: readonly UnpairedExample[], batchSiz
 /** True for examples of TRL's unpaired format (they carry their label), false for pairs. */
 export const isUnpaired = (examples: readonly TokenizedPair[]): boolean => examples.length > 0 && examples[0].label !== undefined;
 
-/** Paired data (unpaired first, as TRL) or unpaired data -> KTO examples with their KL completions. */
-export function ktoExamples(pairs: readonly TokenizedPair[], batchSize: number): KtoExample[] {
-  if (isUnpaired(pairs)) {
-    return withKlCompletions(
-      pairs.map((p) => ({ promptIds: p.promptIds, completionIds: p.chosenIds, label: p.label!, row: p.row })),
-      batchSize,
-    );
+/**
+ * Paired data (unpaired first, as TRL) or unpaired data -> KTO examples with their KL completions. With
+ * `shuffleSeed` the unpaired examples are shuffled once before the KL completions are attached, as a TRL user's
+ * `dataset.shuffle(seed)` before KTOTrainer does: KTO's sampler is sequential, and unpairing puts each 1000 pairs'
+ * chosen answers before their rejected ones, so unshuffled a short run sees desirable examples only. The
+ * export writes the examples in this order (ktoTrainRecords), so TRL's sequential run sees the same batches.
+ */
+export function ktoExamples(pairs: readonly TokenizedPair[], batchSize: number, shuffleSeed?: number): KtoExample[] {
+  let examples = isUnpaired(pairs)
+    ? pairs.map((p) => ({ promptIds: p.promptIds, completionIds: p.chosenIds, label: p.label!, row: p.row }))
+    : unpairPreference(pairs);
+  if (shuffleSeed !== undefined) {
+    const order = new Rng(shuffleSeed).permutation(examples.length);
+    examples = order.map((i) => examples[i]);
   }
-  return withKlCompletions(unpairPreference(pairs), batchSize);
+  return withKlCompletions(examples, batchSize);
+}
+
+/** Where a KTO example came from: its record's 1-based row and its label (a pair gives two examples, one per label). */
+export interface KtoSource {
+  row: number;
+  label: boolean;
+}
+
+/**
+ * The training file of a KTO run in TRL's unpaired format, in the order the run trained (KTOTrainer samples in
+ * dataset order): each source's record from `records` (paired ones unpaired, as unpair_preference_dataset writes
+ * them), looked up by row.
+ */
+export function ktoTrainRecords<R extends { row: number }>(
+  order: readonly KtoSource[],
+  records: readonly R[],
+  unpaired: (r: R, label: boolean) => Record<string, unknown>,
+): Record<string, unknown>[] {
+  const byRow = new Map(records.map((r) => [r.row, r]));
+  return order.map((o) => {
+    const r = byRow.get(o.row);
+    if (!r) throw new RangeError(`KTO example of row ${o.row} has no record`);
+    return unpaired(r, o.label);
+  });
 }

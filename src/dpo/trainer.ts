@@ -10,7 +10,7 @@ import { Rng } from '../data/split';
 import { UnpairedDataError } from '../data/unpaired';
 import { generate, type GenerateOptions } from './generate';
 import { packSftSequences, releasePairBatch, uploadPairBatch } from './gpu-batch';
-import { isUnpaired, ktoExamples } from './kto-data';
+import { isUnpaired, ktoExamples, type KtoSource } from './kto-data';
 import { trainerLossOptions } from './loss-args';
 import { dpoMetrics, type Metrics } from './metrics';
 import { AdamW, NonFiniteGradientError } from './optimizer';
@@ -95,7 +95,7 @@ export class DpoTrainer {
     const t = new DpoTrainer(
       gpu,
       kto
-        ? { ...init, train: ktoExamples(init.train, a0.per_device_train_batch_size), eval: init.eval && ktoExamples(init.eval, a0.per_device_eval_batch_size) }
+        ? { ...init, train: ktoExamples(init.train, a0.per_device_train_batch_size, a0.shuffle ? a0.seed : undefined), eval: init.eval && ktoExamples(init.eval, a0.per_device_eval_batch_size) }
         : init,
     );
     if (t.args.precompute_ref_log_probs && (t.reference || t.loraRef)) {
@@ -114,6 +114,12 @@ export class DpoTrainer {
     return this.init.policy;
   }
 
+  /** A KTO run's training examples in the order it trains them (null for the other trainers): the export's train file. */
+  get ktoOrder(): KtoSource[] | null {
+    if (!(trainerOf(this.args) === 'kto' && this.args.mode === 'dpo')) return null;
+    return this.init.train.map((e) => ({ row: e.row!, label: e.label! }));
+  }
+
   get step(): number {
     return this.progress.step;
   }
@@ -128,7 +134,8 @@ export class DpoTrainer {
 
   private epochOrder(): number[] {
     const n = this.init.train.length;
-    // KTO keeps dataset order (TRL's train_sampling_strategy "sequential"): its KL completions are paired within batches
+    // KTO keeps dataset order (TRL's train_sampling_strategy "sequential"): its KL completions are paired within
+    // batches; `shuffle` shuffled its examples once instead (ktoExamples)
     return this.args.shuffle && trainerOf(this.args) !== 'kto' ? this.rng.permutation(n) : Array.from({ length: n }, (_, i) => i);
   }
 

@@ -4,7 +4,8 @@
 // revision), the training pairs, a DeepSpeed ZeRO-2 config, and a README saying how to launch it on
 // one process or several.
 import { zipSync, strToU8 } from 'fflate';
-import { trlRecord, type PreferencePair, type UnpairedPreference } from '../data/index';
+import { trlRecord, unpairedRecord, type PreferencePair, type UnpairedPreference } from '../data/index';
+import { ktoTrainRecords } from '../dpo/kto-data';
 import type { DpoTrainer } from '../dpo/trainer';
 import { trlScript } from '../dpo/trl-script';
 import { exportHfFolder } from '../model/export';
@@ -65,7 +66,10 @@ export async function buildExportZip({ trainer: t, model: m, data: d, extra, lan
   files['ds_zero2.json'] = strToU8(JSON.stringify(DS_ZERO2, null, 2) + '\n');
   // pairs as {prompt, chosen, rejected}; an unpaired dataset (KTO) as TRL's {prompt, completion, label}
   const rows = (xs: readonly (PreferencePair | UnpairedPreference)[]) => strToU8(xs.map((p) => JSON.stringify(trlRecord(p))).join('\n') + '\n');
-  files['train.jsonl'] = rows(d.train);
+  // a KTO run that shuffled its examples trained them in its own order: the file holds them in that order, so
+  // KTOTrainer's sequential sampler sees the same batches (and KL completions)
+  const ktoOrder = t.args.shuffle ? t.ktoOrder : null;
+  files['train.jsonl'] = ktoOrder ? strToU8(ktoTrainRecords(ktoOrder, d.train as readonly (PreferencePair | UnpairedPreference)[], unpairedRecord).map((r) => JSON.stringify(r)).join('\n') + '\n') : rows(d.train);
   if (d.eval.length) files['eval.jsonl'] = rows(d.eval);
   for (const [name, body] of Object.entries(extra)) files[name] = strToU8(body);
 

@@ -126,7 +126,7 @@ export const en: Record<string, string> = {
   'trainer.cpoLossHint': "CPO's loss_type: sigmoid (CPO), hinge, ipo, simpo (SimPO, with simpo_gamma; set cpo_alpha 0)",
   'trainer.refNone': 'No reference model is held: the memory estimate counts one copy of the weights.',
   'trainer.refKto': 'KTO holds a reference; each pair becomes two examples (desirable, undesirable), each scored against a KL point from mismatched answers.',
-  'trainer.ktoOrder': "KTO trains in dataset order, as TRL's sequential sampler (each example's KL completion is its batch neighbour's), and unpairing puts each 1000 pairs' chosen answers before their rejected ones: a short run sees desirable examples only. Shuffle the pairs beforehand to mix them.",
+  'trainer.ktoOrder': "KTO samples in dataset order, as TRL's sequential sampler (each example's KL completion is its batch neighbour's). Unpairing puts each 1000 pairs' chosen answers before their rejected ones, so the playground shuffles the examples once with the run's seed, as dataset.shuffle(seed) before KTOTrainer would, and the export writes them in that order.",
   'trainer.dpo.what': TRAINER_INFO.dpo.what,
   'trainer.cpo.what': TRAINER_INFO.cpo.what,
   'trainer.orpo.what': TRAINER_INFO.orpo.what,

@@ -120,7 +120,7 @@ export const ko: Record<string, string> = {
   'trainer.cpoLossHint': 'CPO의 loss_type: sigmoid (CPO), hinge, ipo, simpo (SimPO, simpo_gamma와 함께; cpo_alpha는 0)',
   'trainer.refNone': '참조 모델을 두지 않습니다: 메모리 추정은 가중치 한 벌만 셉니다.',
   'trainer.refKto': 'KTO는 참조 모델을 둡니다. 각 쌍은 두 예시(바람직함, 바람직하지 않음)가 되고, 어긋난 응답으로 추정한 KL 기준점과 비교됩니다.',
-  'trainer.ktoOrder': 'KTO는 TRL의 순차 샘플러처럼 데이터셋 순서대로 학습하고 (각 예시의 KL 응답은 같은 배치 이웃의 것), 쌍을 풀면 1000쌍마다 선택된 응답이 거부된 응답보다 먼저 옵니다: 짧은 실행은 바람직한 예시만 봅니다. 섞으려면 쌍을 미리 섞으세요.',
+  'trainer.ktoOrder': 'KTO는 TRL의 순차 샘플러처럼 데이터셋 순서대로 샘플링합니다 (각 예시의 KL 응답은 같은 배치 이웃의 것). 쌍을 풀면 1000쌍마다 선택된 응답이 거부된 응답보다 먼저 오므로, 플레이그라운드는 KTOTrainer 전에 dataset.shuffle(seed)를 하듯 실행의 seed로 예시를 한 번 섞고, 내보내기는 그 순서대로 씁니다.',
   'trainer.dpo.what': 'DPO: 고정된 참조 대비 정책의 로그 비율을, 선택된 응답이 거부된 응답보다 높게 (참조 모델 필요).',
   'trainer.cpo.what': 'CPO: 정책 자신의 로그 확률을 선택된 응답이 더 높게, 여기에 선택된 응답의 NLL을 더함. loss_type simpo는 SimPO (길이 평균, 마진 gamma). 참조 없음.',
   'trainer.orpo.what': 'ORPO: 선택된 응답의 NLL에서 beta x 선택/거부 오즈비의 log sigma를 뺌. 참조 없음.',
