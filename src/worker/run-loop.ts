@@ -8,7 +8,9 @@
 //   saved state (run-state.ts), says what happened as a sentence (faults.ts) in a `fault` event, gets a
 //   new device, and `continue` rebuilds the trainer from the saved state and trains on.
 import { DpoTrainer, defaultTrainerArgs, type LogRecord, type PairRecord, type TrainerArgs } from '../dpo/trainer';
+import { trainerOf } from '../dpo/preference-trainer';
 import type { TokenizedPair } from '../dpo/tokenize';
+import { UnpairedDataError } from '../data/index';
 import { GpuFaultError, type Gpu } from '../gpu/context';
 import { RunFrontier } from './frontier';
 import { adviceSentence, memoryAdvice, runFault } from './faults';
@@ -53,7 +55,7 @@ interface Job {
 const FLUSH_MS = 250;
 
 /** Errors our own code raises with a sentence: never a GPU fault in disguise, so no wait for device.lost. */
-const OWN_ERRORS = new Set(['SessionError', 'TrainerConfigError', 'DatasetError', 'NonFiniteGradientError', 'ModelSourceError', 'CheckpointError', 'LoraConfigError', 'StartInterrupted']);
+const OWN_ERRORS = new Set(['SessionError', 'TrainerConfigError', 'DatasetError', 'UnpairedDataError', 'NonFiniteGradientError', 'ModelSourceError', 'CheckpointError', 'LoraConfigError', 'StartInterrupted']);
 
 export class RunLoop {
   sft: DpoTrainer | null = null;
@@ -120,6 +122,9 @@ export class RunLoop {
       await this.host.readyGpu();
       const m = this.host.model();
       const args = { ...defaultTrainerArgs, ...o.args, mode: 'dpo' as const };
+      // TRL's unpaired format is KTO's alone: refused before the run's state begins, not when its trainer is built
+      const d = this.host.data();
+      if (d?.unpaired && (trainerOf(args) !== 'kto' || o.sftSteps > 0)) throw new UnpairedDataError(o.sftSteps > 0 ? 'sft' : trainerOf(args));
       const est = this.host.estimate(args);
       if (est.refusal) throw new SessionError(est.refusal, est.refusalCode?.code, est.refusalCode?.params);
       if (o.state && o.sftSteps > 0 && !args.precompute_ref_log_probs) {
