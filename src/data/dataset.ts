@@ -1,6 +1,7 @@
 // From raw records to preference pairs: format detection (TRL standard, conversational, implicit prompt),
 // per-row validation with reasons, and prompt extraction as TRL's DPOTrainer does it.
 import { DatasetError } from './errors';
+import { isObject, looksConversational, messagesProblem, present, recordColumns, SkipLog, textProblem } from './record-checks';
 import { extractPromptLastAssistant, extractPromptTrl, deepEqual } from './prompt';
 import { readRecords, type DatasetSource, type RawRecord, type ReadOptions } from './read';
 import { isUnpairedRecords, UnpairedDataError, unpairedFromRecords } from './unpaired';
@@ -9,7 +10,6 @@ import type {
   UnpairedPreference,
   Message,
   PreferencePair,
-  SkipReason,
   SkippedRow,
   ValidationReport,
 } from './types';
@@ -41,36 +41,6 @@ export interface PreferenceDataset {
   unpaired?: UnpairedPreference[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** TRL's is_conversational test on one value: a list whose first element is a dict with "role". */
-function looksConversational(v: unknown): boolean {
-  return Array.isArray(v) && v.length > 0 && isObject(v[0]) && 'role' in v[0];
-}
-
-function present(v: unknown): boolean {
-  return v !== undefined && v !== null;
-}
-
-function emptyCounts(): Record<SkipReason, number> {
-  return { 'invalid-json': 0, 'not-an-object': 0, 'missing-column': 0, 'wrong-type': 0, empty: 0, identical: 0, 'too-long': 0, 'bad-label': 0 };
-}
-
-/** Checks a list of messages; returns a problem sentence or undefined. */
-function messagesProblem(v: unknown, col: string): string | undefined {
-  if (!Array.isArray(v)) return `"${col}" is ${typeof v === 'string' ? 'text' : JSON.stringify(v)?.slice(0, 30)}, not a list of {role, content} messages`;
-  for (let i = 0; i < v.length; i++) {
-    const m = v[i];
-    if (!isObject(m) || typeof m.role !== 'string' || typeof m.content !== 'string')
-      return `message ${i + 1} of "${col}" is not a {role, content} object with text content`;
-  }
-  return undefined;
-}
-
-function where(r: RawRecord): string {
-  return r.line !== undefined ? `line ${r.line}` : `row ${r.row}`;
-}
-
 /**
  * Turns parsed records into pairs. The format is decided from the first record that has both "chosen"
  * and "rejected" (as TRL decides from the first example); rows that do not fit are skipped with a reason.
@@ -80,15 +50,8 @@ export function pairsFromRecords(
   records: RawRecord[],
   opts: PairsOptions & { fileKind?: ValidationReport['fileKind']; gzipped?: boolean } = {},
 ): PreferenceDataset {
-  const maxListed = opts.maxSkippedListed ?? 1000;
-  const counts = emptyCounts();
-  const skipped: SkippedRow[] = [];
-  let skippedCount = 0;
-  const skip = (r: RawRecord, reason: SkipReason, what: string) => {
-    counts[reason]++;
-    skippedCount++;
-    if (skipped.length < maxListed) skipped.push({ row: r.row, line: r.line, reason, message: `${where(r)}: ${what}` });
-  };
+  const log = new SkipLog(opts.maxSkippedListed);
+  const skip = log.skip.bind(log);
 
   if (records.length === 0) throw new DatasetError('The dataset file has no records.', 'dataset.no-records');
   if (isUnpairedRecords(records)) {
@@ -131,23 +94,11 @@ export function pairsFromRecords(
 
   const pairs: PreferencePair[] = [];
   for (const r of records) {
-    if (r.error !== undefined) {
-      skip(r, 'invalid-json', r.error.replace(/^not valid JSON on line \d+/, 'not valid JSON'));
-      continue;
-    }
-    if (!isObject(r.value)) {
-      skip(r, 'not-an-object', 'the record is not an object with "chosen" and "rejected" columns');
-      continue;
-    }
-    const v = r.value;
-    const missing = ['chosen', 'rejected', ...(hasPrompt ? ['prompt'] : [])].filter((c) => !present(v[c]));
-    if (missing.length) {
-      skip(r, 'missing-column', `missing ${missing.map((c) => `"${c}"`).join(' and ')}`);
-      continue;
-    }
+    const v = recordColumns(r, log, ['chosen', 'rejected', ...(hasPrompt ? ['prompt'] : [])], '"chosen" and "rejected"');
+    if (!v) continue;
     const cols = hasPrompt ? ['prompt', 'chosen', 'rejected'] : ['chosen', 'rejected'];
     if (conversational) {
-      const problem = cols.map((c) => messagesProblem(v[c], c)).find((p) => p !== undefined);
+      const problem = messagesProblem(v, cols);
       if (problem) {
         skip(r, 'wrong-type', problem);
         continue;
@@ -169,9 +120,9 @@ export function pairsFromRecords(
         pairs.push({ kind: 'conversational', row: r.row, line: r.line, ...s });
       }
     } else {
-      const bad = cols.find((c) => typeof v[c] !== 'string');
-      if (bad) {
-        skip(r, 'wrong-type', `"${bad}" is ${Array.isArray(v[bad]) ? 'a list' : typeof v[bad]}, but this dataset holds text in "${bad}"`);
+      const problem = textProblem(v, cols);
+      if (problem) {
+        skip(r, 'wrong-type', problem);
         continue;
       }
       const chosen = v.chosen as string;
@@ -202,16 +153,13 @@ export function pairsFromRecords(
     gzipped: opts.gzipped ?? false,
     totalRows: records.length,
     kept: pairs.length,
-    skippedCount,
-    counts,
-    skipped,
+    skippedCount: log.skippedCount,
+    counts: log.counts,
+    skipped: log.skipped,
     columns,
   };
   if (pairs.length === 0) {
-    const top = (Object.keys(counts) as SkipReason[]).sort((a, b) => counts[b] - counts[a])[0];
-    throw new DatasetError(
-      `No usable preference pair in the file: all ${records.length} records were skipped (most often: ${skipped.find((s) => s.reason === top)?.message ?? top}).`,
-    );
+    throw new DatasetError(`No usable preference pair in the file: all ${records.length} records were skipped (most often: ${log.mostOften()}).`);
   }
   return { format, pairs, report };
 }

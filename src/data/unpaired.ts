@@ -4,8 +4,9 @@
 // is_conversational looks at the first example); rows that do not fit are skipped with a reason, as the
 // paired reader does. Only KTO trains on such data: DPO, CPO and ORPO need pairs (UnpairedDataError).
 import { DatasetError } from './errors';
+import { isObject, looksConversational, messagesProblem, present, recordColumns, SkipLog, textProblem } from './record-checks';
 import type { RawRecord } from './read';
-import type { Message, SkipReason, SkippedRow, UnpairedFormat, UnpairedPreference, ValidationReport } from './types';
+import type { Message, UnpairedFormat, UnpairedPreference, ValidationReport } from './types';
 
 /** The file is in TRL's unpaired format but the run's trainer needs pairs. */
 export class UnpairedDataError extends DatasetError {
@@ -25,10 +26,6 @@ export class UnpairedDataError extends DatasetError {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const present = (v: unknown) => v !== undefined && v !== null;
-const looksConversational = (v: unknown) => Array.isArray(v) && v.length > 0 && isObject(v[0]) && 'role' in v[0];
-
 /** True when the records are unpaired: the first record with "completion" and "label" comes before any with chosen/rejected. */
 export function isUnpairedRecords(records: readonly RawRecord[]): boolean {
   for (const r of records) {
@@ -40,17 +37,6 @@ export function isUnpairedRecords(records: readonly RawRecord[]): boolean {
   return false;
 }
 
-function messagesProblem(v: unknown, col: string): string | undefined {
-  if (!Array.isArray(v)) return `"${col}" is ${typeof v === 'string' ? 'text' : typeof v}, but this dataset holds lists of {role, content} messages in "${col}"`;
-  for (let i = 0; i < v.length; i++) {
-    const m = v[i];
-    if (!isObject(m) || typeof m.role !== 'string' || typeof m.content !== 'string')
-      return `message ${i + 1} of "${col}" is not a {role, content} object with text content`;
-  }
-  return undefined;
-}
-
-const where = (r: RawRecord) => (r.line !== undefined ? `line ${r.line}` : `row ${r.row}`);
 const kindOf = (v: unknown) => (Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'string' ? `the text ${JSON.stringify(v.slice(0, 20))}` : `${typeof v} ${JSON.stringify(v)?.slice(0, 20)}`);
 
 export interface UnpairedSet {
@@ -68,15 +54,8 @@ export function unpairedFromRecords(
   records: readonly RawRecord[],
   opts: { fileKind?: ValidationReport['fileKind']; gzipped?: boolean; maxSkippedListed?: number } = {},
 ): UnpairedSet {
-  const maxListed = opts.maxSkippedListed ?? 1000;
-  const counts: Record<SkipReason, number> = { 'invalid-json': 0, 'not-an-object': 0, 'missing-column': 0, 'wrong-type': 0, empty: 0, identical: 0, 'too-long': 0, 'bad-label': 0 };
-  const skipped: SkippedRow[] = [];
-  let skippedCount = 0;
-  const skip = (r: RawRecord, reason: SkipReason, what: string) => {
-    counts[reason]++;
-    skippedCount++;
-    if (skipped.length < maxListed) skipped.push({ row: r.row, line: r.line, reason, message: `${where(r)}: ${what}` });
-  };
+  const log = new SkipLog(opts.maxSkippedListed);
+  const skip = log.skip.bind(log);
   const first = records.find((r) => isObject(r.value) && present(r.value.completion) && 'label' in r.value)?.value as Record<string, unknown> | undefined;
   if (!first) throw new DatasetError('No record of the file has "completion" and "label" columns, so it is not in TRL\'s unpaired format.');
   const conversational = looksConversational(first.completion) || looksConversational(first.prompt);
@@ -84,26 +63,14 @@ export function unpairedFromRecords(
   const examples: UnpairedPreference[] = [];
   let desirable = 0;
   for (const r of records) {
-    if (r.error !== undefined) {
-      skip(r, 'invalid-json', r.error.replace(/^not valid JSON on line \d+/, 'not valid JSON'));
-      continue;
-    }
-    if (!isObject(r.value)) {
-      skip(r, 'not-an-object', 'the record is not an object with "prompt", "completion" and "label" columns');
-      continue;
-    }
-    const v = r.value;
-    const missing = ['prompt', 'completion', 'label'].filter((c) => !present(v[c]));
-    if (missing.length) {
-      skip(r, 'missing-column', `missing ${missing.map((c) => `"${c}"`).join(' and ')}`);
-      continue;
-    }
+    const v = recordColumns(r, log, ['prompt', 'completion', 'label'], '"prompt", "completion" and "label"');
+    if (!v) continue;
     if (typeof v.label !== 'boolean') {
       skip(r, 'bad-label', `"label" is ${kindOf(v.label)}, but it must be true (desirable) or false (undesirable)`);
       continue;
     }
     if (conversational) {
-      const problem = messagesProblem(v.prompt, 'prompt') ?? messagesProblem(v.completion, 'completion');
+      const problem = messagesProblem(v, ['prompt', 'completion']);
       if (problem) {
         skip(r, 'wrong-type', problem);
         continue;
@@ -114,9 +81,9 @@ export function unpairedFromRecords(
       }
       examples.push({ kind: 'conversational', row: r.row, line: r.line, prompt: v.prompt as Message[], completion: v.completion as Message[], label: v.label });
     } else {
-      const bad = (['prompt', 'completion'] as const).find((c) => typeof v[c] !== 'string');
-      if (bad) {
-        skip(r, 'wrong-type', `"${bad}" is ${Array.isArray(v[bad]) ? 'a list' : typeof v[bad]}, but this dataset holds text in "${bad}"`);
+      const problem = textProblem(v, ['prompt', 'completion']);
+      if (problem) {
+        skip(r, 'wrong-type', problem);
         continue;
       }
       if ((v.completion as string).trim() === '') {
@@ -133,17 +100,14 @@ export function unpairedFromRecords(
     gzipped: opts.gzipped ?? false,
     totalRows: records.length,
     kept: examples.length,
-    skippedCount,
-    counts,
-    skipped,
+    skippedCount: log.skippedCount,
+    counts: log.counts,
+    skipped: log.skipped,
     columns: Object.keys(first),
     labels: { desirable, undesirable: examples.length - desirable },
   };
   if (examples.length === 0) {
-    const top = (Object.keys(counts) as SkipReason[]).sort((a, b) => counts[b] - counts[a])[0];
-    throw new DatasetError(
-      `No usable example in the file: all ${records.length} records were skipped (most often: ${skipped.find((s) => s.reason === top)?.message ?? top}).`,
-    );
+    throw new DatasetError(`No usable example in the file: all ${records.length} records were skipped (most often: ${log.mostOften()}).`);
   }
   return { format, examples, report };
 }
