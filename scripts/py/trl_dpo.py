@@ -241,21 +241,22 @@ def run_dpo(a):
         trainer.train()
 
 
-def main():
+def batch_main(parse, run):
+    """`script.py args...` runs once; `script.py --batch cases.json` runs ONE process for many runs (the parity
+    tests' cases): a JSON list of argument lists; a run that TRL refuses writes {"error": "..."} as its log
+    instead of stopping the others."""
     hf_logging.set_verbosity_error()
     if len(sys.argv) == 3 and sys.argv[1] == "--batch":
-        # ONE process for many runs (the parity tests' cases): a JSON list of argument lists; a run that
-        # TRL refuses writes {"error": "..."} as its log instead of stopping the others
         for argv in json.load(open(sys.argv[2])):
-            a = dpo_args(argv)
+            a = parse(argv)
             try:
-                run_dpo(a)
+                run(a)
             except Exception as e:  # noqa: BLE001 - reported to the test, which decides
                 with open(a.log, "w") as f:
                     f.write(json.dumps({"error": f"{type(e).__name__}: {e}"}) + "\n")
         return
-    run_dpo(dpo_args(sys.argv[1:]))
+    run(parse(sys.argv[1:]))
 
 
 if __name__ == "__main__":
-    main()
+    batch_main(dpo_args, run_dpo)

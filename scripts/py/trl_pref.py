@@ -11,7 +11,6 @@ CPU fp32 eager, dropout off, logging every step, no eval. Data goes to KTOTraine
 itself (unpair_preference_dataset), data in TRL's unpaired format (prompt, completion, label) it takes directly. The log has one JSON line per optimizer step with TRL's names.
 """
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -19,9 +18,8 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch  # noqa: E402
-from transformers.utils import logging as hf_logging  # noqa: E402
 
-from trl_dpo import JsonlLog, common_args, hf_training_kwargs, load_model, load_rows, sequential  # noqa: E402
+from trl_dpo import JsonlLog, batch_main, common_args, hf_training_kwargs, load_model, load_rows, sequential  # noqa: E402
 from trl_tokenize import load_tokenizer  # noqa: E402
 
 
@@ -75,19 +73,5 @@ def run_pref(a):
         trainer.train()
 
 
-def main():
-    hf_logging.set_verbosity_error()
-    if len(sys.argv) == 3 and sys.argv[1] == "--batch":
-        for argv in json.load(open(sys.argv[2])):
-            a = pref_args(argv)
-            try:
-                run_pref(a)
-            except Exception as e:  # noqa: BLE001 - reported to the test, which decides
-                with open(a.log, "w") as f:
-                    f.write(json.dumps({"error": f"{type(e).__name__}: {e}"}) + "\n")
-        return
-    run_pref(pref_args(sys.argv[1:]))
-
-
 if __name__ == "__main__":
-    main()
+    batch_main(pref_args, run_pref)
