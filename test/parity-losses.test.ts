@@ -7,9 +7,9 @@
 // TRL refuses are refused by us with TRL's sentence. A table of the worst relative difference per case is
 // printed at the end (the closing note's numbers).
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hhPairsFile, readJsonl, run, runOurTrain, runPython, tempDir, tinyModel, venvPython } from './helpers/python';
+import { hhPairsFile, readJsonl, run, runOurTrain, runTrlBatch, tempDir, tinyModel, venvPython } from './helpers/python';
 import { testGpu } from './helpers/gpu';
 import { loadPreferenceDataset, splitTrainEval } from '../src/data/index';
 import { DpoTrainer, defaultTrainerArgs, TrainerConfigError, validateArgs, type LogRecord, type TrainerArgs } from '../src/dpo/trainer';
@@ -237,23 +237,13 @@ describe('every TRL 1.13 loss type and option vs the real DPOTrainer, step by st
     model = await tinyModel('llama');
     ctx = await setup();
     // ONE Python process for every TRL run of this file
-    const dir = tempDir('losses');
-    const runs: string[][] = [];
-    const add = (name: string, o: Opts) => {
-      const log = join(dir, `${runs.length}.jsonl`);
-      runs.push(['--model', model, '--data', data, ...toArgv({ ...COMMON, ...o }), '--log', log]);
-      return () => trlLogs.set(name, readJsonl(log));
-    };
-    const reads = [
-      ...CASES.map((c) => add(c.name, { ...c.o, ...(c.steps ? { max_steps: c.steps } : {}) })),
-      ...REFUSED.map((r) => add(`refused: ${r.name}`, r.o)),
-      add('cli', CLI_OPTS),
+    const trlRun = (name: string, o: Opts) => ({ name, argv: ['--model', model, '--data', data, ...toArgv({ ...COMMON, ...o })] });
+    const runs = [
+      ...CASES.map((c) => trlRun(c.name, { ...c.o, ...(c.steps ? { max_steps: c.steps } : {}) })),
+      ...REFUSED.map((r) => trlRun(`refused: ${r.name}`, r.o)),
+      trlRun('cli', CLI_OPTS),
     ];
-    const file = join(dir, 'runs.json');
-    writeFileSync(file, JSON.stringify(runs));
-    const t = await runPython('trl_dpo.py', ['--batch', file], 1_500_000);
-    console.log(`TRL: ${runs.length} runs in one process, ${t.seconds.toFixed(1)} s`);
-    reads.forEach((r) => r());
+    for (const [k, v] of await runTrlBatch('trl_dpo.py', runs, 1_500_000)) trlLogs.set(k, v);
   }, 1_800_000);
 
   afterAll(() => {

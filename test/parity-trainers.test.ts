@@ -14,7 +14,7 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
-import { hhPairsFile, readJsonl, run, runOurTrain, runPython, tempDir, tinyModel, venvPython } from './helpers/python';
+import { hhPairsFile, readJsonl, run, runOurTrain, runTrlBatch, tempDir, tinyModel, venvPython } from './helpers/python';
 import { testGpu } from './helpers/gpu';
 import { loadPreferenceDataset, type StandardPair } from '../src/data/index';
 import { DpoTrainer, defaultTrainerArgs, TrainerConfigError, validateArgs, type LogRecord, type TrainerArgs } from '../src/dpo/trainer';
@@ -196,22 +196,12 @@ describe("CPO / SimPO, ORPO and KTO vs TRL 1.13's own trainers, step by step", (
     data.hh = hhPairsFile(8);
     [data.unpaired, data['unpaired-conv']] = await unpairedFiles();
     // ONE Python process for every TRL run of this file
-    const dir = tempDir('trainers');
-    const runs: string[][] = [];
-    const add = (name: string, o: Opts, file: string) => {
-      const log = join(dir, `${runs.length}.jsonl`);
-      runs.push(['--model', model, '--data', file, ...toArgv({ ...COMMON, ...o }), '--log', log]);
-      return () => trlLogs.set(name, readJsonl(log));
-    };
-    const reads = [
-      ...CASES.map((c) => add(c.name, { ...c.o, ...(c.steps ? { max_steps: c.steps } : {}) }, data[c.data])),
-      ...REFUSED.map((r) => add(`refused: ${r.name}`, r.o, data.hh)),
+    const trlRun = (name: string, o: Opts, file: string) => ({ name, argv: ['--model', model, '--data', file, ...toArgv({ ...COMMON, ...o })] });
+    const runs = [
+      ...CASES.map((c) => trlRun(c.name, { ...c.o, ...(c.steps ? { max_steps: c.steps } : {}) }, data[c.data])),
+      ...REFUSED.map((r) => trlRun(`refused: ${r.name}`, r.o, data.hh)),
     ];
-    const file = join(dir, 'runs.json');
-    writeFileSync(file, JSON.stringify(runs));
-    const t = await runPython('trl_pref.py', ['--batch', file], 1_200_000);
-    console.log(`TRL: ${runs.length} runs in one process, ${t.seconds.toFixed(1)} s`);
-    reads.forEach((r) => r());
+    for (const [k, v] of await runTrlBatch('trl_pref.py', runs, 1_200_000)) trlLogs.set(k, v);
   }, 1_500_000);
 
   afterAll(() => {

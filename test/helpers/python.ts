@@ -49,6 +49,20 @@ export function runPython(script: string, args: string[], timeoutMs?: number): P
   return run(venvPython(), [join(ROOT, 'scripts', 'py', script), ...args], { timeoutMs, env: { PYTHONHASHSEED: '0', OMP_NUM_THREADS: '1' } });
 }
 
+/**
+ * Many TRL runs in ONE Python process (`<script> --batch runs.json`, scripts/py/trl_dpo.py batch_main): each
+ * run's argument list gets its own --log; returns each run's log by name ({error} for a run TRL refused).
+ */
+export async function runTrlBatch(script: string, runs: { name: string; argv: string[] }[], timeoutMs: number): Promise<Map<string, Record<string, number>[]>> {
+  const dir = tempDir(script.replace(/\.py$/, ''));
+  const logs = runs.map((_, i) => join(dir, `${i}.jsonl`));
+  const file = join(dir, 'runs.json');
+  writeFileSync(file, JSON.stringify(runs.map((r, i) => [...r.argv, '--log', logs[i]])));
+  const t = await runPython(script, ['--batch', file], timeoutMs);
+  console.log(`TRL: ${runs.length} runs in one process, ${t.seconds.toFixed(1)} s`);
+  return new Map(runs.map((r, i) => [r.name, readJsonl(logs[i])]));
+}
+
 /** `npm run train -- ...` (scripts/train.ts through tsx), in this checkout. */
 export function runOurTrain(args: string[], timeoutMs?: number): Promise<RunResult> {
   return run(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '--import', './scripts/register-raw.mjs', 'scripts/train.ts', ...args], { timeoutMs });
