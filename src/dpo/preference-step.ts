@@ -5,6 +5,7 @@
 // The batch is a collated pair batch (src/dpo/tokenize.ts collate): for CPO/ORPO the chosen/rejected pairs,
 // for KTO (completion_i, KL completion_i) per example (src/dpo/kto-data.ts). Only a few scalars come back.
 import type { Gpu, Tensor } from '../gpu/context';
+import { Scratch } from '../gpu/scratch';
 import { addInPlace } from '../gpu/ops/elementwise';
 import { maskedSum, sequenceLogps, sequenceLogpsBackward } from '../gpu/ops/reduce';
 import type { ParamSet } from '../model/params';
@@ -64,17 +65,9 @@ export async function preferenceMicroStep(
   const reference = ref?.model ?? null;
   if (kto && !reference) throw new Error('KTO needs its reference model.');
   if (kto && o.labels?.length !== N) throw new Error(`KTO: expected ${N} labels, got ${o.labels?.length}`);
-  const tmp: Tensor[] = [];
-  const t = (shape: number[]) => {
-    const x = gpu.tensor(shape);
-    tmp.push(x);
-    return x;
-  };
-  const up = (x: Float32Array) => {
-    const y = gpu.upload(x);
-    tmp.push(y);
-    return y;
-  };
+  const scratch = new Scratch(gpu);
+  const t = (shape: number[]) => scratch.tensor(shape);
+  const up = (x: Float32Array) => scratch.upload(x);
   const sc = batch.host.scored;
 
   // masks (host, tiny): the NLL's rows, and the rows TRL's logits/* average over
@@ -133,8 +126,7 @@ export async function preferenceMicroStep(
   if (o.kind === 'orpo') {
     const targets = new Uint32Array(R).fill(NO_TARGET);
     for (let s = 0; s < S; s++) for (let r = 0; r + 1 < host.seqLens[s]; r++) targets[s * T + r] = host.inputIds[s * T + r + 1];
-    const tt = gpu.upload(targets, [R]);
-    tmp.push(tt);
+    const tt = scratch.upload(targets, [R]);
     seq = { ...batch.seq, targets: tt };
   }
   const train = o.grads !== null;
@@ -193,7 +185,7 @@ export async function preferenceMicroStep(
   }
   const out = await gpu.read(...toRead);
   policy.releaseLogprobs(lp);
-  gpu.release(...tmp);
+  scratch.release();
   const [pol, loss, rew, dl, st, sm] = out;
   return {
     kind: o.kind,

@@ -3,6 +3,7 @@
 //   d loss / d token log-probs -> policy backward (gradients accumulate) -> the metric reductions.
 // Only a few scalars per pair come back to the CPU at the end.
 import type { Gpu, Tensor } from '../gpu/context';
+import { Scratch } from '../gpu/scratch';
 import { addInPlace, scale } from '../gpu/ops/elementwise';
 import { maskedSum, sequenceLogps, sequenceLogpsBackward } from '../gpu/ops/reduce';
 import type { ParamSet } from '../model/params';
@@ -114,17 +115,9 @@ export async function dpoMicroStep(
 ): Promise<MicroStepResult> {
   const S = 2 * batch.N;
   const R = S * batch.T;
-  const tmp: Tensor[] = [];
-  const t = (shape: number[]) => {
-    const x = gpu.tensor(shape);
-    tmp.push(x);
-    return x;
-  };
-  const up = (x: Float32Array) => {
-    const y = gpu.upload(x);
-    tmp.push(y);
-    return y;
-  };
+  const scratch = new Scratch(gpu);
+  const t = (shape: number[]) => scratch.tensor(shape);
+  const up = (x: Float32Array) => scratch.upload(x);
   const terms = stepTerms(o);
   // the mask the sequence log-probs sum with: the scored rows, or LD-DPO's weights on them
   const seqMask = o.ldAlpha != null ? up(ldTokenWeights(batch.host.scored, batch.N, batch.T, o.ldAlpha)) : batch.scored;
@@ -229,7 +222,7 @@ export async function dpoMicroStep(
     ref.model.releaseState(refState);
     ref.model.releaseLogprobs(refLp);
   }
-  gpu.release(...tmp);
+  scratch.release();
   const [pol, refl, loss, rew, s, dl] = out;
   return {
     policyLogps: pol.slice(0, S),
