@@ -67,12 +67,15 @@ export function pairsFromRecords(
         records.every((r) => r.error !== undefined)
           ? 'No line of the file is valid JSON, so it is not a JSONL preference dataset.'
           : 'The records in this file are not objects with "chosen" and "rejected" columns, so it is not a preference dataset.',
+        records.every((r) => r.error !== undefined) ? 'dataset.no-valid-line' : 'dataset.not-objects',
       );
     }
     const cols = Object.keys(firstObj.value as object);
     throw new DatasetError(
       `This is not a preference dataset: it needs "chosen" and "rejected" columns (and optionally "prompt"), or for KTO "prompt", "completion" and "label", ` +
         `but its records have ${cols.length ? cols.slice(0, 10).map((c) => `"${c}"`).join(', ') : 'no columns'}.`,
+      cols.length ? 'dataset.no-pair-columns' : 'dataset.no-columns',
+      cols.length ? { columns: cols.slice(0, 10).map((c) => `"${c}"`).join(', ') } : undefined,
     );
   }
   const first = firstPair.value as Record<string, unknown>;
@@ -89,7 +92,7 @@ export function pairsFromRecords(
       ? 'standard'
       : 'implicit';
   if (opts.implicitPrompt === 'last-assistant' && format === 'implicit-conversational') {
-    throw new DatasetError('The "last-assistant" prompt rule applies to text datasets; this one holds conversations.');
+    throw new DatasetError('The "last-assistant" prompt rule applies to text datasets; this one holds conversations.', 'dataset.last-assistant-conversations');
   }
 
   const pairs: PreferencePair[] = [];
@@ -106,7 +109,8 @@ export function pairsFromRecords(
       const chosen = v.chosen as Message[];
       const rejected = v.rejected as Message[];
       if (chosen.length === 0 || rejected.length === 0) {
-        skip(r, 'empty', `"${chosen.length === 0 ? 'chosen' : 'rejected'}" has no messages`);
+        const column = chosen.length === 0 ? 'chosen' : 'rejected';
+        skip(r, 'empty', { text: `"${column}" has no messages`, code: 'empty.messages', params: { column } });
         continue;
       }
       if (deepEqual(chosen, rejected)) {
@@ -128,7 +132,8 @@ export function pairsFromRecords(
       const chosen = v.chosen as string;
       const rejected = v.rejected as string;
       if (chosen.trim() === '' || rejected.trim() === '') {
-        skip(r, 'empty', `"${chosen.trim() === '' ? 'chosen' : 'rejected'}" is empty`);
+        const column = chosen.trim() === '' ? 'chosen' : 'rejected';
+        skip(r, 'empty', { text: `"${column}" is empty`, code: 'empty.text', params: { column } });
         continue;
       }
       if (chosen === rejected) {
@@ -159,7 +164,10 @@ export function pairsFromRecords(
     columns,
   };
   if (pairs.length === 0) {
-    throw new DatasetError(`No usable preference pair in the file: all ${records.length} records were skipped (most often: ${log.mostOften()}).`);
+    throw new DatasetError(`No usable preference pair in the file: all ${records.length} records were skipped (most often: ${log.mostOften()}).`, 'dataset.no-usable-pairs', {
+      records: records.length,
+      reason: log.topReason(),
+    });
   }
   return { format, pairs, report };
 }

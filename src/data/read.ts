@@ -96,7 +96,7 @@ async function* chunksOf(source: DatasetSource): AsyncGenerator<Uint8Array> {
     for (const c of source as Iterable<Uint8Array>) if (c.length) yield c;
     return;
   }
-  throw new DatasetError('The dataset source is not bytes, a file or a stream of bytes.');
+  throw new DatasetError('The dataset source is not bytes, a file or a stream of bytes.', 'dataset.bad-source');
 }
 
 function sourceSize(source: DatasetSource): number | undefined {
@@ -272,6 +272,8 @@ function rowsOfJsonDocument(doc: unknown): unknown[] {
     throw new DatasetError(
       `The JSON file is an object with keys ${Object.keys(o).slice(0, 8).join(', ') || '(none)'} ` +
         'but no "train" list of records, so no preference pairs could be found in it.',
+      'dataset.json-no-train',
+      { keys: Object.keys(o).slice(0, 8).join(', ') || '-' },
     );
   }
   throw new DatasetError('The JSON file holds a single value, not a list of records with "chosen" and "rejected".', 'dataset.single-value');

@@ -61,11 +61,11 @@ export function splitTrainEval<T>(items: readonly T[], opts: SplitOptions = {}):
   let k: number;
   if (opts.evalSize !== undefined) {
     if (!Number.isInteger(opts.evalSize) || opts.evalSize < 0 || opts.evalSize >= n)
-      throw new DatasetError(`The eval split must have between 0 and ${n - 1} rows (of ${n}), not ${opts.evalSize}.`);
+      throw new DatasetError(`The eval split must have between 0 and ${n - 1} rows (of ${n}), not ${opts.evalSize}.`, 'dataset.eval-size', { most: n - 1, total: n, given: String(opts.evalSize) });
     k = opts.evalSize;
   } else {
     const f = opts.evalFraction ?? 0.1;
-    if (!(f >= 0 && f < 1)) throw new DatasetError(`The eval fraction must be at least 0 and below 1, not ${f}.`);
+    if (!(f >= 0 && f < 1)) throw new DatasetError(`The eval fraction must be at least 0 and below 1, not ${f}.`, 'dataset.eval-fraction', { given: String(f) });
     k = Math.round(f * n);
     if (f > 0 && k === 0 && n > 1) k = 1;
     if (k >= n) k = n - 1;

@@ -74,10 +74,17 @@ export type SkipReason =
   | 'bad-label' // unpaired format: "label" is not a boolean (true = desirable, false = undesirable)
   | 'too-long'; // the prompt alone fills max_length (TRL drops these under keep_start)
 
+/** A skipped row's numbers and names (columns, value kinds, token counts) for the page's sentence. */
+export type SkipParams = Record<string, string | number>;
+
 export interface SkippedRow extends PairSource {
   reason: SkipReason;
-  /** One sentence, e.g. 'line 7: not valid JSON (Unexpected token...)'. */
+  /** One sentence, e.g. 'line 7: not valid JSON (Unexpected token...)' (English: tests and the CLI print it). */
   message: string;
+  /** The page's code for the sentence without its place (skip.<code>, e.g. 'missing-column', 'wrong-type.text'). */
+  code: string;
+  /** The code's params (columns, kinds, counts); the place is the row's own `line` / `row`. */
+  params: SkipParams;
 }
 
 export interface ValidationReport {

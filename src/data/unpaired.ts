@@ -4,7 +4,7 @@
 // is_conversational looks at the first example); rows that do not fit are skipped with a reason, as the
 // paired reader does. Only KTO trains on such data: DPO, CPO and ORPO need pairs (UnpairedDataError).
 import { DatasetError } from './errors';
-import { isObject, looksConversational, messagesProblem, present, recordColumns, SkipLog, textProblem } from './record-checks';
+import { isObject, kindName, looksConversational, messagesProblem, present, recordColumns, SkipLog, textProblem } from './record-checks';
 import type { RawRecord } from './read';
 import type { Message, UnpairedFormat, UnpairedPreference, ValidationReport } from './types';
 
@@ -57,7 +57,7 @@ export function unpairedFromRecords(
   const log = new SkipLog(opts.maxSkippedListed);
   const skip = log.skip.bind(log);
   const first = records.find((r) => isObject(r.value) && present(r.value.completion) && 'label' in r.value)?.value as Record<string, unknown> | undefined;
-  if (!first) throw new DatasetError('No record of the file has "completion" and "label" columns, so it is not in TRL\'s unpaired format.');
+  if (!first) throw new DatasetError('No record of the file has "completion" and "label" columns, so it is not in TRL\'s unpaired format.', 'dataset.not-unpaired');
   const conversational = looksConversational(first.completion) || looksConversational(first.prompt);
   const format: UnpairedFormat = conversational ? 'unpaired-conversational' : 'unpaired';
   const examples: UnpairedPreference[] = [];
@@ -66,7 +66,7 @@ export function unpairedFromRecords(
     const v = recordColumns(r, log, ['prompt', 'completion', 'label'], '"prompt", "completion" and "label"');
     if (!v) continue;
     if (typeof v.label !== 'boolean') {
-      skip(r, 'bad-label', `"label" is ${kindOf(v.label)}, but it must be true (desirable) or false (undesirable)`);
+      skip(r, 'bad-label', { text: `"label" is ${kindOf(v.label)}, but it must be true (desirable) or false (undesirable)`, code: 'bad-label', params: { kind: kindName(v.label), value: JSON.stringify(v.label)?.slice(0, 20) ?? String(v.label) } });
       continue;
     }
     if (conversational) {
@@ -76,7 +76,7 @@ export function unpairedFromRecords(
         continue;
       }
       if ((v.completion as Message[]).length === 0) {
-        skip(r, 'empty', '"completion" has no messages');
+        skip(r, 'empty', { text: '"completion" has no messages', code: 'empty.messages', params: { column: 'completion' } });
         continue;
       }
       examples.push({ kind: 'conversational', row: r.row, line: r.line, prompt: v.prompt as Message[], completion: v.completion as Message[], label: v.label });
@@ -87,7 +87,7 @@ export function unpairedFromRecords(
         continue;
       }
       if ((v.completion as string).trim() === '') {
-        skip(r, 'empty', '"completion" is empty');
+        skip(r, 'empty', { text: '"completion" is empty', code: 'empty.text', params: { column: 'completion' } });
         continue;
       }
       examples.push({ kind: 'standard', row: r.row, line: r.line, prompt: v.prompt as string, completion: v.completion as string, label: v.label });
@@ -107,7 +107,10 @@ export function unpairedFromRecords(
     labels: { desirable, undesirable: examples.length - desirable },
   };
   if (examples.length === 0) {
-    throw new DatasetError(`No usable example in the file: all ${records.length} records were skipped (most often: ${log.mostOften()}).`);
+    throw new DatasetError(`No usable example in the file: all ${records.length} records were skipped (most often: ${log.mostOften()}).`, 'dataset.no-usable-examples', {
+      records: records.length,
+      reason: log.topReason(),
+    });
   }
   return { format, examples, report };
 }

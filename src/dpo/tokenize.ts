@@ -149,27 +149,41 @@ const pct = (x: number) => (x >= 0.1 ? `${Math.round(x * 100)}%` : x >= 0.001 ? 
  * fine. Unknown tokens are flagged from 1% of the tokens; prefix mismatches from the first pair.
  */
 export function tokenReportNotes(r: TokenReport, vocabSize?: number): string[] {
-  const notes: string[] = [];
+  return tokenReportNoteCodes(r, vocabSize).map((x) => x.text);
+}
+
+/** A token-report warning: its English sentence, and the code + numbers the page says it by (tokens.<code>). */
+export interface TokenNote {
+  text: string;
+  /** 'unknown-most' | 'unknown-some' (unknown-token share) | 'mismatch' (prompt / prompt+completion mismatch share). */
+  code: string;
+  /** Counts as numbers, `share` as a fraction (0..1); `token` the unknown token's text; `vocab` 0 when not known. */
+  params: Record<string, string | number>;
+}
+
+/** The report's warnings (as tokenReportNotes) with their codes and numbers. */
+export function tokenReportNoteCodes(r: TokenReport, vocabSize?: number): TokenNote[] {
+  const out: TokenNote[] = [];
   const n = (x: number) => x.toLocaleString('en-US');
   if (r.tokens > 0 && r.unknownToken !== null && r.unknownTokens / r.tokens >= 0.01) {
     const share = r.unknownTokens / r.tokens;
     const vocab = vocabSize ? `the model's ${n(vocabSize)}-token vocabulary` : "the model's vocabulary";
-    notes.push(
+    const text =
       `${share >= 0.5 ? 'Most' : 'Some'} of this dataset is outside ${vocab}: ${pct(share)} of its tokens (${n(r.unknownTokens)} of ${n(r.tokens)}) ` +
         `are the unknown token ${r.unknownToken}, so DPO would learn from placeholders instead of the words. ` +
-        "Use a model whose tokenizer covers this text (GPT-2, Llama or Qwen tokenizers have no unknown tokens), or data written in the model's own words.",
-    );
+      "Use a model whose tokenizer covers this text (GPT-2, Llama or Qwen tokenizers have no unknown tokens), or data written in the model's own words.";
+    out.push({ text, code: share >= 0.5 ? 'unknown-most' : 'unknown-some', params: { share, unknown: r.unknownTokens, tokens: r.tokens, token: r.unknownToken, vocab: vocabSize ?? 0 } });
   }
   if (r.pairs > 0 && r.prefixMismatchPairs > 0) {
     const share = r.prefixMismatchPairs / r.pairs;
-    notes.push(
+    const text =
       `${pct(share)} of the pairs (${n(r.prefixMismatchPairs)} of ${n(r.pairs)}) tokenize differently as prompt + completion than as the prompt alone ` +
         '(TRL warns "Mismatch between tokenized prompt and the start of tokenized prompt+chosen"): their completions start at the prompt\'s token count, as in TRL, ' +
         'so their first completion token can be lost or merged with the prompt\'s last. Usually the prompt ends inside a word or with a space (an implicit prompt is the longest common text ' +
-        'of chosen and rejected, which can stop mid-word): give the data a "prompt" column that ends where the answers begin, with any space at the start of the answers.',
-    );
+        'of chosen and rejected, which can stop mid-word): give the data a "prompt" column that ends where the answers begin, with any space at the start of the answers.';
+    out.push({ text, code: 'mismatch', params: { share, mismatched: r.prefixMismatchPairs, pairs: r.pairs } });
   }
-  return notes;
+  return out;
 }
 
 /**
@@ -205,6 +219,8 @@ export function tokenizeDataset(
         line: p.line,
         reason: 'too-long',
         message: `${where}: the prompt alone is ${t.promptIds.length} tokens, which fills max_length ${maxLength} and leaves no completion token`,
+        code: 'too-long',
+        params: { tokens: t.promptIds.length, maxLength },
       });
       continue;
     }
@@ -272,6 +288,8 @@ export function tokenizeUnpairedDataset(
         line: e.line,
         reason: 'too-long',
         message: `${where}: the prompt alone is ${t.promptIds.length} tokens, which fills max_length ${maxLength} and leaves no completion token`,
+        code: 'too-long',
+        params: { tokens: t.promptIds.length, maxLength },
       });
       continue;
     }

@@ -3,7 +3,7 @@
 // (cached per max_length and truncation mode). No GPU here: the weights stay on the CPU until a run.
 import { loadPreferenceDataset, splitTrainEval, DatasetError, type PreferenceDataset, type PreferencePair, type UnpairedPreference } from '../data/index';
 import type { TrainerArgs } from '../dpo/trainer';
-import { mergeTokenReports, tokenizeDataset, tokenizeUnpairedDataset, tokenReportNotes, type TokenizedPair } from '../dpo/tokenize';
+import { mergeTokenReports, tokenizeDataset, tokenizeUnpairedDataset, tokenReportNoteCodes, type TokenizedPair } from '../dpo/tokenize';
 import { datasetLengths } from '../dpo/diagnosis';
 import { pieceTable } from '../dpo/token-moves';
 import { countParameters } from '../model/config';
@@ -165,7 +165,10 @@ export class Loading {
       if (spec.evalUrl) {
         evalDs = await loadPreferenceDataset(await fetchBytes(spec.evalUrl), { ...opts, fileName: spec.evalUrl });
         if (!evalDs.unpaired !== !ds.unpaired) {
-          throw new DatasetError(`The eval file is ${evalDs.unpaired ? 'unpaired (prompt, completion, label)' : 'paired'} but the training file is ${ds.unpaired ? 'unpaired' : 'paired'}: give both in one format.`);
+          throw new DatasetError(
+            `The eval file is ${evalDs.unpaired ? 'unpaired (prompt, completion, label)' : 'paired'} but the training file is ${ds.unpaired ? 'unpaired' : 'paired'}: give both in one format.`,
+            evalDs.unpaired ? 'dataset.eval-unpaired' : 'dataset.eval-paired',
+          );
         }
       }
     } else if (spec.kind === 'hub') {
@@ -185,11 +188,13 @@ export class Loading {
     const base = { label, format: ds.format, report: ds.report, preview: rows.slice(0, 50).map(pairText), maxTokens: 0, meanTokens: 0, tooLong: 0, evalRows: [] };
     if (ds.unpaired) {
       const { train, eval: evalRows } = part(ds.unpaired, evalDs?.unpaired);
-      if (train.length === 0) throw new DatasetError(`The file has ${ds.unpaired.length} usable example(s), none left for training after the eval split: lower the eval fraction.`);
+      if (train.length === 0)
+        throw new DatasetError(`The file has ${ds.unpaired.length} usable example(s), none left for training after the eval split: lower the eval fraction.`, 'dataset.none-left', { usable: ds.unpaired.length });
       this.data = { info: { ...base, trainPairs: train.length, evalPairs: evalRows.length }, unpaired: true, train, eval: evalRows };
     } else {
       const { train, eval: evalRows } = part(ds.pairs, evalDs?.pairs);
-      if (train.length === 0) throw new DatasetError(`The file has ${ds.pairs.length} usable pair(s), none left for training after the eval split: lower the eval fraction.`);
+      if (train.length === 0)
+        throw new DatasetError(`The file has ${ds.pairs.length} usable pair(s), none left for training after the eval split: lower the eval fraction.`, 'dataset.none-left', { usable: ds.pairs.length });
       this.data = { info: { ...base, trainPairs: train.length, evalPairs: evalRows.length }, train, eval: evalRows };
     }
     this.tokenized = null;
@@ -198,7 +203,8 @@ export class Loading {
   }
 
   private split<T>(pairs: T[], s: SplitSpec): { train: T[]; eval: T[] } {
-    if (!(s.evalFraction >= 0 && s.evalFraction < 1)) throw new DatasetError(`The eval fraction must be at least 0 and below 1 (got ${s.evalFraction}).`);
+    if (!(s.evalFraction >= 0 && s.evalFraction < 1))
+      throw new DatasetError(`The eval fraction must be at least 0 and below 1 (got ${s.evalFraction}).`, 'dataset.eval-fraction', { given: String(s.evalFraction) });
     const r = splitTrainEval(pairs, { evalFraction: s.evalFraction, seed: s.seed });
     return { train: r.train, eval: r.eval.slice(0, s.maxEval) };
   }
@@ -213,7 +219,9 @@ export class Loading {
     const tr = d.unpaired ? tokenizeUnpairedDataset(m.tok, d.train, opts) : tokenizeDataset(m.tok, d.train, opts);
     const ev = d.unpaired ? tokenizeUnpairedDataset(m.tok, d.eval, opts) : tokenizeDataset(m.tok, d.eval, opts);
     if (tr.examples.length === 0) {
-      throw new DatasetError(`Every training pair has a prompt of max_length (${maxLength}) tokens or more, so nothing is left to train on: raise max_length.`);
+      throw new DatasetError(`Every training pair has a prompt of max_length (${maxLength}) tokens or more, so nothing is left to train on: raise max_length.`, 'dataset.all-too-long', {
+        maxLength: String(maxLength),
+      });
     }
     let max = 0;
     let sum = 0;
@@ -231,7 +239,8 @@ export class Loading {
     d.info.lengths = d.unpaired ? undefined : datasetLengths(tr.examples);
     // the dataset panel's token report: unknown tokens and prompt/completion mismatches, with what to do
     d.info.tokens = mergeTokenReports(tr.report, ev.report);
-    d.info.tokenNotes = tokenReportNotes(d.info.tokens, m.tok.vocabSize);
+    d.info.tokenNoteCodes = tokenReportNoteCodes(d.info.tokens, m.tok.vocabSize);
+    d.info.tokenNotes = d.info.tokenNoteCodes.map((x) => x.text);
     this.tokenized = { key, train: tr.examples, eval: ev.examples };
     return this.tokenized;
   }
@@ -242,8 +251,8 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   try {
     res = await fetch(url);
   } catch (e) {
-    throw new DatasetError(`Could not fetch ${url} (${(e as Error).message}).`);
+    throw new DatasetError(`Could not fetch ${url} (${(e as Error).message}).`, 'dataset.fetch', { url });
   }
-  if (!res.ok) throw new DatasetError(`Could not fetch ${url}: the server answered ${res.status}.`);
+  if (!res.ok) throw new DatasetError(`Could not fetch ${url}: the server answered ${res.status}.`, 'dataset.fetch-status', { url, status: String(res.status) });
   return new Uint8Array(await res.arrayBuffer());
 }

@@ -5,7 +5,7 @@ import type { TrainerArgs, LogRecord, PairRecord } from '../dpo/trainer';
 import type { ValidationReport, DatasetFormat } from '../data/types';
 import type { FrontierPoint } from '../demo/frontier';
 import type { DatasetLengths } from '../dpo/diagnosis';
-import type { TokenReport } from '../dpo/tokenize';
+import type { TokenNote, TokenReport } from '../dpo/tokenize';
 import type { HubModelPlan } from './hub-plan';
 
 /** Where the model comes from. URLs are absolute (the worker's base URL is not the page's). */
@@ -77,6 +77,8 @@ export interface DatasetInfo {
   tokens?: TokenReport;
   /** The token report's warnings, as sentences for the dataset panel (src/dpo/tokenize.ts tokenReportNotes). */
   tokenNotes?: string[];
+  /** The same warnings as codes + numbers, which the page says in its language (tokens.<code> in src/ui/i18n). */
+  tokenNoteCodes?: TokenNote[];
 }
 
 export interface SplitSpec {

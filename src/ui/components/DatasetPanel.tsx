@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { diffParts } from '../diff';
 import { fmtInt, fmtPercent } from '../format';
 import { useT } from '../i18n';
+import { skipLine, skipReasonName, tokenNoteText } from '../dataset-text';
 import { loadDataset, loadDemo, setSplit, useStore } from '../store';
 import { DownloadBar } from './Progress';
 import { HubDatasetForm } from './HubDatasetForm';
@@ -164,11 +165,11 @@ export function DatasetPanel() {
             )}
             {info.tokens && <TokenRows r={info.tokens} />}
           </dl>
-          {info.tokenNotes && info.tokenNotes.length > 0 && (
+          {info.tokenNoteCodes && info.tokenNoteCodes.length > 0 && (
             <div className="token-notes" data-testid="token-notes" role="status">
-              {info.tokenNotes.map((n) => (
-                <p key={n} className="warn">
-                  {n}
+              {info.tokenNoteCodes.map((n) => (
+                <p key={n.code} className="warn">
+                  {tokenNoteText(n)}
                 </p>
               ))}
             </div>
@@ -181,13 +182,13 @@ export function DatasetPanel() {
                   .filter(([, n]) => n > 0)
                   .map(([k, n]) => (
                     <li key={k}>
-                      {k}: {n}
+                      {skipReasonName(k)}: {fmtInt(n)}
                     </li>
                   ))}
               </ul>
               <ul className="muted">
                 {info.report.skipped.slice(0, 10).map((s) => (
-                  <li key={`${s.row}-${s.reason}`}>{s.message}</li>
+                  <li key={`${s.row}-${s.reason}`}>{skipLine(s)}</li>
                 ))}
               </ul>
             </details>

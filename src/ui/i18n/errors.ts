@@ -79,6 +79,8 @@ export function codeSentence(code: string | undefined, params: Params | undefine
   if (!i18n.exists(key)) return english;
   // IndexedDB failures (src/ui/runs.ts StorageError): what the page was doing, and the browser's own words
   if (code === 'session.needs-run' && params) return i18n.t(key, { what: i18n.t(`error.session.what.${params.what}`, { defaultValue: String(params.what) }) });
+  // nothing in the file survived: the most frequent skip reason by its name (skip.reason.*, src/ui/dataset-text.ts)
+  if (code.startsWith('dataset.no-usable') && params) return i18n.t(key, { ...shown(params), reason: i18n.t(`skip.reason.${params.reason}`, { defaultValue: String(params.reason) }) });
   if (code.startsWith('storage.') && params) return i18n.t(key, { what: i18n.t(`error.storage.what.${params.what}`), detail: params.detail ? i18n.t('error.storage.detail', { detail: params.detail }) : '' });
   return i18n.t(key, shown(params));
 }
