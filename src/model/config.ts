@@ -39,7 +39,12 @@ export interface ModelConfig {
 
 /** The model uses a feature this engine does not implement; the message names it. */
 export class UnsupportedModelError extends Error {
-  constructor(message: string) {
+  // code (config.<case>) and params: the page says it in its language (src/ui/i18n/errors.ts)
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly params?: Record<string, string | number>,
+  ) {
     super(message);
     this.name = 'UnsupportedModelError';
   }
@@ -47,7 +52,12 @@ export class UnsupportedModelError extends Error {
 
 /** The config.json itself is malformed (not an object, a number where a list belongs...). */
 export class ConfigError extends Error {
-  constructor(message: string) {
+  // code (config.<case>) and params: the page says it in its language (src/ui/i18n/errors.ts)
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly params?: Record<string, string | number>,
+  ) {
     super(message);
     this.name = 'ConfigError';
   }
@@ -80,7 +90,7 @@ function int(raw: Raw, key: string, def: number, min = 1): number {
   const v = raw[key];
   if (v === undefined || v === null) return def;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    throw new ConfigError(`config.json: '${key}' should be an integer >= ${min}, but it is ${JSON.stringify(v)}.`);
+    throw new ConfigError(`config.json: '${key}' should be an integer >= ${min}, but it is ${JSON.stringify(v)}.`, 'config.int', { key, min, value: JSON.stringify(v) });
   }
   return v;
 }
@@ -89,7 +99,7 @@ function num(raw: Raw, key: string, def: number): number {
   const v = raw[key];
   if (v === undefined || v === null) return def;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new ConfigError(`config.json: '${key}' should be a positive number, but it is ${JSON.stringify(v)}.`);
+    throw new ConfigError(`config.json: '${key}' should be a positive number, but it is ${JSON.stringify(v)}.`, 'config.positive', { key, value: JSON.stringify(v) });
   }
   return v;
 }
@@ -98,7 +108,7 @@ function bool(raw: Raw, key: string, def: boolean): boolean {
   const v = raw[key];
   if (v === undefined || v === null) return def;
   if (typeof v !== 'boolean') {
-    throw new ConfigError(`config.json: '${key}' should be true or false, but it is ${JSON.stringify(v)}.`);
+    throw new ConfigError(`config.json: '${key}' should be true or false, but it is ${JSON.stringify(v)}.`, 'config.bool', { key, value: JSON.stringify(v) });
   }
   return v;
 }
@@ -108,14 +118,14 @@ function optId(raw: Raw, key: string, def: number | undefined): number | undefin
   if (v === undefined) return def;
   if (v === null) return undefined;
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
-  throw new ConfigError(`config.json: '${key}' should be a token id, but it is ${JSON.stringify(v)}.`);
+  throw new ConfigError(`config.json: '${key}' should be a token id, but it is ${JSON.stringify(v)}.`, 'config.token-id', { key, value: JSON.stringify(v) });
 }
 
 function optIds(raw: Raw, key: string, def: number | undefined): number | number[] | undefined {
   const v = raw[key];
   if (Array.isArray(v)) {
     if (!v.every((x) => typeof x === 'number' && Number.isSafeInteger(x))) {
-      throw new ConfigError(`config.json: '${key}' should be a token id or a list of them.`);
+      throw new ConfigError(`config.json: '${key}' should be a token id or a list of them.`, 'config.token-ids', { key });
     }
     return [...(v as number[])];
   }
@@ -127,7 +137,7 @@ function detectModelType(raw: Raw): string {
   if (Array.isArray(raw.architectures)) {
     for (const a of raw.architectures) if (typeof a === 'string' && ARCHITECTURE_TO_TYPE[a]) return ARCHITECTURE_TO_TYPE[a];
   }
-  throw new ConfigError("config.json has no 'model_type' (and no known 'architectures'), so the model cannot be identified.");
+  throw new ConfigError("config.json has no 'model_type' (and no known 'architectures'), so the model cannot be identified.", 'config.no-model-type');
 }
 
 /** RoPE: only the plain ("default") rotary embedding on the whole head is implemented. */
@@ -137,23 +147,27 @@ function ropeTheta(raw: Raw): number {
     const rs = raw[key];
     if (rs === undefined || rs === null) continue;
     if (typeof rs !== 'object' || Array.isArray(rs)) {
-      throw new ConfigError(`config.json: '${key}' should be an object or null.`);
+      throw new ConfigError(`config.json: '${key}' should be an object or null.`, 'config.object-or-null', { key });
     }
     const r = rs as Raw;
     const type = r.rope_type ?? r.type ?? 'default';
     if (type !== 'default') {
       throw new UnsupportedModelError(
         `${key} of type '${String(type)}' is not supported; only the default rotary embedding (${key}: null) is.`,
+        'config.rope-type',
+        { key, type: String(type) },
       );
     }
     const prf = r.partial_rotary_factor;
     if (prf !== undefined && prf !== null && prf !== 1) {
-      throw new UnsupportedModelError(`partial_rotary_factor ${String(prf)} is not supported; only 1.0 (rotary on the whole head) is.`);
+      throw new UnsupportedModelError(`partial_rotary_factor ${String(prf)} is not supported; only 1.0 (rotary on the whole head) is.`, 'config.partial-rotary', { value: String(prf) });
     }
   }
   if (present(raw, 'partial_rotary_factor') && raw.partial_rotary_factor !== 1) {
     throw new UnsupportedModelError(
       `partial_rotary_factor ${String(raw.partial_rotary_factor)} is not supported; only 1.0 (rotary on the whole head) is.`,
+      'config.partial-rotary',
+      { value: String(raw.partial_rotary_factor) },
     );
   }
   const params = raw.rope_parameters as Raw | null | undefined;
@@ -164,12 +178,12 @@ function ropeTheta(raw: Raw): number {
 /** Parse a Hugging Face config.json (already JSON-parsed). */
 export function parseConfig(json: unknown): ModelConfig {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new ConfigError('config.json is not a JSON object.');
+    throw new ConfigError('config.json is not a JSON object.', 'config.not-object');
   }
   const raw = json as Raw;
   const mt = detectModelType(raw);
   if (!(SUPPORTED_MODEL_TYPES as readonly string[]).includes(mt)) {
-    throw new UnsupportedModelError(`model_type '${mt}' is not supported; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}.`);
+    throw new UnsupportedModelError(`model_type '${mt}' is not supported; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}.`, 'config.model-type', { modelType: mt, supported: SUPPORTED_MODEL_TYPES.join(', ') });
   }
   const cfg = mt === 'gpt2' ? parseGpt2(raw) : parseLlamaFamily(raw, mt as ModelType);
   const torchDtype = raw.dtype ?? raw.torch_dtype;
@@ -188,22 +202,24 @@ function parseGpt2(raw: Raw): ModelConfig {
   if (typeof act !== 'string' || !GELU_NEW_ALIASES.includes(act)) {
     throw new UnsupportedModelError(
       `activation_function '${String(act)}' is not supported for GPT-2; only gelu_new (tanh-approximated GELU) is.`,
+      'config.gpt2-activation',
+      { value: String(act) },
     );
   }
   if (bool(raw, 'scale_attn_by_inverse_layer_idx', false)) {
-    throw new UnsupportedModelError('scale_attn_by_inverse_layer_idx true is not supported (attention scaled by 1/layer index).');
+    throw new UnsupportedModelError('scale_attn_by_inverse_layer_idx true is not supported (attention scaled by 1/layer index).', 'config.inverse-layer-idx');
   }
   if (bool(raw, 'reorder_and_upcast_attn', false)) {
-    throw new UnsupportedModelError('reorder_and_upcast_attn true is not supported.');
+    throw new UnsupportedModelError('reorder_and_upcast_attn true is not supported.', 'config.reorder-upcast');
   }
   if (!bool(raw, 'scale_attn_weights', true)) {
-    throw new UnsupportedModelError('scale_attn_weights false is not supported (attention without the 1/sqrt(head_dim) scale).');
+    throw new UnsupportedModelError('scale_attn_weights false is not supported (attention without the 1/sqrt(head_dim) scale).', 'config.no-attn-scale');
   }
   if (bool(raw, 'add_cross_attention', false)) {
-    throw new UnsupportedModelError('add_cross_attention true is not supported (GPT-2 as an encoder-decoder).');
+    throw new UnsupportedModelError('add_cross_attention true is not supported (GPT-2 as an encoder-decoder).', 'config.cross-attention');
   }
   if (hidden % heads !== 0) {
-    throw new UnsupportedModelError(`n_embd ${hidden} is not divisible by n_head ${heads}.`);
+    throw new UnsupportedModelError(`n_embd ${hidden} is not divisible by n_head ${heads}.`, 'config.heads-divide', { hiddenKey: 'n_embd', hidden, headsKey: 'n_head', heads });
   }
   return {
     arch: 'gpt2',
@@ -234,7 +250,7 @@ function parseGpt2(raw: Raw): ModelConfig {
 function parseLlamaFamily(raw: Raw, mt: ModelType): ModelConfig {
   const act = raw.hidden_act ?? 'silu';
   if (typeof act !== 'string' || !SILU_ALIASES.includes(act)) {
-    throw new UnsupportedModelError(`hidden_act '${String(act)}' is not supported for ${mt}; only silu is.`);
+    throw new UnsupportedModelError(`hidden_act '${String(act)}' is not supported for ${mt}; only silu is.`, 'config.hidden-act', { value: String(act), modelType: mt });
   }
   const hidden = int(raw, 'hidden_size', 4096);
   const heads = int(raw, 'num_attention_heads', 32);
@@ -246,21 +262,23 @@ function parseLlamaFamily(raw: Raw, mt: ModelType): ModelConfig {
     headDim = int(raw, 'head_dim', 128); // Qwen3Config.head_dim = 128, NOT hidden/heads
   } else {
     if (!present(raw, 'head_dim') && hidden % heads !== 0) {
-      throw new UnsupportedModelError(`hidden_size ${hidden} is not divisible by num_attention_heads ${heads}.`);
+      throw new UnsupportedModelError(`hidden_size ${hidden} is not divisible by num_attention_heads ${heads}.`, 'config.heads-divide', { hiddenKey: 'hidden_size', hidden, headsKey: 'num_attention_heads', heads });
     }
     headDim = int(raw, 'head_dim', Math.floor(hidden / heads));
   }
   if (mt === 'llama' && hidden % heads !== 0) {
     // LlamaConfig.validate_architecture refuses this too.
-    throw new UnsupportedModelError(`hidden_size ${hidden} is not divisible by num_attention_heads ${heads}.`);
+    throw new UnsupportedModelError(`hidden_size ${hidden} is not divisible by num_attention_heads ${heads}.`, 'config.heads-divide', { hiddenKey: 'hidden_size', hidden, headsKey: 'num_attention_heads', heads });
   }
   if (headDim % 2 !== 0) {
     // transformers' validate_rope refuses this too: RoPE rotates pairs of dimensions.
-    throw new UnsupportedModelError(`head_dim ${headDim} is odd; rotary position embeddings need an even head_dim.`);
+    throw new UnsupportedModelError(`head_dim ${headDim} is odd; rotary position embeddings need an even head_dim.`, 'config.odd-head-dim', { headDim });
   }
   if (heads % kvHeads !== 0) {
     throw new UnsupportedModelError(
       `num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kvHeads} (grouped-query attention needs it).`,
+      'config.kv-heads',
+      { heads, kvHeads },
     );
   }
   if (mt !== 'llama') checkSlidingWindow(raw, mt, layers);
@@ -318,6 +336,8 @@ function checkSlidingWindow(raw: Raw, mt: ModelType, layers: number): void {
   if (sliding.length > 0) {
     throw new UnsupportedModelError(
       `use_sliding_window true is not supported: ${mt} layers ${sliding.join(', ')} would attend through a sliding window of ${String(raw.sliding_window ?? 4096)} tokens.`,
+      'config.sliding-window',
+      { modelType: mt, layers: sliding.join(', '), window: String(raw.sliding_window ?? 4096) },
     );
   }
 }

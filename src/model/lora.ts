@@ -22,8 +22,16 @@ export interface LoraConfig {
   lora_dropout?: number;
 }
 
+/** `code` (lora.<case>) and `params`: the page says it in its language (src/ui/i18n/errors.ts). */
 export class LoraConfigError extends Error {
   override name = 'LoraConfigError';
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly params?: Record<string, string | number>,
+  ) {
+    super(message);
+  }
 }
 
 /** One targeted Hugging Face module, e.g. `model.layers.0.self_attn.q_proj` or GPT-2's `h.0.attn.c_attn`. */
@@ -45,12 +53,12 @@ function hfModulePath(cfg: ModelConfig, module: string): string {
 }
 
 export function validateLoraConfig(c: LoraConfig): void {
-  if (!Number.isInteger(c.r) || c.r < 1) throw new LoraConfigError(`LoRA r must be a positive whole number (got ${c.r}); 8 or 16 are common.`);
-  if (!(c.lora_alpha > 0) || !Number.isFinite(c.lora_alpha)) throw new LoraConfigError(`lora_alpha must be a positive number (got ${c.lora_alpha}); PEFT's default is 8.`);
-  if ((c.lora_dropout ?? 0) !== 0) throw new LoraConfigError(`lora_dropout ${c.lora_dropout} is not supported: only 0 (the training step is deterministic).`);
+  if (!Number.isInteger(c.r) || c.r < 1) throw new LoraConfigError(`LoRA r must be a positive whole number (got ${c.r}); 8 or 16 are common.`, 'lora.r', { value: String(c.r) });
+  if (!(c.lora_alpha > 0) || !Number.isFinite(c.lora_alpha)) throw new LoraConfigError(`lora_alpha must be a positive number (got ${c.lora_alpha}); PEFT's default is 8.`, 'lora.alpha', { value: String(c.lora_alpha) });
+  if ((c.lora_dropout ?? 0) !== 0) throw new LoraConfigError(`lora_dropout ${c.lora_dropout} is not supported: only 0 (the training step is deterministic).`, 'lora.dropout', { value: String(c.lora_dropout) });
   const t = c.target_modules;
   if (Array.isArray(t) ? t.length === 0 || t.some((x) => typeof x !== 'string' || !x) : typeof t !== 'string' || !t) {
-    throw new LoraConfigError('target_modules must name at least one module (e.g. q_proj, v_proj), or be "all-linear".');
+    throw new LoraConfigError('target_modules must name at least one module (e.g. q_proj, v_proj), or be "all-linear".', 'lora.no-targets');
   }
 }
 
@@ -69,7 +77,7 @@ export function loraTargets(cfg: ModelConfig, c: LoraConfig): LoraTarget[] {
     try {
       re = new RegExp(`^(?:${t})$`);
     } catch {
-      throw new LoraConfigError(`target_modules "${t}" is not a valid regular expression.`);
+      throw new LoraConfigError(`target_modules "${t}" is not a valid regular expression.`, 'lora.regex', { pattern: t });
     }
     return re.test(name);
   };
@@ -90,10 +98,10 @@ export function loraTargets(cfg: ModelConfig, c: LoraConfig): LoraTarget[] {
       : [{ weight: s.name, bName: `${module}.lora_B.weight`, rows: outF }];
     out.push({ module, hfModule, inF, outF, parts, aName });
   }
-  if (Array.isArray(t) && t.includes('lm_head')) throw new LoraConfigError('LoRA on lm_head is not supported; target the attention and MLP projections.');
+  if (Array.isArray(t) && t.includes('lm_head')) throw new LoraConfigError('LoRA on lm_head is not supported; target the attention and MLP projections.', 'lora.lm-head');
   if (out.length === 0) {
     const names = cfg.arch === 'gpt2' ? 'c_attn, c_proj, c_fc' : 'q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj';
-    throw new LoraConfigError(`target_modules ${JSON.stringify(t)} matches no linear layer of this ${cfg.modelType} model; its linear layers are ${names}.`);
+    throw new LoraConfigError(`target_modules ${JSON.stringify(t)} matches no linear layer of this ${cfg.modelType} model; its linear layers are ${names}.`, 'lora.no-match', { targets: JSON.stringify(t), modelType: cfg.modelType, names });
   }
   return out;
 }
@@ -139,7 +147,7 @@ export class LoraAdapters {
     const r = config.r;
     const add = (name: string, shape: number[]) => {
       const host = weights.get(name);
-      if (!host || host.length !== shape[0] * shape[1]) throw new LoraConfigError(`The adapter weights have no tensor '${name}' of shape [${shape.join(', ')}].`);
+      if (!host || host.length !== shape[0] * shape[1]) throw new LoraConfigError(`The adapter weights have no tensor '${name}' of shape [${shape.join(', ')}].`, 'lora.missing', { tensor: `${name} [${shape.join(', ')}]` });
       const mk = (t: Param['chunks'][number]): Param => ({ name, shape, decay: true, chunkRows: shape[0], chunks: [t] });
       this.params.set(name, mk(gpu.upload(host, shape)));
       this.grads.set(name, mk(gpu.tensor(shape, 'f32', true)));
@@ -193,12 +201,12 @@ export function loraToPeft(cfg: ModelConfig, c: LoraConfig, internal: Map<string
   const out = new Map<string, Float32Array>();
   for (const t of loraTargets(cfg, c)) {
     const a = internal.get(t.aName);
-    if (!a) throw new LoraConfigError(`The adapter weights have no tensor '${t.aName}'.`);
+    if (!a) throw new LoraConfigError(`The adapter weights have no tensor '${t.aName}'.`, 'lora.missing', { tensor: t.aName });
     const b = new Float32Array(t.outF * c.r);
     let off = 0;
     for (const p of t.parts) {
       const part = internal.get(p.bName);
-      if (!part) throw new LoraConfigError(`The adapter weights have no tensor '${p.bName}'.`);
+      if (!part) throw new LoraConfigError(`The adapter weights have no tensor '${p.bName}'.`, 'lora.missing', { tensor: p.bName });
       b.set(part, off); // B is [out, r]: q, k, v rows one after another, as c_attn's outputs are
       off += part.length;
     }
@@ -221,7 +229,7 @@ export function mergeLora(cfg: ModelConfig, c: LoraConfig, hf: Map<string, Float
     const w = hf.get(name);
     const a = peft.get(`base_model.model.${t.hfModule}.lora_A.weight`);
     const b = peft.get(`base_model.model.${t.hfModule}.lora_B.weight`);
-    if (!w || !a || !b) throw new LoraConfigError(`Cannot merge the adapter into '${name}': a tensor is missing.`);
+    if (!w || !a || !b) throw new LoraConfigError(`Cannot merge the adapter into '${name}': a tensor is missing.`, 'lora.merge', { tensor: name });
     const merged = new Float32Array(w);
     const conv = cfg.arch === 'gpt2';
     for (let o = 0; o < t.outF; o++) {
@@ -259,7 +267,7 @@ export function exportPeftAdapter(cfg: ModelConfig, c: LoraConfig, peft: Map<str
     (['A', 'B'] as const).map((ab) => {
       const name = `base_model.model.${t.hfModule}.lora_${ab}.weight`;
       const data = peft.get(name);
-      if (!data) throw new LoraConfigError(`Cannot export the adapter: no tensor '${name}'.`);
+      if (!data) throw new LoraConfigError(`Cannot export the adapter: no tensor '${name}'.`, 'lora.export', { tensor: name });
       return { name, shape: ab === 'A' ? [c.r, t.inF] : [t.outF, c.r], data, dtype: 'F32' as const };
     }),
   );

@@ -6,8 +6,13 @@
 // and shape is checked before a byte is read, and every problem is a SafetensorsError with a sentence.
 // Host-side only: tensors come out and go in as Float32Array.
 
+/** `code` (safetensors.<case>) and `params` let the page say the sentence in its language (src/ui/i18n/errors.ts). */
 export class SafetensorsError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly params?: Record<string, string | number>,
+  ) {
     super(message);
     this.name = 'SafetensorsError';
   }
@@ -64,6 +69,8 @@ export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
   if (bytes.byteLength < 8) {
     throw new SafetensorsError(
       `The file is not a safetensors file: it has ${formatBytes(bytes.byteLength)}, fewer than the 8 bytes of the header length.`,
+      'safetensors.too-short',
+      { bytes: bytes.byteLength },
     );
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -71,22 +78,26 @@ export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
   if (n64 > BigInt(MAX_HEADER_BYTES)) {
     throw new SafetensorsError(
       `The file is not a safetensors file: its header length (${n64}) is more than the ${formatBytes(MAX_HEADER_BYTES)} allowed.`,
+      'safetensors.header-too-long',
+      { length: String(n64), max: MAX_HEADER_BYTES },
     );
   }
   const n = Number(n64);
   if (n > bytes.byteLength - 8) {
     throw new SafetensorsError(
       `The file is not a safetensors file: its header length (${n}) is larger than the file (${formatBytes(bytes.byteLength)}). The file may be truncated or of another format.`,
+      'safetensors.header-past-end',
+      { length: n, bytes: bytes.byteLength },
     );
   }
   if (n < 2) {
-    throw new SafetensorsError(`The file is not a safetensors file: its header is only ${formatBytes(n)} long.`);
+    throw new SafetensorsError(`The file is not a safetensors file: its header is only ${formatBytes(n)} long.`, 'safetensors.header-tiny', { length: n });
   }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
   } catch {
-    throw new SafetensorsError('The file is not a safetensors file: its header is not valid UTF-8 text.');
+    throw new SafetensorsError('The file is not a safetensors file: its header is not valid UTF-8 text.', 'safetensors.not-utf8');
   }
   let json: unknown;
   try {
@@ -94,10 +105,12 @@ export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
   } catch (e) {
     throw new SafetensorsError(
       `The file is not a safetensors file: its header is not valid JSON (${(e as Error).message}).`,
+      'safetensors.not-json',
+      { detail: (e as Error).message },
     );
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new SafetensorsError('The file is not a safetensors file: its header is not a JSON object.');
+    throw new SafetensorsError('The file is not a safetensors file: its header is not a JSON object.', 'safetensors.not-object');
   }
   const dataOffset = 8 + n;
   const dataBytes = bytes.byteLength - dataOffset;
@@ -118,6 +131,8 @@ export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
     if (c.begin < p.end) {
       throw new SafetensorsError(
         `The safetensors file is corrupt: tensors '${pn}' (bytes ${p.begin}..${p.end}) and '${cn}' (bytes ${c.begin}..${c.end}) overlap.`,
+        'safetensors.overlap',
+        { first: pn, firstBegin: p.begin, firstEnd: p.end, second: cn, secondBegin: c.begin, secondEnd: c.end },
       );
     }
     // The format packs tensors back to back (the reference library refuses gaps, "InvalidOffset"):
@@ -125,6 +140,8 @@ export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
     if (c.begin > p.end) {
       throw new SafetensorsError(
         `The safetensors header does not describe its data: ${c.begin - p.end} bytes between tensors '${pn}' (ends at ${p.end}) and '${cn}' (begins at ${c.begin}) belong to no tensor. The file is damaged; download or save it again.`,
+        'safetensors.gap',
+        { gap: c.begin - p.end, first: pn, firstEnd: p.end, second: cn, secondBegin: c.begin },
       );
     }
   }
@@ -132,11 +149,15 @@ export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
   if (last && last[1].end !== dataBytes) {
     throw new SafetensorsError(
       `The safetensors header does not describe its data: the last tensor '${last[0]}' ends at byte ${last[1].end} but the data section has ${dataBytes} bytes. The file is damaged; download or save it again.`,
+      'safetensors.last-end',
+      { tensor: last[0], end: last[1].end, data: dataBytes },
     );
   }
   if (sorted.length && sorted[0][1].begin !== 0) {
     throw new SafetensorsError(
       `The safetensors header does not describe its data: the first tensor '${sorted[0][0]}' begins at byte ${sorted[0][1].begin} of the data, not 0. The file is damaged; download or save it again.`,
+      'safetensors.first-begin',
+      { tensor: sorted[0][0], begin: sorted[0][1].begin },
     );
   }
   return { tensors, metadata, dataOffset };
@@ -145,12 +166,12 @@ export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
 function parseMetadata(value: unknown): Record<string, string> {
   if (value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new SafetensorsError('The safetensors header is invalid: "__metadata__" is not an object of strings.');
+    throw new SafetensorsError('The safetensors header is invalid: "__metadata__" is not an object of strings.', 'safetensors.metadata');
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (typeof v !== 'string') {
-      throw new SafetensorsError(`The safetensors header is invalid: metadata value '${k}' is not a string.`);
+      throw new SafetensorsError(`The safetensors header is invalid: metadata value '${k}' is not a string.`, 'safetensors.metadata-value', { key: k });
     }
     out[k] = v;
   }
@@ -158,16 +179,18 @@ function parseMetadata(value: unknown): Record<string, string> {
 }
 
 function parseEntry(name: string, value: unknown, dataBytes: number): TensorEntry {
-  const bad = (what: string) => new SafetensorsError(`The safetensors header is invalid: tensor '${name}' ${what}.`);
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad('is not described by an object');
+  // each case keeps its English and names its code (safetensors.entry.<case>) with the numbers it shows
+  const bad = (what: string, code: string, params: Record<string, string | number> = {}) =>
+    new SafetensorsError(`The safetensors header is invalid: tensor '${name}' ${what}.`, `safetensors.entry.${code}`, { tensor: name, ...params });
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad('is not described by an object', 'not-object');
   const v = value as Record<string, unknown>;
   const dtype = v.dtype;
-  if (typeof dtype !== 'string') throw bad('has no dtype');
+  if (typeof dtype !== 'string') throw bad('has no dtype', 'no-dtype');
   const bits = DTYPE_BITS[dtype];
-  if (bits === undefined) throw bad(`has the unknown dtype '${dtype}'`);
+  if (bits === undefined) throw bad(`has the unknown dtype '${dtype}'`, 'unknown-dtype', { dtype });
   const shape = v.shape;
   if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-    throw bad('has a shape that is not a list of non-negative integers');
+    throw bad('has a shape that is not a list of non-negative integers', 'shape');
   }
   const offs = v.data_offsets;
   if (
@@ -175,21 +198,21 @@ function parseEntry(name: string, value: unknown, dataBytes: number): TensorEntr
     offs.length !== 2 ||
     !offs.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)
   ) {
-    throw bad('has data_offsets that are not two non-negative integers');
+    throw bad('has data_offsets that are not two non-negative integers', 'offsets');
   }
   const [begin, end] = offs as [number, number];
-  if (end < begin) throw bad(`ends (${end}) before it begins (${begin})`);
+  if (end < begin) throw bad(`ends (${end}) before it begins (${begin})`, 'reversed', { begin, end });
   if (end > dataBytes) {
-    throw bad(`lies outside the file: its data ends at byte ${end} of a data section of ${dataBytes} bytes (truncated file?)`);
+    throw bad(`lies outside the file: its data ends at byte ${end} of a data section of ${dataBytes} bytes (truncated file?)`, 'outside', { end, data: dataBytes });
   }
   let count = 1;
   for (const d of shape as number[]) {
     count *= d;
-    if (!Number.isSafeInteger(count)) throw bad('has a shape whose product is too large');
+    if (!Number.isSafeInteger(count)) throw bad('has a shape whose product is too large', 'huge');
   }
   const want = (count * bits) / 8;
   if (end - begin !== want) {
-    throw bad(`has ${end - begin} bytes of data, but its shape [${shape.join(', ')}] of ${dtype} needs ${want}`);
+    throw bad(`has ${end - begin} bytes of data, but its shape [${shape.join(', ')}] of ${dtype} needs ${want}`, 'size', { have: end - begin, shape: `[${shape.join(', ')}]`, dtype, need: want });
   }
   return { dtype, shape: [...(shape as number[])], begin, end };
 }
@@ -281,7 +304,7 @@ export function readTensor(bytes: Uint8Array, entry: TensorEntry & { name?: stri
   const from = off + entry.begin;
   const to = off + entry.end;
   if (to > bytes.byteLength || from > to) {
-    throw new SafetensorsError(`Tensor '${entry.name ?? '?'}' lies outside the file (truncated file?).`);
+    throw new SafetensorsError(`Tensor '${entry.name ?? '?'}' lies outside the file (truncated file?).`, 'safetensors.read-outside', { tensor: entry.name ?? '?' });
   }
   const count = entry.shape.reduce((a, b) => a * b, 1);
   const name = entry.name ?? 'tensor';
@@ -291,6 +314,8 @@ export function readTensor(bytes: Uint8Array, entry: TensorEntry & { name?: stri
       if (v > EXACT_INT || v < -EXACT_INT) {
         throw new SafetensorsError(
           `Tensor '${name}' of dtype ${entry.dtype} holds ${v}, which float32 cannot represent exactly.`,
+          'safetensors.inexact',
+          { tensor: name, dtype: entry.dtype, value: v },
         );
       }
       out[i] = v;
@@ -321,7 +346,7 @@ export function readTensor(bytes: Uint8Array, entry: TensorEntry & { name?: stri
       for (let i = 0; i < count; i++) {
         const v = src[i];
         if (v > 16777216n || v < -16777216n) {
-          throw new SafetensorsError(`Tensor '${name}' of dtype I64 holds ${v}, which float32 cannot represent exactly.`);
+          throw new SafetensorsError(`Tensor '${name}' of dtype I64 holds ${v}, which float32 cannot represent exactly.`, 'safetensors.inexact', { tensor: name, dtype: 'I64', value: String(v) });
         }
         out[i] = Number(v);
       }
@@ -343,6 +368,8 @@ export function readTensor(bytes: Uint8Array, entry: TensorEntry & { name?: stri
     default:
       throw new SafetensorsError(
         `Tensor '${name}' has dtype ${entry.dtype}, which cannot be read as float32 here (supported: F32, F16, BF16, F64 and integer types).`,
+        'safetensors.unreadable-dtype',
+        { tensor: name, dtype: entry.dtype },
       );
   }
 }

@@ -5,8 +5,16 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { compileChatTemplate, type CompiledTemplate } from './chat-template';
 
+/** `code` (tokenizer.<case>) and `params`: the page says it in its language (src/ui/i18n/errors.ts). */
 export class TokenizerError extends Error {
   override name = 'TokenizerError';
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly params?: Record<string, string | number>,
+  ) {
+    super(message);
+  }
 }
 
 export interface ChatMessage {
@@ -69,9 +77,9 @@ function parseJson(text: string, what: string): Record<string, unknown> {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new TokenizerError(`${what} is not valid JSON (${(e as Error).message}).`);
+    throw new TokenizerError(`${what} is not valid JSON (${(e as Error).message}).`, 'tokenizer.not-json', { file: what, detail: (e as Error).message });
   }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new TokenizerError(`${what} is not a JSON object.`);
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new TokenizerError(`${what} is not a JSON object.`, 'tokenizer.not-object', { file: what });
   return v as Record<string, unknown>;
 }
 
@@ -94,7 +102,7 @@ function pickTemplate(v: unknown): string | null {
 export function loadTokenizer(files: TokenizerFiles): LoadedTokenizer {
   const json = parseJson(files.tokenizerJson, 'tokenizer.json');
   if (!json.model || typeof json.model !== 'object') {
-    throw new TokenizerError('tokenizer.json has no "model" section, so it is not a Hugging Face tokenizers file.');
+    throw new TokenizerError('tokenizer.json has no "model" section, so it is not a Hugging Face tokenizers file.', 'tokenizer.no-model');
   }
   const config = files.tokenizerConfig ? parseJson(files.tokenizerConfig, 'tokenizer_config.json') : {};
   // tokenizers.js validates these keys; older files omit some of them.
@@ -104,7 +112,7 @@ export function loadTokenizer(files: TokenizerFiles): LoadedTokenizer {
   try {
     tk = new Tokenizer(json, config);
   } catch (e) {
-    throw new TokenizerError(`tokenizer.json could not be loaded (${(e as Error).message}).`);
+    throw new TokenizerError(`tokenizer.json could not be loaded (${(e as Error).message}).`, 'tokenizer.load', { detail: (e as Error).message });
   }
 
   const idOf = (t: string | null): number | null => (t === null ? null : (tk.token_to_id(t) ?? null));
@@ -126,7 +134,7 @@ export function loadTokenizer(files: TokenizerFiles): LoadedTokenizer {
     ['bos_token', bosToken, bosId],
     ['pad_token', padToken, padIdRaw],
   ] as const) {
-    if (tok !== null && id === null) throw new TokenizerError(`tokenizer_config.json names ${name} "${tok}", which is not in the vocabulary.`);
+    if (tok !== null && id === null) throw new TokenizerError(`tokenizer_config.json names ${name} "${tok}", which is not in the vocabulary.`, 'tokenizer.unknown-token', { name, token: tok });
   }
   const vocab = tk.get_vocab(true);
   let maxId = -1;
@@ -144,13 +152,13 @@ export function loadTokenizer(files: TokenizerFiles): LoadedTokenizer {
 
   const applyChatTemplate = (messages: ChatMessage[], opts: ChatTemplateOptions = {}): string => {
     if (chatTemplate === null) {
-      throw new TokenizerError('This tokenizer has no chat template, so conversational data cannot be formatted; use a chat model or a standard (text) dataset.');
+      throw new TokenizerError('This tokenizer has no chat template, so conversational data cannot be formatted; use a chat model or a standard (text) dataset.', 'tokenizer.no-chat-template');
     }
     if (!compiled) {
       try {
         compiled = compileChatTemplate(chatTemplate);
       } catch (e) {
-        throw new TokenizerError(`The chat template could not be parsed (${(e as Error).message}).`);
+        throw new TokenizerError(`The chat template could not be parsed (${(e as Error).message}).`, 'tokenizer.template-parse', { detail: (e as Error).message });
       }
     }
     return compiled.render({

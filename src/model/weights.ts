@@ -8,12 +8,26 @@ import { parseSafetensorsHeader, readTensor, type TensorEntry } from './safetens
 /** Returns the file's bytes, or null when the file does not exist. */
 export type FileSource = (path: string) => Promise<Uint8Array | null>;
 
-/** The checkpoint folder is incomplete or does not match its config; the message says what. */
+/**
+ * The checkpoint folder is incomplete or does not match its config; the message says what, `code`
+ * (checkpoint.<case>, or a file's safetensors.<case> with its `file`) and `params` say it in the page's language.
+ */
 export class CheckpointError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly params?: Record<string, string | number>,
+  ) {
     super(message);
     this.name = 'CheckpointError';
   }
+}
+
+/** A file's safetensors error, prefixed with the file's name; it keeps the inner error's code and numbers. */
+function inFile(file: string, e: unknown): CheckpointError {
+  const x = e as Error & { code?: unknown; params?: Record<string, string | number> };
+  const code = typeof x.code === 'string' && x.code.includes('.') ? x.code : undefined;
+  return new CheckpointError(`${file}: ${x.message}`, code, code ? { ...x.params, file } : undefined);
 }
 
 export interface LoadedCheckpoint {
@@ -48,13 +62,13 @@ function decodeJson(bytes: Uint8Array, file: string): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch (e) {
-    throw new CheckpointError(`${file} is not valid JSON (${(e as Error).message}).`);
+    throw new CheckpointError(`${file} is not valid JSON (${(e as Error).message}).`, 'checkpoint.not-json', { file, detail: (e as Error).message });
   }
 }
 
 function safeShardPath(p: unknown): string {
   if (typeof p !== 'string' || p === '' || p.startsWith('/') || p.split(/[\\/]/).includes('..')) {
-    throw new CheckpointError(`model.safetensors.index.json names a shard file '${String(p)}' that is not a plain file name.`);
+    throw new CheckpointError(`model.safetensors.index.json names a shard file '${String(p)}' that is not a plain file name.`, 'checkpoint.shard-path', { shard: String(p) });
   }
   return p;
 }
@@ -65,7 +79,7 @@ const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
 /** Read config.json and the weights; checks every parameter of the config is present with its shape. */
 export async function loadCheckpoint(source: FileSource): Promise<LoadedCheckpoint> {
   const cfgBytes = await source('config.json');
-  if (!cfgBytes) throw new CheckpointError('The model folder has no config.json.');
+  if (!cfgBytes) throw new CheckpointError('The model folder has no config.json.', 'checkpoint.no-config');
   const config = parseConfig(decodeJson(cfgBytes, 'config.json'));
 
   // file name -> bytes, and which file holds each tensor.
@@ -81,16 +95,17 @@ export async function loadCheckpoint(source: FileSource): Promise<LoadedCheckpoi
         bin
           ? 'The model folder only has pytorch_model.bin; convert it to model.safetensors (save_pretrained(..., safe_serialization=True)) to load it here.'
           : 'The model folder has neither model.safetensors nor model.safetensors.index.json.',
+        bin ? 'checkpoint.pytorch-bin' : 'checkpoint.no-weights',
       );
     }
     const index = decodeJson(indexBytes, 'model.safetensors.index.json') as { weight_map?: unknown } | null;
     const wm = index && typeof index === 'object' ? index.weight_map : undefined;
     if (!wm || typeof wm !== 'object' || Array.isArray(wm)) {
-      throw new CheckpointError('model.safetensors.index.json has no "weight_map" object.');
+      throw new CheckpointError('model.safetensors.index.json has no "weight_map" object.', 'checkpoint.no-weight-map');
     }
     for (const shard of new Set(Object.values(wm as Record<string, unknown>).map(safeShardPath))) {
       const b = await source(shard);
-      if (!b) throw new CheckpointError(`The shard ${shard} listed in model.safetensors.index.json is missing.`);
+      if (!b) throw new CheckpointError(`The shard ${shard} listed in model.safetensors.index.json is missing.`, 'checkpoint.missing-shard', { shard });
       files.set(shard, b);
     }
   }
@@ -103,7 +118,7 @@ export async function loadCheckpoint(source: FileSource): Promise<LoadedCheckpoi
     try {
       header = parseSafetensorsHeader(bytes);
     } catch (e) {
-      throw new CheckpointError(`${file}: ${(e as Error).message}`);
+      throw inFile(file, e);
     }
     for (const [original, entry] of header.tensors) {
       if (isBuffer(original)) {
@@ -112,7 +127,7 @@ export async function loadCheckpoint(source: FileSource): Promise<LoadedCheckpoi
       }
       const name = canonicalName(config, original);
       if (where.has(name)) {
-        throw new CheckpointError(`Tensor '${name}' appears twice (in ${where.get(name)!.file} and ${file}).`);
+        throw new CheckpointError(`Tensor '${name}' appears twice (in ${where.get(name)!.file} and ${file}).`, 'checkpoint.twice', { tensor: name, first: where.get(name)!.file, second: file });
       }
       where.set(name, { file, bytes, entry, dataOffset: header.dataOffset, original });
     }
@@ -121,19 +136,25 @@ export async function loadCheckpoint(source: FileSource): Promise<LoadedCheckpoi
   const specs = parameterSpecs(config);
   const missing: string[] = [];
   const wrong: string[] = [];
+  const wrongShape: string[] = []; // "name [have] ≠ [expected]", without English words
   for (const s of specs) {
     const w = where.get(s.name);
     if (!w) missing.push(s.name);
     else if (w.entry.shape.length !== s.shape.length || w.entry.shape.some((d, i) => d !== s.shape[i])) {
       wrong.push(`${s.name} is [${w.entry.shape.join(', ')}], expected [${s.shape.join(', ')}]`);
+      wrongShape.push(`${s.name} [${w.entry.shape.join(', ')}] ≠ [${s.shape.join(', ')}]`);
     }
   }
   if (missing.length || wrong.length) {
     const parts: string[] = [];
     if (missing.length) parts.push(`missing ${missing.length} tensor(s): ${listShort(missing)}`);
     if (wrong.length) parts.push(`wrong shape: ${listShort(wrong, 5)}`);
+    // the page lists the names itself (no English "and N more" inside a Korean sentence)
+    const shown = (xs: string[], max: number, sep: string) => xs.slice(0, max).join(sep);
     throw new CheckpointError(
       `The weights do not match config.json (${config.modelType}, ${config.layers} layers, hidden ${config.hidden}): ${parts.join('; ')}.`,
+      'checkpoint.mismatch',
+      { modelType: config.modelType, layers: config.layers, hidden: config.hidden, missing: missing.length, missingNames: shown(missing, 8, ', '), wrong: wrong.length, wrongNames: shown(wrongShape, 5, '; ') },
     );
   }
 
@@ -146,6 +167,8 @@ export async function loadCheckpoint(source: FileSource): Promise<LoadedCheckpoi
     throw new CheckpointError(
       `${w.file}: the parameter tensor '${w.original}' is stored as ${w.entry.dtype}${more}, which is not a floating-point type: ` +
         'model weights must be F32, F16 or BF16. The file is damaged or was written with the wrong dtype; save the model again (save_pretrained).',
+      'checkpoint.not-float',
+      { file: w.file, tensor: w.original, dtype: w.entry.dtype, more: notFloat.length - 1 },
     );
   }
 
@@ -159,7 +182,7 @@ export async function loadCheckpoint(source: FileSource): Promise<LoadedCheckpoi
     try {
       tensors.set(s.name, readTensor(w.bytes, { ...w.entry, name: w.original }, w.dataOffset));
     } catch (e) {
-      throw new CheckpointError(`${w.file}: ${(e as Error).message}`);
+      throw inFile(w.file, e);
     }
     const n = s.shape.reduce((a, b) => a * b, 1);
     dtypeCount.set(w.entry.dtype, (dtypeCount.get(w.entry.dtype) ?? 0) + n);

@@ -3,7 +3,10 @@
 // names the error and its case; `params` carries the numbers and names the sentence needs. An error that
 // carries its own `code` where it is thrown (SessionError, a run's GPU fault: 'gpu.run', memory
 // refusals, DatasetError's file-level cases) keeps it; the rest are given one here by their class and
-// fields. Errors without a code are shown in English.
+// fields. The model side (SafetensorsError, CheckpointError, ConfigError, UnsupportedModelError,
+// TokenizerError, LoraConfigError, ModelSourceError, the Hub's header errors) carries safetensors.*,
+// checkpoint.*, config.*, tokenizer.*, lora.*, source.* and hub.* codes where thrown; the class cases
+// below are for the few thrown without one. Errors without a code are shown in English.
 import type { ErrorInfo } from './protocol';
 
 type Params = Record<string, string | number>;
@@ -30,6 +33,8 @@ export function errorCode(e: Error): { code: string; params?: Params } | undefin
       return { code: 'model.config', params: { detail: e.message } };
     case 'TokenizerError':
       return { code: 'model.tokenizer', params: { detail: e.message } };
+    case 'LoraConfigError':
+      return { code: 'memory.lora', params: { detail: e.message } };
     case 'GpuUnavailableError': // thrown in one place only (src/gpu/device.ts: no adapter)
       return { code: 'gpu.no-adapter' };
     case 'SessionError':

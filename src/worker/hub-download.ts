@@ -140,7 +140,7 @@ export async function downloadHubFile(ref: HubRef, path: string, o: DownloadOpti
 
   const res = await hubFetch(ref, url, path, offset > 0 ? { headers: { Range: `bytes=${offset}-` } } : {});
   if (!res) return null;
-  if (res.status === 416) throw new HubError(`${path} is shorter on the Hub than the part downloaded before: clear the site's data and load again.`);
+  if (res.status === 416) throw new HubError(`${path} is shorter on the Hub than the part downloaded before: clear the site's data and load again.`, 'hub.shorter', { path });
   if (offset > 0 && res.status !== 206) {
     // the server ignored Range: it sends everything again
     parts.length = 0;
@@ -206,11 +206,13 @@ export async function downloadHubFile(ref: HubRef, path: string, o: DownloadOpti
     await flushChunks(false).catch(() => undefined);
     throw new HubError(
       `The download of ${path} broke off at ${loaded} of ${total ?? '?'} bytes (${(e as Error).message}). ${keep ? 'What arrived is kept: load again to continue from there.' : 'Load again to retry.'}`,
+      keep ? 'hub.broke-kept' : 'hub.broke',
+      { path, loaded, total: total ?? '?', detail: (e as Error).message },
     );
   }
   await flushChunks(true);
   if (total !== null && loaded !== total) {
-    throw new HubError(`The download of ${path} ended at ${loaded} of ${total} bytes: the connection was cut. ${keep ? 'What arrived is kept: load again to continue from there.' : 'Load again to retry.'}`);
+    throw new HubError(`The download of ${path} ended at ${loaded} of ${total} bytes: the connection was cut. ${keep ? 'What arrived is kept: load again to continue from there.' : 'Load again to retry.'}`, keep ? 'hub.cut-kept' : 'hub.cut', { path, loaded, total });
   }
   const out = new Uint8Array(loaded);
   let at = 0;

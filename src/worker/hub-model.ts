@@ -33,7 +33,7 @@ export function planHub(spec: HubModelSpec, args: Partial<TrainerArgs> | undefin
  */
 export async function openHubModel(spec: HubModelSpec, limits: AdapterLimits, emit: (e: WorkerEvent) => void): Promise<FileSource> {
   const plan = await planHub(spec, spec.args, limits);
-  if (plan.refusal) throw new HubError(plan.refusal);
+  if (plan.refusal) throw new HubError(plan.refusal, plan.refusalCode?.code, plan.refusalCode?.params);
   const size = plan.downloadBytes !== null ? ` (${fmtBytes(plan.downloadBytes)})` : '';
   emit({ type: 'status', message: `Downloading ${plan.repo}: ${plan.files.length} weight file(s)${size}, ${plan.dtype}.` });
   return hubSource(hubRef(spec), {

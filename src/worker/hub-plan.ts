@@ -46,18 +46,18 @@ interface HeaderEntry {
 /** Reads the safetensors header of a Hub file with two Range requests (length, then the JSON). */
 export async function fetchSafetensorsHeader(ref: HubRef, path: string, fileBytes: number | null): Promise<Map<string, HeaderEntry>> {
   const len = await fetchHead(ref, path, 8);
-  if (!len || len.length < 8) throw new HubError(`${path} of '${ref.repo}' is shorter than a safetensors header: the file is cut short or not safetensors.`);
+  if (!len || len.length < 8) throw new HubError(`${path} of '${ref.repo}' is shorter than a safetensors header: the file is cut short or not safetensors.`, 'hub.header-short', { path, repo: ref.repo });
   const n = Number(new DataView(len.buffer, len.byteOffset, 8).getBigUint64(0, true));
   if (!(n >= 2 && n <= 100_000_000) || (fileBytes !== null && 8 + n > fileBytes)) {
-    throw new HubError(`${path} of '${ref.repo}' is not a safetensors file (its header length ${n} does not fit the file).`);
+    throw new HubError(`${path} of '${ref.repo}' is not a safetensors file (its header length ${n} does not fit the file).`, 'hub.header-length', { path, repo: ref.repo, length: n });
   }
   const body = await fetchHead(ref, path, n, 8);
-  if (!body || body.length < n) throw new HubError(`${path} of '${ref.repo}' ends inside its safetensors header: the file is cut short.`);
+  if (!body || body.length < n) throw new HubError(`${path} of '${ref.repo}' ends inside its safetensors header: the file is cut short.`, 'hub.header-cut', { path, repo: ref.repo });
   let json: Record<string, { dtype?: unknown; shape?: unknown; data_offsets?: unknown }>;
   try {
     json = JSON.parse(new TextDecoder().decode(body));
   } catch (e) {
-    throw new HubError(`The safetensors header of ${path} is not valid JSON (${(e as Error).message}).`);
+    throw new HubError(`The safetensors header of ${path} is not valid JSON (${(e as Error).message}).`, 'hub.header-json', { path, detail: (e as Error).message });
   }
   const out = new Map<string, HeaderEntry>();
   const data = fileBytes === null ? null : fileBytes - 8 - n;
@@ -65,9 +65,9 @@ export async function fetchSafetensorsHeader(ref: HubRef, path: string, fileByte
     if (name === '__metadata__') continue;
     const offs = v?.data_offsets;
     if (typeof v?.dtype !== 'string' || !Array.isArray(v.shape) || !Array.isArray(offs)) {
-      throw new HubError(`The safetensors header of ${path} has a malformed entry '${name}'.`);
+      throw new HubError(`The safetensors header of ${path} has a malformed entry '${name}'.`, 'hub.header-entry', { path, tensor: name });
     }
-    if (data !== null && Number(offs[1]) > data) throw new HubError(`${path} of '${ref.repo}' is shorter than its header says (tensor '${name}' ends past the file): the file is cut short.`);
+    if (data !== null && Number(offs[1]) > data) throw new HubError(`${path} of '${ref.repo}' is shorter than its header says (tensor '${name}' ends past the file): the file is cut short.`, 'hub.header-past-end', { path, repo: ref.repo, tensor: name });
     out.set(name, { dtype: v.dtype, shape: v.shape.map(Number) });
   }
   return out;
@@ -90,17 +90,19 @@ export async function planHubModel(refIn: HubRef, args: TrainerArgs, limits: Ada
   try {
     cfg = parseConfig(raw);
   } catch (e) {
-    throw new HubError(`'${ref.repo}' cannot be trained here: ${(e as Error).message}`);
+    // the config's own code and numbers, with the repo: the page says both in its language
+    const x = e as Error & { code?: string; params?: Record<string, string | number> };
+    throw new HubError(`'${ref.repo}' cannot be trained here: ${x.message}`, x.code, x.code ? { ...x.params, cannotTrain: ref.repo } : undefined);
   }
 
   let shardNames: string[];
   const index = (await fetchRepoJson(ref, 'model.safetensors.index.json')) as { weight_map?: Record<string, unknown> } | null;
   if (index) {
     const wm = index.weight_map;
-    if (!wm || typeof wm !== 'object') throw new HubError(`model.safetensors.index.json of '${ref.repo}' has no "weight_map" object.`);
+    if (!wm || typeof wm !== 'object') throw new HubError(`model.safetensors.index.json of '${ref.repo}' has no "weight_map" object.`, 'hub.no-weight-map', { repo: ref.repo });
     shardNames = [...new Set(Object.values(wm).map(String))];
     for (const s of shardNames) {
-      if (s === '' || s.startsWith('/') || s.split(/[\\/]/).includes('..')) throw new HubError(`model.safetensors.index.json names a shard '${s}' that is not a plain file name.`);
+      if (s === '' || s.startsWith('/') || s.split(/[\\/]/).includes('..')) throw new HubError(`model.safetensors.index.json names a shard '${s}' that is not a plain file name.`, 'hub.shard-path', { shard: s });
     }
   } else {
     shardNames = ['model.safetensors'];
@@ -115,9 +117,11 @@ export async function planHubModel(refIn: HubRef, args: TrainerArgs, limits: Ada
           bin
             ? `'${ref.repo}' has only pytorch_model.bin (PyTorch pickle), which the page does not read and did not download: pick a revision with model.safetensors, or convert it (model.save_pretrained(dir, safe_serialization=True)) and load the folder from disk.`
             : `'${ref.repo}' has neither model.safetensors nor model.safetensors.index.json at revision '${ref.revision}'.`,
+          bin ? 'hub.pytorch-bin' : 'hub.no-weights',
+          { repo: ref.repo, revision: ref.revision },
         );
       }
-      throw new HubError(`The shard ${path} listed in model.safetensors.index.json of '${ref.repo}' is missing on the Hub.`);
+      throw new HubError(`The shard ${path} listed in model.safetensors.index.json of '${ref.repo}' is missing on the Hub.`, 'hub.missing-shard', { path, repo: ref.repo });
     }
     files.push({ path, bytes: h.bytes, etag: h.etag });
   }
@@ -127,6 +131,7 @@ export async function planHubModel(refIn: HubRef, args: TrainerArgs, limits: Ada
   for (const f of files) for (const [n, e] of await fetchSafetensorsHeader(ref, f.path, f.bytes)) where.set(canonical(cfg, n), e);
   const missing: string[] = [];
   const wrong: string[] = [];
+  const wrongShown: string[] = []; // the same cases without English words, for the page's sentence
   const dtypes = new Map<string, number>();
   const floats = new Set(['F32', 'F16', 'BF16', 'F64']);
   for (const s of parameterSpecs(cfg)) {
@@ -135,15 +140,27 @@ export async function planHubModel(refIn: HubRef, args: TrainerArgs, limits: Ada
       missing.push(s.name);
       continue;
     }
-    if (e.shape.length !== s.shape.length || e.shape.some((d, i) => d !== s.shape[i])) wrong.push(`${s.name} is [${e.shape.join(', ')}], expected [${s.shape.join(', ')}]`);
-    if (!floats.has(e.dtype)) wrong.push(`${s.name} is stored as ${e.dtype}, not a float type (quantized checkpoints are not supported)`);
+    if (e.shape.length !== s.shape.length || e.shape.some((d, i) => d !== s.shape[i])) {
+      wrong.push(`${s.name} is [${e.shape.join(', ')}], expected [${s.shape.join(', ')}]`);
+      wrongShown.push(`${s.name} [${e.shape.join(', ')}] ≠ [${s.shape.join(', ')}]`);
+    }
+    if (!floats.has(e.dtype)) {
+      wrong.push(`${s.name} is stored as ${e.dtype}, not a float type (quantized checkpoints are not supported)`);
+      wrongShown.push(`${s.name}: ${e.dtype}`);
+    }
     dtypes.set(e.dtype, (dtypes.get(e.dtype) ?? 0) + s.shape.reduce((a, b) => a * b, 1));
   }
   if (missing.length || wrong.length) {
     const parts = [];
     if (missing.length) parts.push(`missing ${missing.length} tensor(s): ${missing.slice(0, 6).join(', ')}${missing.length > 6 ? ', ...' : ''}`);
     if (wrong.length) parts.push(wrong.slice(0, 4).join('; '));
-    throw new HubError(`The weights of '${ref.repo}' do not match its config.json (nothing was downloaded): ${parts.join('; ')}.`);
+    throw new HubError(`The weights of '${ref.repo}' do not match its config.json (nothing was downloaded): ${parts.join('; ')}.`, 'hub.mismatch', {
+      repo: ref.repo,
+      missing: missing.length,
+      missingNames: missing.slice(0, 6).join(', '),
+      wrong: wrong.length,
+      wrongNames: wrongShown.slice(0, 4).join('; '),
+    });
   }
   const dtype = [...dtypes].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'F32';
 

@@ -96,7 +96,7 @@ export class Loading {
       trlModel = spec.repo.trim();
       revision = spec.revision?.trim() || 'main';
     } else {
-      if (spec.files.length === 0) throw new ModelSourceError('No files were picked: choose config.json, model.safetensors and tokenizer.json (or their folder).');
+      if (spec.files.length === 0) throw new ModelSourceError('No files were picked: choose config.json, model.safetensors and tokenizer.json (or their folder).', 'source.no-files');
       base = (await filesSource(spec.files)).source;
       const dir = spec.files[0].webkitRelativePath?.split('/')[0];
       label = dir || 'files from disk';
@@ -104,11 +104,11 @@ export class Loading {
     }
     const rec = recording(base);
     if (spec.kind === 'hub' && !(await rec.source('config.json'))) {
-      throw new ModelSourceError(`${spec.hubUrl.replace(/\/$/, '')} has no config.json for '${label}': check the repo id (owner/name) and the Hub address.`);
+      throw new ModelSourceError(`${spec.hubUrl.replace(/\/$/, '')} has no config.json for '${label}': check the repo id (owner/name) and the Hub address.`, 'source.no-config', { hub: spec.hubUrl.replace(/\/$/, ''), repo: label });
     }
     const ck = await loadCheckpoint(rec.source);
     const tokJson = text(await rec.source('tokenizer.json'));
-    if (!tokJson) throw new ModelSourceError(`${label} has no tokenizer.json; the page needs the fast-tokenizer file (save it with tokenizer.save_pretrained).`);
+    if (!tokJson) throw new ModelSourceError(`${label} has no tokenizer.json; the page needs the fast-tokenizer file (save it with tokenizer.save_pretrained).`, 'source.no-tokenizer', { label });
     const extra = new Map<string, Uint8Array>();
     extra.set('tokenizer.json', new TextEncoder().encode(tokJson));
     for (const f of TOKENIZER_FILES.slice(1)) {
@@ -121,7 +121,7 @@ export class Loading {
       chatTemplate: text(extra.get('chat_template.jinja') ?? null),
     });
     if (tok.vocabSize > ck.config.vocabSize) {
-      throw new ModelSourceError(`The tokenizer has ${tok.vocabSize} tokens but the model only ${ck.config.vocabSize} embeddings: they do not belong together.`);
+      throw new ModelSourceError(`The tokenizer has ${tok.vocabSize} tokens but the model only ${ck.config.vocabSize} embeddings: they do not belong together.`, 'source.vocab', { tokens: tok.vocabSize, embeddings: ck.config.vocabSize });
     }
     const c = ck.config;
     const info: ModelInfo = {

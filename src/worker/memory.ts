@@ -25,11 +25,14 @@ export function estimateMemory(cfg: ModelConfig, a: TrainerArgs, seqLen: number,
   const P = countParameters(cfg);
   let adapterP = 0;
   let loraError: string | null = null;
+  let loraCode: { code: string; params: Record<string, string | number> } | undefined; // LoraConfigError's lora.<case>
   if (a.lora) {
     try {
       adapterP = countLoraParameters(cfg, a.lora);
     } catch (e) {
-      loraError = (e as Error).message;
+      const x = e as Error & { code?: string; params?: Record<string, string | number> };
+      loraError = x.message;
+      if (x.code) loraCode = { code: x.code, params: x.params ?? {} };
     }
   }
   // CPO / SimPO and ORPO hold no reference at all; KTO holds one like DPO (src/dpo/preference-trainer.ts)
@@ -58,7 +61,7 @@ export function estimateMemory(cfg: ModelConfig, a: TrainerArgs, seqLen: number,
   const mlpBytes = 4 * tokens * I;
   if (refusal) {
     // the LoRA settings are wrong; that sentence says what to change
-    refusalCode = { code: 'memory.lora', params: { detail: refusal } };
+    refusalCode = loraCode ?? { code: 'memory.lora', params: { detail: refusal } };
   } else if (mlpBytes > limits.maxBindingBytes) {
     refusal = `One micro-batch (${rows} sequences of ${T} tokens) needs a ${fmtBytes(mlpBytes)} buffer, above this GPU's ${fmtBytes(limits.maxBindingBytes)} per-buffer limit: lower per_device_train_batch_size or max_length.`;
     refusalCode = { code: 'memory.binding', params: { rows, tokens: T, bufferBytes: mlpBytes, limitBytes: limits.maxBindingBytes } };

@@ -6,8 +6,16 @@ import { checkRef, type HubRef } from './hub';
 import { cacheStorageStore, downloadHubFile, type ByteStore, type FileProgress } from './hub-download';
 import type { HubModelPlan } from './hub-plan';
 
+/** `code` (source.<case>) and `params`: the page says it in its language (src/ui/i18n/errors.ts). */
 export class ModelSourceError extends Error {
   override name = 'ModelSourceError';
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly params?: Record<string, string | number>,
+  ) {
+    super(message);
+  }
 }
 
 export type DownloadProgress = (file: string, loaded: number, total: number | null) => void;
@@ -48,10 +56,10 @@ async function fetchFile(url: string, path: string, what: string, onProgress?: D
   try {
     res = await fetch(url);
   } catch (e) {
-    throw new ModelSourceError(`Could not reach ${url} (${(e as Error).message}). Check the address and your connection.`);
+    throw new ModelSourceError(`Could not reach ${url} (${(e as Error).message}). Check the address and your connection.`, 'source.unreachable', { url, detail: (e as Error).message });
   }
   if (res.status === 404) return null;
-  if (!res.ok) throw new ModelSourceError(`${what} answered ${res.status} ${res.statusText} for ${path}.`);
+  if (!res.ok) throw new ModelSourceError(`${what} answered ${res.status} ${res.statusText} for ${path}.`, 'source.status', { what, status: `${res.status} ${res.statusText}`.trim(), path });
   // Vite's dev server answers unknown paths with index.html: that is "not found", not a model file.
   const type = res.headers.get('content-type') ?? '';
   if (type.startsWith('text/html') && !path.endsWith('.html')) return null;

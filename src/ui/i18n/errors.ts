@@ -6,6 +6,7 @@
 // its parts (what happened where, the memory advice, what was kept).
 import { errorCode } from '../../worker/error-code';
 import { fmtBytes, fmtInt } from '../format';
+import { modelSentence } from './model-errors';
 import { currentLanguage, currentLocale, i18n } from '.';
 
 type Params = Record<string, string | number>;
@@ -82,6 +83,8 @@ export function codeSentence(code: string | undefined, params: Params | undefine
   // nothing in the file survived: the most frequent skip reason by its name (skip.reason.*, src/ui/dataset-text.ts)
   if (code.startsWith('dataset.no-usable') && params) return i18n.t(key, { ...shown(params), reason: i18n.t(`skip.reason.${params.reason}`, { defaultValue: String(params.reason) }) });
   if (code.startsWith('storage.') && params) return i18n.t(key, { what: i18n.t(`error.storage.what.${params.what}`), detail: params.detail ? i18n.t('error.storage.detail', { detail: params.detail }) : '' });
+  const model = modelSentence(code, params ?? {}, shown); // a file's or repo's name before it, lists of tensors
+  if (model !== undefined) return model;
   return i18n.t(key, shown(params));
 }
 
