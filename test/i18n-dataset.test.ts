@@ -11,6 +11,7 @@ import { englishRuns } from '../e2e/scenarios/korean.mjs';
 import { DatasetError, loadPreferenceDataset, splitTrainEval } from '../src/data/index';
 import type { SkippedRow } from '../src/data/types';
 import { tokenizeDataset, tokenReportNoteCodes } from '../src/dpo/tokenize';
+import { defaultTrainerArgs, TrainerConfigError, validateArgs, type TrainerArgs } from '../src/dpo/trainer';
 import { loadTokenizer } from '../src/model/tokenizer';
 import { skipLine, skipReasonName, tokenNoteText } from '../src/ui/dataset-text';
 import { i18n } from '../src/ui/i18n';
@@ -21,8 +22,8 @@ import { ROOT, tempDir } from './helpers/python';
 import { sharedDir } from './helpers/paths';
 
 const hangul = /[\uac00-\ud7a3]/;
-/** The numbers of a sentence, as digits (1,234 and 1234 are one number). */
-const numbers = (s: string) => [...s.matchAll(/\d[\d,]*(?:\.\d+)?/g)].map((m) => m[0].replace(/,/g, '')).sort();
+/** The distinct numbers of a sentence, as digits (1,234 and 1234 are one number). */
+const numbers = (s: string) => [...new Set([...s.matchAll(/\d[\d,]*(?:\.\d+)?/g)].map((m) => m[0].replace(/,/g, '')))].sort();
 const jsonl = (rows: unknown[]) => rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n';
 const dir = tempDir('i18n-dataset');
 const file = (name: string, text: string) => {
@@ -177,6 +178,43 @@ describe('file-level dataset errors in Korean by code', () => {
       // the keys' own names ("a", "b"...) and the most frequent reason's line are data, not numbers to repeat
       expectKorean(ko[0], en[0], code, code !== 'dataset.no-usable-pairs' && code !== 'dataset.no-usable-examples');
       if (code.startsWith('dataset.no-usable')) expect(ko[0]).toContain(`레코드 ${code.endsWith('pairs') ? 2 : 3}개`);
+      console.log(`  ${code}: ${ko[0]}\n    <- ${en[0]}`);
+    }
+  });
+});
+
+describe('run options refused at start (TrainerConfigError) in Korean by code', () => {
+  it("TRL's refusals and ours carry a code where thrown; the page's Korean is whole Korean with the same numbers", async () => {
+    const cases: [string, Partial<TrainerArgs>][] = [
+      ['trainer.kto-batch', { trainer: 'kto', loss_type: 'kto', per_device_train_batch_size: 1 }],
+      ['trainer.wpo-aot', { loss_type: 'aot', use_weighting: true }],
+      ['trainer.wpo-sft', { loss_type: ['sigmoid', 'sft'], use_weighting: true, loss_weights: [1, 1] }],
+      ['trainer.beta', { beta: 0 }],
+      ['trainer.positive-int', { gradient_accumulation_steps: 0 }],
+      ['trainer.range', { warmup_ratio: 1.5 }],
+      ['trainer.loss-weights-length', { loss_type: ['sigmoid', 'ipo'], loss_weights: [1, 0.5, 2] }],
+      ['trainer.exo-smoothing', { loss_type: 'exo_pair' }],
+      ['trainer.robust-smoothing', { loss_type: 'robust', label_smoothing: 0.7 }],
+      ['trainer.kto-precompute', { trainer: 'kto', loss_type: 'kto', precompute_ref_log_probs: true }],
+      ['trainer.dpo-only', { trainer: 'orpo', rpo_alpha: 1 }],
+      ['trainer.reference-free-none', { trainer: 'cpo', reference_free: true }],
+      ['trainer.no-smoothing', { trainer: 'orpo', label_smoothing: 0.1 }],
+      ['trainer.sync-reference-free', { sync_ref_model: true, reference_free: true }],
+    ];
+    for (const [code, over] of cases) {
+      const e = await Promise.resolve()
+        .then(() => validateArgs({ ...defaultTrainerArgs, ...over } as TrainerArgs))
+        .then(
+          () => new Error('no error'),
+          (x: Error) => x,
+        );
+      expect(e, code).toBeInstanceOf(TrainerConfigError);
+      const info = errorInfo(e);
+      expect(info.code, `${code}: ${e.message}`).toBe(code);
+      const { en, ko } = await both(() => [errorSentence(new WorkerError(info)), errorSentence(e)]);
+      expect(en[0]).toBe(e.message);
+      expect(ko[1]).toBe(ko[0]);
+      expectKorean(ko[0], en[0], code, code !== 'trainer.wpo-sft'); // TRL's own error text quotes no numbers in Korean
       console.log(`  ${code}: ${ko[0]}\n    <- ${en[0]}`);
     }
   });

@@ -60,57 +60,63 @@ export function lossTermsOf(a: Pick<LossArgs, 'loss_type' | 'loss_weights'>): Dp
 }
 
 /** Calls bad(sentence) for options TRL refuses (TRL's sentences) or that our engine cannot run. */
-export function validateLossArgs(a0: LossArgs, bad: (msg: string) => never): void {
+export function validateLossArgs(a0: LossArgs, bad: (msg: string, code?: string, params?: Record<string, string | number>) => never): void {
   const a = withDefaults(a0);
   const kinds = lossTypes(a.loss_type);
-  if (kinds.length === 0) bad('loss_type is empty: give at least one loss type, e.g. sigmoid.');
+  if (kinds.length === 0) bad('loss_type is empty: give at least one loss type, e.g. sigmoid.', 'trainer.loss-empty');
   for (const k of kinds) {
     if (!DPO_LOSS_KINDS.includes(k as DpoLossKind)) {
-      bad(`Unknown loss type: ${k}. Should be one of ${pyList(TRL_LOSS_TYPES)} (or cdpo, this playground's conservative DPO).`);
+      bad(`Unknown loss type: ${k}. Should be one of ${pyList(TRL_LOSS_TYPES)} (or cdpo, this playground's conservative DPO).`, 'trainer.dpo-loss-unknown', { loss: k, choices: pyList(TRL_LOSS_TYPES) });
     }
   }
-  if (kinds.length > 8) bad(`At most 8 loss types can be combined; got ${kinds.length}.`);
+  if (kinds.length > 8) bad(`At most 8 loss types can be combined; got ${kinds.length}.`, 'trainer.loss-many', { count: kinds.length });
   if (a.loss_weights != null) {
     if (a.loss_weights.length !== kinds.length) {
-      bad(`\`loss_weights\` must have the same length as \`loss_type\` when combining multiple losses. Got ${a.loss_weights.length} weights for ${kinds.length} loss types.`);
+      bad(`\`loss_weights\` must have the same length as \`loss_type\` when combining multiple losses. Got ${a.loss_weights.length} weights for ${kinds.length} loss types.`, 'trainer.loss-weights-length', {
+        weights: a.loss_weights.length,
+        kinds: kinds.length,
+      });
     }
-    if (!a.loss_weights.every(Number.isFinite)) bad(`loss_weights must be finite numbers (got ${a.loss_weights.join(', ')}).`);
+    if (!a.loss_weights.every(Number.isFinite)) bad(`loss_weights must be finite numbers (got ${a.loss_weights.join(', ')}).`, 'trainer.finite', { option: 'loss_weights', got: a.loss_weights.join(', ') });
   }
   const ls = a.label_smoothing;
-  if (!(ls >= 0 && ls < 1)) bad(`label_smoothing must be in [0, 1) (got ${ls}).`);
+  if (!(ls >= 0 && ls < 1)) bad(`label_smoothing must be in [0, 1) (got ${ls}).`, 'trainer.range', { option: 'label_smoothing', range: '[0, 1)', got: String(ls) });
   if (kinds.includes('robust') && !(ls >= 0 && ls < 0.5)) {
-    bad(`The \`label_smoothing\` parameter should lie in [0.0, 0.5) for the 'robust' loss. You provided ${ls}.`);
+    bad(`The \`label_smoothing\` parameter should lie in [0.0, 0.5) for the 'robust' loss. You provided ${ls}.`, 'trainer.robust-smoothing', { got: String(ls) });
   }
   if ((kinds.includes('cdpo') || kinds.includes('aot') || kinds.includes('aot_unpaired')) && ls > 0.5) {
-    bad(`label_smoothing must be at most 0.5 for cdpo, aot and aot_unpaired (got ${ls}): above it the loss prefers the rejected answer.`);
+    bad(`label_smoothing must be at most 0.5 for cdpo, aot and aot_unpaired (got ${ls}): above it the loss prefers the rejected answer.`, 'trainer.smoothing-half', { got: String(ls) });
   }
   if (kinds.includes('exo_pair') && ls === 0) {
-    bad("Label smoothing must be greater than 0.0 when using 'exo_pair' loss. The EXO paper recommends a value of 1e-3.");
+    bad("Label smoothing must be greater than 0.0 when using 'exo_pair' loss. The EXO paper recommends a value of 1e-3.", 'trainer.exo-smoothing');
   }
   const f = a.f_divergence_type;
-  if (!F_DIVERGENCES.includes(f)) bad(`Unknown f_divergence_type: ${f}`);
+  if (!F_DIVERGENCES.includes(f)) bad(`Unknown f_divergence_type: ${f}`, 'trainer.f-divergence-unknown', { got: String(f) });
   if (f !== 'reverse_kl' && !kinds.every((k) => F_DIVERGENCE_KINDS.includes(k as DpoLossKind))) {
     bad(
       `\`f_divergence_type='${f}'\` is only supported for the following loss types: ${pyList([...F_DIVERGENCE_KINDS].sort())}. ` +
         `You provided ${pyList(kinds)}. Use the default \`f_divergence_type='reverse_kl'\` with these losses.`,
+      'trainer.f-divergence-losses',
+      { f, supported: pyList([...F_DIVERGENCE_KINDS].sort()), given: pyList(kinds) },
     );
   }
-  if (!Number.isFinite(a.f_alpha_divergence_coef)) bad(`f_alpha_divergence_coef must be a finite number (got ${a.f_alpha_divergence_coef}).`);
+  if (!Number.isFinite(a.f_alpha_divergence_coef)) bad(`f_alpha_divergence_coef must be a finite number (got ${a.f_alpha_divergence_coef}).`, 'trainer.finite', { option: 'f_alpha_divergence_coef', got: String(a.f_alpha_divergence_coef) });
   if (a.use_weighting && kinds.some((k) => k === 'aot' || k === 'aot_unpaired')) {
-    bad("WPO-style weighting (use_weighting) cannot be used with 'aot' or 'aot_unpaired': those losses sort samples, which would misalign per-pair weights (TRL 1.13 refuses it too).");
+    bad("WPO-style weighting (use_weighting) cannot be used with 'aot' or 'aot_unpaired': those losses sort samples, which would misalign per-pair weights (TRL 1.13 refuses it too).", 'trainer.wpo-aot');
   }
   if (a.use_weighting && (kinds.includes('sft') || a.rpo_alpha)) {
     bad(
       "use_weighting cannot be combined with the 'sft' loss (or rpo_alpha): TRL 1.13's DPOTrainer fails on it (\"unsupported operation: more than one " +
         'element of the written-to tensor refers to a single memory location"). Drop one of them.',
+      'trainer.wpo-sft',
     );
   }
   if (a.ld_alpha != null && !(a.ld_alpha >= 0 && a.ld_alpha <= 1)) {
-    bad(`ld_alpha must be in [0.0, 1.0] (got ${a.ld_alpha}): 1.0 applies no weighting, 0.0 masks the tokens beyond the shared length.`);
+    bad(`ld_alpha must be in [0.0, 1.0] (got ${a.ld_alpha}): 1.0 applies no weighting, 0.0 masks the tokens beyond the shared length.`, 'trainer.ld-alpha', { got: String(a.ld_alpha) });
   }
-  if (!(a.discopop_tau > 0) || !Number.isFinite(a.discopop_tau)) bad(`discopop_tau must be a positive number (got ${a.discopop_tau}); the DiscoPOP paper uses 0.05.`);
+  if (!(a.discopop_tau > 0) || !Number.isFinite(a.discopop_tau)) bad(`discopop_tau must be a positive number (got ${a.discopop_tau}); the DiscoPOP paper uses 0.05.`, 'trainer.discopop-tau', { got: String(a.discopop_tau) });
   if (a.precompute_ref_batch_size != null && !(Number.isInteger(a.precompute_ref_batch_size) && a.precompute_ref_batch_size > 0)) {
-    bad(`precompute_ref_batch_size must be a positive integer or empty (got ${a.precompute_ref_batch_size}).`);
+    bad(`precompute_ref_batch_size must be a positive integer or empty (got ${a.precompute_ref_batch_size}).`, 'trainer.precompute-batch', { got: String(a.precompute_ref_batch_size) });
   }
   if (a.sync_ref_model) {
     if (a.lora) {
@@ -118,6 +124,7 @@ export function validateLossArgs(a0: LossArgs, bad: (msg: string) => never): voi
         'You passed `sync_ref_model=True` while using a PEFT model, which is currently not supported. With PEFT, DPOTrainer does not keep a separate ' +
           'reference model in memory; instead, it recovers reference behavior by temporarily disabling the adapter. As a result, there is no standalone ' +
           '`ref_model` instance to synchronize. Use `sync_ref_model=False`, or opt for full fine-tuning if you need a synced reference model.',
+        'trainer.sync-peft',
       );
     }
     if (a.precompute_ref_log_probs) {
@@ -125,11 +132,12 @@ export function validateLossArgs(a0: LossArgs, bad: (msg: string) => never): voi
         'You cannot use `sync_ref_model=True` together with `precompute_ref_log_probs=True`. `precompute_ref_log_probs=True` assumes a fixed reference ' +
           'model, but with `sync_ref_model=True` the reference model is periodically updated during training, making any precomputed reference ' +
           'log-probs stale. Set `precompute_ref_log_probs=False` or disable `sync_ref_model`.',
+        'trainer.sync-precompute',
       );
     }
-    if (a.reference_free) bad('sync_ref_model needs a reference model; a reference-free run has none. Turn one of them off.');
-    if (!(a.ref_model_mixup_alpha >= 0 && a.ref_model_mixup_alpha <= 1)) bad(`ref_model_mixup_alpha must be in [0, 1] (got ${a.ref_model_mixup_alpha}).`);
-    if (!(Number.isInteger(a.ref_model_sync_steps) && a.ref_model_sync_steps > 0)) bad(`ref_model_sync_steps must be a positive integer (got ${a.ref_model_sync_steps}).`);
+    if (a.reference_free) bad('sync_ref_model needs a reference model; a reference-free run has none. Turn one of them off.', 'trainer.sync-reference-free');
+    if (!(a.ref_model_mixup_alpha >= 0 && a.ref_model_mixup_alpha <= 1)) bad(`ref_model_mixup_alpha must be in [0, 1] (got ${a.ref_model_mixup_alpha}).`, 'trainer.range', { option: 'ref_model_mixup_alpha', range: '[0, 1]', got: String(a.ref_model_mixup_alpha) });
+    if (!(Number.isInteger(a.ref_model_sync_steps) && a.ref_model_sync_steps > 0)) bad(`ref_model_sync_steps must be a positive integer (got ${a.ref_model_sync_steps}).`, 'trainer.positive-int', { option: 'ref_model_sync_steps', got: String(a.ref_model_sync_steps) });
   }
 }
 

@@ -68,40 +68,42 @@ export function preferenceKind(a: CheckedArgs): PreferenceKind {
 }
 
 /** Calls bad(sentence) for options TRL refuses for these trainers, or that do not apply to them. */
-export function validatePreferenceArgs(a: CheckedArgs, bad: (msg: string) => never): void {
+export function validatePreferenceArgs(a: CheckedArgs, bad: (msg: string, code?: string, params?: Record<string, string | number>) => never): void {
   const t = trainerOf(a);
-  if (!TRAINER_KINDS.includes(t)) bad(`Unknown trainer: ${t}. Choose one of dpo, cpo, orpo, kto.`);
+  if (!TRAINER_KINDS.includes(t)) bad(`Unknown trainer: ${t}. Choose one of dpo, cpo, orpo, kto.`, 'trainer.unknown', { got: String(t) });
   if (t === 'dpo') return;
   const name = NAMES[t];
   const lt = lossName(a.loss_type);
   if (t === 'cpo') {
-    if (lt === 'alphapo') bad('loss_type alphapo (SimPO with AlphaPO\'s reward shape) is not supported here; use loss_type simpo with cpo_alpha 0.');
-    if (!(CPO_LOSS_TYPES as readonly string[]).includes(lt)) bad(`Unknown loss type: ${lt}. Should be one of ['sigmoid', 'hinge', 'ipo', 'simpo']`);
-    if (!Number.isFinite(a.cpo_alpha ?? 1) || (a.cpo_alpha ?? 1) < 0) bad(`cpo_alpha must be a number >= 0 (got ${a.cpo_alpha}).`);
-    if (!Number.isFinite(a.simpo_gamma ?? 0.5)) bad(`simpo_gamma must be a finite number (got ${a.simpo_gamma}).`);
+    if (lt === 'alphapo') bad('loss_type alphapo (SimPO with AlphaPO\'s reward shape) is not supported here; use loss_type simpo with cpo_alpha 0.', 'trainer.alphapo');
+    if (!(CPO_LOSS_TYPES as readonly string[]).includes(lt)) bad(`Unknown loss type: ${lt}. Should be one of ['sigmoid', 'hinge', 'ipo', 'simpo']`, 'trainer.loss-unknown', { loss: lt, choices: "['sigmoid', 'hinge', 'ipo', 'simpo']" });
+    if (!Number.isFinite(a.cpo_alpha ?? 1) || (a.cpo_alpha ?? 1) < 0) bad(`cpo_alpha must be a number >= 0 (got ${a.cpo_alpha}).`, 'trainer.min', { option: 'cpo_alpha', min: '0', got: String(a.cpo_alpha) });
+    if (!Number.isFinite(a.simpo_gamma ?? 0.5)) bad(`simpo_gamma must be a finite number (got ${a.simpo_gamma}).`, 'trainer.finite', { option: 'simpo_gamma', got: String(a.simpo_gamma) });
   } else if (t === 'orpo') {
     // ORPOConfig has no loss_type: the shared default (sigmoid) is the only value that means "none given"
-    if (lt !== 'sigmoid' && lt !== 'orpo') bad(`ORPO has no loss_type (got ${lt}); its beta is the odds-ratio weight (the paper's lambda).`);
+    if (lt !== 'sigmoid' && lt !== 'orpo') bad(`ORPO has no loss_type (got ${lt}); its beta is the odds-ratio weight (the paper's lambda).`, 'trainer.orpo-loss', { got: lt });
   } else {
-    if (lt === 'apo_zero_unpaired') bad("KTO's loss_type apo_zero_unpaired is not supported here; use loss_type kto.");
-    if (lt !== 'kto' && lt !== 'sigmoid') bad(`Unknown KTO loss type: ${lt}. Should be one of ['kto', 'apo_zero_unpaired'].`);
+    if (lt === 'apo_zero_unpaired') bad("KTO's loss_type apo_zero_unpaired is not supported here; use loss_type kto.", 'trainer.kto-apo-zero');
+    if (lt !== 'kto' && lt !== 'sigmoid') bad(`Unknown KTO loss type: ${lt}. Should be one of ['kto', 'apo_zero_unpaired'].`, 'trainer.loss-unknown', { loss: lt, choices: "['kto', 'apo_zero_unpaired']" });
     if (a.per_device_train_batch_size <= 1) {
-      bad('Actual (not effective) batch size must be > 1. KTO will not work properly because the KL term will be equivalent to the implied reward.');
+      bad('Actual (not effective) batch size must be > 1. KTO will not work properly because the KL term will be equivalent to the implied reward.', 'trainer.kto-batch', { got: a.per_device_train_batch_size });
     }
     for (const k of ['desirable_weight', 'undesirable_weight'] as const) {
       const v = a[k] ?? 1;
-      if (!(v > 0) || !Number.isFinite(v)) bad(`${k} must be a positive number (got ${a[k]}).`);
+      if (!(v > 0) || !Number.isFinite(v)) bad(`${k} must be a positive number (got ${a[k]}).`, 'trainer.positive', { option: k, got: String(a[k]) });
     }
-    if (a.precompute_ref_log_probs) bad('precompute_ref_log_probs is not supported for KTO here yet: its reference scores the KL completions too. Turn it off.');
+    if (a.precompute_ref_log_probs) bad('precompute_ref_log_probs is not supported for KTO here yet: its reference scores the KL completions too. Turn it off.', 'trainer.kto-precompute');
     // KTOConfig has no truncation_mode: its collator keeps the first max_length tokens of every sequence
     if ((a.truncation_mode ?? 'keep_start') !== 'keep_start') {
-      bad(`KTO has no truncation_mode (got ${a.truncation_mode}): KTOTrainer keeps the first max_length tokens of every sequence (keep_start). Remove it or use --trainer dpo.`);
+      bad(`KTO has no truncation_mode (got ${a.truncation_mode}): KTOTrainer keeps the first max_length tokens of every sequence (keep_start). Remove it or use --trainer dpo.`, 'trainer.kto-truncation', { got: String(a.truncation_mode) });
     }
   }
-  if (a.label_smoothing !== 0 && !(a.label_smoothing >= 0 && a.label_smoothing < 0.5)) bad(`label_smoothing must be in [0, 0.5) (got ${a.label_smoothing}).`);
-  if (t !== 'cpo' && a.label_smoothing !== 0) bad(`${name} has no label_smoothing (got ${a.label_smoothing}); it is a CPO / DPO option.`);
-  if (t !== 'kto' && a.precompute_ref_log_probs) bad(`${name} holds no reference model, so precompute_ref_log_probs does not apply. Turn it off.`);
-  if (a.reference_free) bad(`reference_free is a DPO option; ${name} ${t === 'kto' ? 'needs its reference' : 'is reference-free by construction'}.`);
+  if (a.label_smoothing !== 0 && !(a.label_smoothing >= 0 && a.label_smoothing < 0.5)) bad(`label_smoothing must be in [0, 0.5) (got ${a.label_smoothing}).`, 'trainer.range', { option: 'label_smoothing', range: '[0, 0.5)', got: String(a.label_smoothing) });
+  if (t !== 'cpo' && a.label_smoothing !== 0) bad(`${name} has no label_smoothing (got ${a.label_smoothing}); it is a CPO / DPO option.`, 'trainer.no-smoothing', { name, got: String(a.label_smoothing) });
+  if (t !== 'kto' && a.precompute_ref_log_probs) bad(`${name} holds no reference model, so precompute_ref_log_probs does not apply. Turn it off.`, 'trainer.no-reference-precompute', { name });
+  if (a.reference_free) bad(`reference_free is a DPO option; ${name} ${t === 'kto' ? 'needs its reference' : 'is reference-free by construction'}.`, t === 'kto' ? 'trainer.reference-free-needs' : 'trainer.reference-free-none', {
+      name,
+    });
   const dpoOnly: [string, boolean][] = [
     ['loss_weights', a.loss_weights != null],
     ['rpo_alpha', a.rpo_alpha != null && a.rpo_alpha !== 0],
@@ -110,5 +112,5 @@ export function validatePreferenceArgs(a: CheckedArgs, bad: (msg: string) => nev
     ['ld_alpha', a.ld_alpha != null],
     ['f_divergence_type', (a.f_divergence_type ?? 'reverse_kl') !== 'reverse_kl'],
   ];
-  for (const [k, set] of dpoOnly) if (set) bad(`${k} is a DPOTrainer option; ${name}Trainer has none. Remove it or use --trainer dpo.`);
+  for (const [k, set] of dpoOnly) if (set) bad(`${k} is a DPOTrainer option; ${name}Trainer has none. Remove it or use --trainer dpo.`, 'trainer.dpo-only', { option: k, name });
 }

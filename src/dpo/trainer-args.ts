@@ -105,8 +105,19 @@ export const defaultTrainerArgs: TrainerArgs = {
   ...PREFERENCE_ARG_DEFAULTS,
 };
 
+/** Where a refusal's code and params come from (trainer.<case>): the page says it in its language by them. */
+export type Refuse = (msg: string, code?: string, params?: Record<string, string | number>) => never;
+
+/**
+ * The run's options cannot be run (TRL refuses them too, or this engine cannot). The message is English (the
+ * CLI and tests print it); `code` (trainer.<case>) and `params` let the page say it in its language.
+ */
 export class TrainerConfigError extends Error {
   override name = 'TrainerConfigError';
+  constructor(message: string, code?: string, params?: Record<string, string | number>) {
+    super(message);
+    if (code) Object.assign(this, params ? { code, params } : { code });
+  }
 }
 
 /** create() stopped between two chunks of the reference precompute because init.interrupted() said so. */
@@ -115,25 +126,26 @@ export class StartInterrupted extends Error {
 }
 
 export function validateArgs(a: TrainerArgs): void {
-  const bad = (msg: string) => {
-    throw new TrainerConfigError(msg);
+  const bad: Refuse = (msg, code, params) => {
+    throw new TrainerConfigError(msg, code, params);
   };
-  if (!(a.beta > 0)) bad(`beta must be positive (got ${a.beta}); the DPO paper and TRL use 0.1 to 0.5.`);
-  if (!(a.learning_rate >= 0)) bad(`learning_rate must be >= 0 (got ${a.learning_rate}).`);
+  if (!(a.beta > 0)) bad(`beta must be positive (got ${a.beta}); the DPO paper and TRL use 0.1 to 0.5.`, 'trainer.beta', { got: String(a.beta) });
+  if (!(a.learning_rate >= 0)) bad(`learning_rate must be >= 0 (got ${a.learning_rate}).`, 'trainer.min', { option: 'learning_rate', min: '0', got: String(a.learning_rate) });
   // DPO's loss options, or those of CPO / ORPO / KTO (src/dpo/preference-trainer.ts)
   if (trainerOf(a) === 'dpo') validateLossArgs(a, bad);
   else validatePreferenceArgs(a, bad);
   for (const k of ['per_device_train_batch_size', 'per_device_eval_batch_size', 'gradient_accumulation_steps'] as const) {
-    if (!Number.isInteger(a[k]) || a[k] < 1) bad(`${k} must be a positive integer (got ${a[k]}).`);
+    if (!Number.isInteger(a[k]) || a[k] < 1) bad(`${k} must be a positive integer (got ${a[k]}).`, 'trainer.positive-int', { option: k, got: String(a[k]) });
   }
-  if (a.max_steps <= 0 && !(a.num_train_epochs > 0)) bad('Set max_steps > 0 or num_train_epochs > 0.');
-  if (!(a.warmup_ratio >= 0 && a.warmup_ratio <= 1)) bad(`warmup_ratio must be in [0, 1] (got ${a.warmup_ratio}).`);
-  if (a.precompute_ref_log_probs && a.reference_free) bad('precompute_ref_log_probs and reference_free cannot both be set.');
+  if (a.max_steps <= 0 && !(a.num_train_epochs > 0)) bad('Set max_steps > 0 or num_train_epochs > 0.', 'trainer.no-length');
+  if (!(a.warmup_ratio >= 0 && a.warmup_ratio <= 1)) bad(`warmup_ratio must be in [0, 1] (got ${a.warmup_ratio}).`, 'trainer.range', { option: 'warmup_ratio', range: '[0, 1]', got: String(a.warmup_ratio) });
+  if (a.precompute_ref_log_probs && a.reference_free) bad('precompute_ref_log_probs and reference_free cannot both be set.', 'trainer.precompute-reference-free');
   if (a.lora) {
     try {
       validateLoraConfig(a.lora);
     } catch (e) {
-      bad((e as Error).message);
+      const x = e as Error & { code?: string; params?: Record<string, string | number> };
+      bad(x.message, x.code, x.params);
     }
   }
 }

@@ -60,7 +60,7 @@ export class DpoTrainer {
   ) {
     this.args = { ...defaultTrainerArgs, ...init.args };
     validateArgs(this.args);
-    if (init.train.length === 0) throw new TrainerConfigError('The training split is empty: load a dataset with at least one valid pair.');
+    if (init.train.length === 0) throw new TrainerConfigError('The training split is empty: load a dataset with at least one valid pair.', 'trainer.empty-train');
     this.cfg = init.config;
     this.params = createParams(gpu, this.cfg, fromHf(this.cfg, init.policy));
     this.policy = new Transformer(gpu, this.cfg, this.params);
@@ -68,7 +68,7 @@ export class DpoTrainer {
     const needsRef = this.args.mode === 'dpo' && trainerNeedsReference(this.args);
     const a = this.args;
     if (a.lora) {
-      if (init.reference) throw new TrainerConfigError('With LoRA the reference is the loaded model with its adapters off; a separate reference model cannot be given (TRL refuses both too).');
+      if (init.reference) throw new TrainerConfigError('With LoRA the reference is the loaded model with its adapters off; a separate reference model cannot be given (TRL refuses both too).', 'trainer.lora-reference');
       this.lora = new LoraAdapters(gpu, this.cfg, a.lora, this.params, initLoraWeights(this.cfg, a.lora, a.seed));
       this.loraRef = needsRef;
       this.reference = null;
