@@ -4,7 +4,9 @@
 // as the worker and the CLI print it, and whose code + params make a whole Korean sentence on the page:
 // Hangul, no run of three English words, and the same numbers as the English sentence.
 import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHubServer, type HubServer } from '../e2e/hub-server.mjs';
+import { planHubModel } from '../src/worker/hub-plan';
 import { parseConfig } from '../src/model/config';
 import { countLoraParameters } from '../src/model/lora';
 import { loadTokenizer } from '../src/model/tokenizer';
@@ -161,5 +163,36 @@ describe('model errors in Korean by code, on real faults', () => {
     for (const c of ['not-object', 'no-dtype', 'unknown-dtype', 'shape', 'offsets', 'reversed', 'outside', 'huge', 'size']) codes.add(`safetensors.entry.${c}`); // bad(what, code)
     expect(codes.size).toBeGreaterThan(60);
     expect([...codes].filter((c) => !(`error.${c}` in ko))).toEqual([]);
+  });
+});
+
+// The Hub's side against a real local server that answers like the Hub (e2e/hub-server.mjs): the plan
+// reads config.json and the safetensors headers with Range requests before any weight is downloaded.
+describe("the Hub's weight files in Korean by code", () => {
+  let hub: HubServer;
+  const cfgBytes = Buffer.from(folder().get('config.json')!);
+  beforeAll(async () => {
+    hub = await startHubServer({
+      'test/mistral': { files: { 'config.json': Buffer.from(JSON.stringify({ model_type: 'mistral' })) } },
+      'test/cut': { files: { 'config.json': cfgBytes, 'model.safetensors': Buffer.from(real.subarray(0, real.length >> 1)) } },
+      'test/bin-only': { files: { 'config.json': cfgBytes, 'pytorch_model.bin': Buffer.alloc(1000, 7) } },
+    });
+  });
+  afterAll(() => hub?.close());
+  const plan = (repo: string) =>
+    planHubModel({ hubUrl: hub.url, repo, revision: 'main' }, defaultTrainerArgs, { maxBindingBytes: 2 ** 30, maxBufferBytes: 2 ** 30 }).then(
+      () => { throw new Error('no error'); },
+      (e: Error) => e,
+    );
+
+  it('a config.json of an unsupported model_type, a weight file cut in half, a repo with only pytorch_model.bin', async () => {
+    const e = await plan('test/mistral');
+    expect(e.message).toBe("'test/mistral' cannot be trained here: model_type 'mistral' is not supported; supported: gpt2, llama, qwen2, qwen3.");
+    expect(await korean(e, 'config.model-type')).toBe("'test/mistral'은(는) 여기서 학습할 수 없습니다. model_type 'mistral'은(는) 지원되지 않습니다. 지원하는 종류: gpt2, llama, qwen2, qwen3.");
+    const cut = await plan('test/cut');
+    expect(cut.message).toMatch(/^model\.safetensors of 'test\/cut' is shorter than its header says \(tensor '.+' ends past the file\): the file is cut short\.$/);
+    expect(await korean(cut, 'hub.header-past-end')).toMatch(/^'test\/cut'의 model\.safetensors은\(는\) 헤더가 말하는 것보다 짧습니다 \(텐서 '.+'이\(가\) 파일 끝을 넘어섭니다\)\. 파일이 중간에 끊겼습니다\.$/);
+    const bin = await plan('test/bin-only');
+    expect(await korean(bin, 'hub.pytorch-bin')).toMatch(/^'test\/bin-only'에는 pytorch_model\.bin\(PyTorch pickle\)만 있어/);
   });
 });
