@@ -163,6 +163,22 @@ describe('model errors in Korean by code, on real faults', () => {
     for (const c of ['not-object', 'no-dtype', 'unknown-dtype', 'shape', 'offsets', 'reversed', 'outside', 'huge', 'size']) codes.add(`safetensors.entry.${c}`); // bad(what, code)
     expect(codes.size).toBeGreaterThan(60);
     expect([...codes].filter((c) => !(`error.${c}` in ko))).toEqual([]);
+    // each Korean placeholder is a param given where the code is thrown (within the throw's next lines;
+    // `x` may come as `xBytes`, a size through Intl); parts, more and reason are put together by src/ui/i18n/model-errors.ts
+    const built = new Set(['parts', 'more', 'reason']);
+    const unfed: string[] = [];
+    for (const c of codes) {
+      // a parseEntry case is thrown as bad(what, '<case>', params): the wrapper gives `tensor`
+      const entry = c.startsWith('safetensors.entry.') ? c.slice('safetensors.entry.'.length) : null;
+      const literal = entry ? `, '${entry}'` : `'${c}'`;
+      const at = [...src.matchAll(new RegExp(literal.replace(/[.()]/g, '\\$&'), 'g'))].map((m) => (entry ? 'tensor ' : '') + src.slice(m.index, m.index + 400));
+      const windows = at;
+      for (const ph of [...ko[`error.${c}`].matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1])) {
+        if (!built.has(ph) && !windows.some((w) => new RegExp(`\\b${ph}(Bytes)?\\b`).test(w))) unfed.push(`${c}: {{${ph}}}`);
+      }
+    }
+    expect(unfed).toEqual([]);
+    console.log(`${codes.size} model-side codes, each with its Korean entry and its params`);
   });
 });
 
