@@ -18,6 +18,8 @@ import { i18n } from '../src/ui/i18n';
 import { errorSentence } from '../src/ui/i18n/errors';
 import { WorkerError } from '../src/ui/client';
 import { errorInfo } from '../src/worker/error-code';
+import { storeApi } from '../src/ui/store';
+import { message, say } from '../src/ui/store/state';
 import { ROOT, tempDir } from './helpers/python';
 import { sharedDir } from './helpers/paths';
 
@@ -188,11 +190,11 @@ describe('run options refused at start (TrainerConfigError) in Korean by code', 
     const cases: [string, Partial<TrainerArgs>][] = [
       ['trainer.kto-batch', { trainer: 'kto', loss_type: 'kto', per_device_train_batch_size: 1 }],
       ['trainer.wpo-aot', { loss_type: 'aot', use_weighting: true }],
-      ['trainer.wpo-sft', { loss_type: ['sigmoid', 'sft'], use_weighting: true, loss_weights: [1, 1] }],
+      ['trainer.wpo-sft', { loss_type: 'sigmoid,sft', use_weighting: true, loss_weights: [1, 1] }],
       ['trainer.beta', { beta: 0 }],
       ['trainer.positive-int', { gradient_accumulation_steps: 0 }],
       ['trainer.range', { warmup_ratio: 1.5 }],
-      ['trainer.loss-weights-length', { loss_type: ['sigmoid', 'ipo'], loss_weights: [1, 0.5, 2] }],
+      ['trainer.loss-weights-length', { loss_type: 'sigmoid,ipo', loss_weights: [1, 0.5, 2] }],
       ['trainer.exo-smoothing', { loss_type: 'exo_pair' }],
       ['trainer.robust-smoothing', { loss_type: 'robust', label_smoothing: 0.7 }],
       ['trainer.kto-precompute', { trainer: 'kto', loss_type: 'kto', precompute_ref_log_probs: true }],
@@ -217,5 +219,34 @@ describe('run options refused at start (TrainerConfigError) in Korean by code', 
       expectKorean(ko[0], en[0], code, code !== 'trainer.wpo-sft'); // TRL's own error text quotes no numbers in Korean
       console.log(`  ${code}: ${ko[0]}\n    <- ${en[0]}`);
     }
+  });
+});
+
+describe("the store's lines follow a language switch", () => {
+  it('a status line said by key (with a said error inside), a storage note and a dataset error are said again in the new language', async () => {
+    await i18n.changeLanguage('en');
+    const bad = await loadPreferenceDataset(file('same2.jsonl', jsonl([{ chosen: 'x', rejected: 'x' }]))).then(
+      () => new Error('no error'),
+      (e: Error) => e,
+    );
+    const err = new WorkerError(errorInfo(bad));
+    storeApi.setState({
+      statusLine: say('status.stateDownloadFailed', { error: message(err) }),
+      storageError: say('status.stopFirst'),
+      dataset: { ...storeApi.getState().dataset, status: 'error', error: message(err) },
+    });
+    const en = storeApi.getState();
+    expect(en.statusLine).toContain(bad.message);
+    await i18n.changeLanguage('ko');
+    const ko = storeApi.getState();
+    expect(ko.statusLine).toBe(i18n.t('status.stateDownloadFailed', { error: errorSentence(err) }));
+    expect(ko.statusLine).toContain('파일에 쓸 수 있는 선호 쌍이 없습니다');
+    expect(ko.storageError).toBe(i18n.t('status.stopFirst'));
+    expect(ko.dataset.error).toBe(errorSentence(err));
+    for (const x of [ko.statusLine, ko.storageError, ko.dataset.error]) expect(englishRuns(String(x)), String(x)).toEqual([]);
+    await i18n.changeLanguage('en');
+    expect(storeApi.getState().statusLine).toBe(en.statusLine); // and back
+    expect(storeApi.getState().storageError).toBe(en.storageError);
+    console.log(`  ${ko.statusLine}\n  ${ko.storageError}\n  <- ${en.statusLine}\n  <- ${en.storageError}`);
   });
 });

@@ -52,7 +52,7 @@ const files = (dir: string): string[] =>
 /** Literal keys used in the page's source: t('k'), tr('k'), t("k"), i18nKey="k". */
 function usedKeys(): Map<string, string> {
   const keys = new Map<string, string>();
-  const re = /\b(?:t|tr|line)\(\s*(['"])([A-Za-z0-9_.\-/]+)\1|i18nKey=(['"])([A-Za-z0-9_.\-/]+)\3/g;
+  const re = /\b(?:t|tr|line|say)\(\s*(['"])([A-Za-z0-9_.\-/]+)\1|i18nKey=(['"])([A-Za-z0-9_.\-/]+)\3/g;
   for (const f of files(root).filter((f) => !/i18n[\\/](en|ko)\.ts$/.test(f))) {
     const src = readFileSync(f, 'utf8');
     for (const m of src.matchAll(re)) keys.set(m[2] ?? m[4], f.slice(root.length + 1));

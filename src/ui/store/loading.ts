@@ -7,7 +7,7 @@ import { pageDefaultArgs } from '../params';
 import { refreshEstimate } from './args';
 import { refreshRuns } from './persistence';
 import { onHubEvent } from './hub';
-import { client, get, message, patch, type DemoFrontierSettings, type DemoManifest, type State } from './state';
+import { client, get, message, patch, say, type DemoFrontierSettings, type DemoManifest, type State } from './state';
 
 /** True when the selected model is the built-in demo (the page then shows the demo's panels). */
 export function demoSelected(s: State): boolean {
@@ -68,7 +68,7 @@ export async function startPage(onEvent: (e: WorkerEvent) => void): Promise<void
   if (hub) patch({ hubUrl: hub });
   void refreshRuns();
   if (typeof navigator === 'undefined' || !('gpu' in navigator)) {
-    patch({ gpu: { status: 'unavailable', error: t('nogpu.noApi') } });
+    patch({ gpu: { status: 'unavailable', error: say('nogpu.noApi') } });
     return;
   }
   const c = TrainClient.create();

@@ -5,7 +5,7 @@
 import { fmtSize } from '../format';
 import { t } from '../i18n';
 import { deleteRun, fits, listRuns, saveRun, storageSentence, storageUse, type RunRecord, type RunStatus, type StorageError, type StorageUse } from '../runs';
-import { get, message, patch, type State } from './state';
+import { get, message, patch, say, type State } from './state';
 
 let lastSave = 0;
 let lastStateSave = 0;
@@ -70,7 +70,7 @@ async function autosaveState(): Promise<void> {
     const state = await s.client.call({ type: 'saveState' });
     if (state && get().run.phase === 'training') await persistRun('training', state);
   } catch (e) {
-    patch({ storageError: t('storage.autosaveFailed', { error: message(e) }) });
+    patch({ storageError: say('storage.autosaveFailed', { error: message(e) }) });
   }
 }
 

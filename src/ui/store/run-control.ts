@@ -8,7 +8,7 @@ import { newRunId, loadState, storageSentence, type RunRecord } from '../runs';
 import { frontierSpec, loadDataset, loadModel } from './loading';
 import { methodName } from './method-name';
 import { autosaveTick, persistRun, resetAutosaveClock, saveRunEnd } from './persistence';
-import { client, get, message, patch, type FrontierRun, type RunPhase, type State } from './state';
+import { client, get, message, patch, say, type FrontierRun, type RunPhase, type State } from './state';
 
 // ------------------------------------------------------------------ worker events
 
@@ -187,7 +187,7 @@ export async function resumeSaved(id: string): Promise<void> {
   if (!r) return;
   const busy = get().run.phase;
   if (busy === 'training' || busy === 'pausing' || busy === 'starting') {
-    patch({ statusLine: t('status.stopFirst') });
+    patch({ statusLine: say('status.stopFirst') });
     return;
   }
   let state: Uint8Array | undefined;
@@ -198,7 +198,7 @@ export async function resumeSaved(id: string): Promise<void> {
     return;
   }
   if (!state) {
-    patch({ statusLine: t('status.noSavedState', { name: r.name }) });
+    patch({ statusLine: say('status.noSavedState', { name: r.name }) });
     return;
   }
   await continueRun(r, state);
@@ -208,7 +208,7 @@ export async function resumeSaved(id: string): Promise<void> {
 export async function continueRun(r: RunRecord, state: Uint8Array): Promise<void> {
   const busy = get().run.phase;
   if (busy === 'training' || busy === 'pausing' || busy === 'starting') {
-    patch({ statusLine: t('status.stopFirst') });
+    patch({ statusLine: say('status.stopFirst') });
     return;
   }
   // a state older than the record (a later one did not fit) continues from its own step
@@ -216,7 +216,7 @@ export async function continueRun(r: RunRecord, state: Uint8Array): Promise<void
   const upTo = (h: RunRecord['history']) => h.filter((x) => x.step <= at);
   r = { ...r, step: at, history: upTo(r.history), evalHistory: upTo(r.evalHistory), frontier: r.frontier?.filter((p) => p.step <= at) };
   resetAutosaveClock();
-  patch({ split: r.dataset.split, args: r.args, sftSteps: r.sftSteps, argErrors: {}, argText: {}, statusLine: t('status.reloading', { name: r.name }) });
+  patch({ split: r.dataset.split, args: r.args, sftSteps: r.sftSteps, argErrors: {}, argText: {}, statusLine: say('status.reloading', { name: r.name }) });
   if (!(await loadModel(r.model.spec))) return;
   if (!(await loadDataset(r.dataset.spec))) return;
   patch({

@@ -6,14 +6,14 @@ import { saveBlob, slug } from './export';
 import { currentRunRecord, heldState } from './persistence';
 import { continueRun } from './run-control';
 import { t } from '../i18n';
-import { get, message, patch } from './state';
+import { get, message, patch, say } from './state';
 
 /** Downloads the current run's state: the one storage could not take, or the worker's current one. */
 export async function downloadState(): Promise<void> {
   const s = get();
   const r = currentRunRecord(s.run.phase === 'paused' || s.run.phase === 'finished' || s.run.phase === 'stopped' || s.run.phase === 'error' ? s.run.phase : 'training');
   if (!r) {
-    patch({ statusLine: t('status.noStateToDownload') });
+    patch({ statusLine: say('status.noStateToDownload') });
     return;
   }
   try {
@@ -22,9 +22,9 @@ export async function downloadState(): Promise<void> {
     if (!state) throw new Error('the worker holds no trained state');
     const step = h?.step ?? s.run.step;
     saveBlob(stateFileName(slug(r.name), step), stateFileBlob({ ...r, step, hasState: true, stateBytes: state.byteLength, stateStep: step }, state));
-    patch((x) => ({ unsaved: x.unsaved && { ...x.unsaved, downloaded: true }, statusLine: t('status.stateDownloaded', { step }) }));
+    patch((x) => ({ unsaved: x.unsaved && { ...x.unsaved, downloaded: true }, statusLine: say('status.stateDownloaded', { step }) }));
   } catch (e) {
-    patch({ statusLine: t('status.stateDownloadFailed', { error: message(e) }) });
+    patch({ statusLine: say('status.stateDownloadFailed', { error: message(e) }) });
   }
 }
 
@@ -43,12 +43,12 @@ export async function loadStateFile(file: File): Promise<void> {
   const s = get();
   const model = run.model.spec ?? (s.model.status === 'ready' && s.model.info?.label === run.model.label ? s.model.spec : undefined);
   if (!model) {
-    patch({ statusLine: t('status.stateNeedsModel', { label: run.model.label }) });
+    patch({ statusLine: say('status.stateNeedsModel', { label: run.model.label }) });
     return;
   }
   const dataset = run.dataset.spec ?? (s.dataset.status === 'ready' && s.dataset.info?.label === run.dataset.label ? s.dataset.spec : undefined);
   if (!dataset) {
-    patch({ statusLine: t('status.stateNeedsDataset', { label: run.dataset.label }) });
+    patch({ statusLine: say('status.stateNeedsDataset', { label: run.dataset.label }) });
     return;
   }
   const record: RunRecord = { ...run, model: { label: run.model.label, spec: model }, dataset: { label: run.dataset.label, spec: dataset, split: run.dataset.split } };

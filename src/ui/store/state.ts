@@ -221,11 +221,38 @@ export const message = (e: unknown): string => {
   return s;
 };
 
-// an error shown on the page (a dataset's, the run's, a storage failure...) is said again in the new language
+/** The page's own lines last said by key + params (status lines, storage notes), so a language switch says them again (at most 50). */
+const lines = new Map<string, { key: string; params?: Record<string, unknown> }>();
+
+/**
+ * A line of the page for the store (statusLine, storageError, gpu.error): t(key, params), remembered by its text with
+ * its key and params, so that the language switch below says it again. A param that is itself a said error or line
+ * (e.g. { error: message(e) }) is said again too.
+ */
+export const say = (key: string, params?: Record<string, unknown>): string => {
+  const s = i18n.t(key, params as Record<string, string>);
+  lines.delete(s);
+  lines.set(s, { key, params });
+  if (lines.size > 50) lines.delete(lines.keys().next().value!);
+  return s;
+};
+
+/** A stored sentence in the current language: an error (message) or a line (say) said again; other text as it is. */
+function sayAgain<T extends string | null | undefined>(s: T): T {
+  if (!s) return s;
+  if (said.has(s)) return message(said.get(s)) as T;
+  const l = lines.get(s);
+  if (!l) return s;
+  const params = l.params && Object.fromEntries(Object.entries(l.params).map(([k, v]) => [k, typeof v === 'string' ? sayAgain(v) : v]));
+  return say(l.key, params) as T;
+}
+
+// an error or line shown on the page (a dataset's, the run's, a storage failure, a status line...) is said again in the new language
 i18n.on('languageChanged', () => {
-  const again = <T extends string | null | undefined>(s: T): T => (s && said.has(s) ? (message(said.get(s)) as T) : s);
+  const again = sayAgain;
   const s = get();
   patch({
+    gpu: s.gpu.status === 'unavailable' ? { ...s.gpu, error: again(s.gpu.error) } : s.gpu,
     model: { ...s.model, error: again(s.model.error) },
     dataset: { ...s.dataset, error: again(s.dataset.error) },
     run: { ...s.run, error: again(s.run.error) },

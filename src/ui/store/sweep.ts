@@ -4,7 +4,7 @@ import { DPO_LOSS_KINDS } from '../../gpu/reference/dpo_loss';
 import type { TrainerArgs } from '../../dpo/trainer';
 import { t } from '../i18n';
 import { stop, train } from './run-control';
-import { get, patch } from './state';
+import { get, patch, say } from './state';
 
 /** What each run of the current sweep changes, for its status line ("beta 0.1", "loss_type ipo"). */
 let labels: string[] = [];
@@ -79,11 +79,11 @@ async function sweep(runs: Partial<TrainerArgs>[], stepsPerRun: number): Promise
   const s0 = get();
   const phase = s0.run.phase;
   if (phase === 'training' || phase === 'pausing' || phase === 'starting' || s0.sweep?.active) {
-    patch({ statusLine: t('sweep.busy') });
+    patch({ statusLine: say('sweep.busy') });
     return;
   }
   if (!(Number.isInteger(stepsPerRun) && stepsPerRun >= 1)) {
-    patch({ statusLine: t('sweep.badSteps', { steps: stepsPerRun }) });
+    patch({ statusLine: say('sweep.badSteps', { steps: stepsPerRun }) });
     return;
   }
   const saved = s0.args;
