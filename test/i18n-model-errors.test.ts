@@ -9,6 +9,7 @@ import { startHubServer, type HubServer } from '../e2e/hub-server.mjs';
 import { planHubModel } from '../src/worker/hub-plan';
 import { parseConfig } from '../src/model/config';
 import { countLoraParameters } from '../src/model/lora';
+import { writeSafetensors } from '../src/model/safetensors';
 import { loadTokenizer } from '../src/model/tokenizer';
 import { loadCheckpoint, mapSource } from '../src/model/weights';
 import { defaultTrainerArgs } from '../src/dpo/trainer';
@@ -153,6 +154,11 @@ describe('model errors in Korean by code, on real faults', () => {
     expect(await korean(e, 'tokenizer.no-chat-template')).toBe('이 토크나이저에는 채팅 템플릿(chat template)이 없어 대화형 데이터를 형식화할 수 없습니다. 채팅 모델을 쓰거나 표준(텍스트) 데이터셋을 쓰세요.');
     const e2 = (() => { try { loadTokenizer({ tokenizerJson, tokenizerConfig: JSON.stringify({ eos_token: '<|im_end|>' }) }); } catch (x) { return x as Error; } throw new Error('no error'); })();
     expect(await korean(e2, 'tokenizer.unknown-token')).toMatch(/^tokenizer_config\.json이 eos_token\(으\)로 "<\|im_end\|>"을\(를\) 지정하지만, 이 토큰은 어휘에 없습니다\.$/);
+  });
+
+  it('an export asked to write a tensor whose values do not fill its shape', async () => {
+    const e = (() => { try { writeSafetensors([{ name: 'wte.weight', shape: [101, 32], data: new Float32Array(3200) }]); } catch (x) { return x as Error; } throw new Error('no error'); })();
+    expect(await korean(e, 'safetensors.write-count')).toBe("텐서 'wte.weight'의 값은 3,200개인데, shape [101, 32]에는 3,232개가 필요합니다.");
   });
 
   it('every model-side code thrown in src/model and the model sources has its Korean entry', () => {

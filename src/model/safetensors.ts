@@ -400,17 +400,19 @@ const WRITE_BYTES: Record<WriteDtype, number> = { F32: 4, F16: 2, BF16: 2 };
 export function writeSafetensors(tensors: TensorToWrite[], metadata?: Record<string, string>): Uint8Array {
   const seen = new Set<string>();
   for (const t of tensors) {
-    if (t.name === '__metadata__') throw new SafetensorsError("A tensor cannot be named '__metadata__'.");
-    if (seen.has(t.name)) throw new SafetensorsError(`Tensor '${t.name}' is given twice.`);
+    if (t.name === '__metadata__') throw new SafetensorsError("A tensor cannot be named '__metadata__'.", 'safetensors.write-metadata-name');
+    if (seen.has(t.name)) throw new SafetensorsError(`Tensor '${t.name}' is given twice.`, 'safetensors.write-twice', { tensor: t.name });
     seen.add(t.name);
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || count !== t.data.length) {
       throw new SafetensorsError(
         `Tensor '${t.name}' has ${t.data.length} values, but its shape [${t.shape.join(', ')}] needs ${count}.`,
+        'safetensors.write-count',
+        { tensor: t.name, values: t.data.length, shape: `[${t.shape.join(', ')}]`, need: count },
       );
     }
     const dt = t.dtype ?? 'F32';
-    if (!(dt in WRITE_BYTES)) throw new SafetensorsError(`Tensor '${t.name}' cannot be written as ${dt}.`);
+    if (!(dt in WRITE_BYTES)) throw new SafetensorsError(`Tensor '${t.name}' cannot be written as ${dt}.`, 'safetensors.write-dtype', { tensor: t.name, dtype: dt });
   }
   const order = [...tensors].sort((a, b) => {
     const d = WRITE_BYTES[b.dtype ?? 'F32'] - WRITE_BYTES[a.dtype ?? 'F32'];
