@@ -297,6 +297,7 @@ export const en: Record<string, string> = {
   "dataset.fileAria": "Dataset file",
   "dataset.drop": "or drop it here. TRL standard / conversational format, or HH-RLHF's chosen/rejected.",
   "dataset.useDemo": "use the demo pairs",
+  "demo.missing": "The built-in demo is not part of this build ({{path}}: {{error}}). Load a model from the Hugging Face Hub or from disk, and a dataset file, to train.",
   "dataset.evalFraction": "Eval fraction",
   "dataset.maxEval": "Eval pairs at most",
   "dataset.splitSeed": "Split seed",

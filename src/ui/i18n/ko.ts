@@ -650,6 +650,7 @@ export const ko: Record<string, string> = {
   "dataset.fileAria": "데이터셋 파일",
   "dataset.drop": "또는 여기에 끌어다 놓으세요. TRL 표준 / 대화형 형식, 또는 HH-RLHF의 chosen/rejected.",
   "dataset.useDemo": "데모 선호 쌍 사용",
+  "demo.missing": "이 빌드에는 내장 데모가 없습니다({{path}}: {{error}}). 학습하려면 Hugging Face Hub나 디스크에서 모델을 불러오고 데이터셋 파일도 불러오세요.",
   "dataset.evalFraction": "평가 비율",
   "dataset.maxEval": "평가 쌍 최대 개수",
   "dataset.splitSeed": "분할 시드",

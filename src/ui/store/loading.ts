@@ -99,7 +99,7 @@ export async function startPage(onEvent: (e: WorkerEvent) => void): Promise<void
     await loadDemo();
   } catch (e) {
     patch({
-      manifestError: `The built-in demo is not part of this build (${manifestUrl.replace(location.origin, '')}: ${message(e)}). Load a model from the Hugging Face Hub or from disk, and a dataset file, to train.`,
+      manifestError: say('demo.missing', { path: manifestUrl.replace(location.origin, ''), error: message(e) }),
     });
   }
 }
