@@ -4,6 +4,7 @@
 // then validated as one file (rows numbered across the files), so the report reads the same.
 import { pairsFromRecords, readRecords, DatasetError, type PreferenceDataset, type RawRecord } from '../data/index';
 import { checkRef, hubBase, hubFetch, HubError, resolveUrl, type HubRef } from './hub';
+import { errorCode } from './error-code';
 
 export interface HubDatasetRef extends HubRef {
   config: string;
@@ -64,10 +65,14 @@ export async function loadHubDataset(ref: HubDatasetRef, onProgress?: (p: Datase
         onProgress: (p) => onProgress?.({ file, fileIndex: i + 1, fileCount: urls.length, loaded: p.bytesRead, total, rows: records.length + p.rows }),
       });
     } catch (e) {
-      if (e instanceof DatasetError) throw new DatasetError(`${file}: ${e.message}`);
+      if (e instanceof DatasetError) {
+        // the file's name goes in front of the English; the page keeps the reader's code (a cut Parquet file: dataset.truncated)
+        const c = errorCode(e);
+        throw new DatasetError(`${file}: ${e.message}`, c?.code, c?.params);
+      }
       throw new HubError(`The download of ${file} broke off (${(e as Error).message}): load again.`);
     }
-    if (read.kind !== 'parquet') throw new DatasetError(`${file} of '${r.repo}' is not a Parquet file.`);
+    if (read.kind !== 'parquet') throw new DatasetError(`${file} of '${r.repo}' is not a Parquet file.`, 'dataset.hub-not-parquet', { file, repo: r.repo });
     const offset = records.length;
     for (const rec of read.records) records.push({ ...rec, row: rec.row + offset });
     onProgress?.({ file, fileIndex: i + 1, fileCount: urls.length, loaded: read.bytesRead, total: total ?? read.bytesRead, rows: records.length });

@@ -424,6 +424,7 @@ export const ko: Record<string, string> = {
   'error.dataset.all-too-long': '모든 학습 쌍의 프롬프트가 max_length({{maxLength}}) 토큰 이상이라 학습할 것이 남지 않습니다. max_length를 늘리세요.',
   'error.dataset.fetch': '{{url}}을(를) 가져올 수 없습니다. 주소와 연결을 확인하세요.',
   'error.dataset.fetch-status': '{{url}}을(를) 가져올 수 없습니다. 서버가 {{status}}(으)로 응답했습니다.',
+  'error.dataset.hub-not-parquet': "'{{repo}}'의 {{file}}은(는) Parquet 파일이 아닙니다. Hub 데이터셋의 Parquet 변환 파일을 고르세요.",
   // a run's options refused at start (TrainerConfigError's code where thrown: src/dpo/trainer-args.ts, loss-args.ts, preference-trainer.ts)
   'error.trainer.beta': 'beta는 양수여야 합니다(지금 {{got}}). DPO 논문과 TRL은 0.1~0.5를 씁니다.',
   'error.trainer.min': '{{option}}은(는) {{min}} 이상이어야 합니다(지금 {{got}}).',
