@@ -19,6 +19,7 @@ import { errorSentence, refusalSentence } from '../src/ui/i18n/errors';
 import { ko } from '../src/ui/i18n/ko';
 import { errorInfo } from '../src/worker/error-code';
 import { estimateMemory } from '../src/worker/memory';
+import { ModelSourceError } from '../src/worker/sources';
 import { englishRuns } from '../e2e/scenarios/korean.mjs';
 
 const FIX = '/work/shared/fixtures/gpt2-tiny/policy';
@@ -154,6 +155,11 @@ describe('model errors in Korean by code, on real faults', () => {
     expect(await korean(e, 'tokenizer.no-chat-template')).toBe('이 토크나이저에는 채팅 템플릿(chat template)이 없어 대화형 데이터를 형식화할 수 없습니다. 채팅 모델을 쓰거나 표준(텍스트) 데이터셋을 쓰세요.');
     const e2 = (() => { try { loadTokenizer({ tokenizerJson, tokenizerConfig: JSON.stringify({ eos_token: '<|im_end|>' }) }); } catch (x) { return x as Error; } throw new Error('no error'); })();
     expect(await korean(e2, 'tokenizer.unknown-token')).toMatch(/^tokenizer_config\.json이 eos_token\(으\)로 "<\|im_end\|>"을\(를\) 지정하지만, 이 토큰은 어휘에 없습니다\.$/);
+  });
+
+  it('files picked without a folder and without tokenizer.json (the error as loading.ts throws it): the picked files named in Korean', async () => {
+    const e = new ModelSourceError('files from disk has no tokenizer.json; the page needs the fast-tokenizer file (save it with tokenizer.save_pretrained).', 'source.no-tokenizer', { label: 'files from disk', unnamed: 1 });
+    expect(await korean(e, 'source.no-tokenizer')).toBe('고른 파일에 tokenizer.json이 없습니다. 이 페이지에는 fast tokenizer 파일이 필요합니다 (tokenizer.save_pretrained로 저장하세요).');
   });
 
   it('an export asked to write a tensor whose values do not fill its shape', async () => {

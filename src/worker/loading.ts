@@ -84,6 +84,7 @@ export class Loading {
     const progress: DownloadProgress = (file, loaded, total) => this.host.emit({ type: 'download', what: 'model', file, loaded, total });
     let base;
     let label: string;
+    let unnamed = false;
     let trlModel: string;
     let revision: string | undefined;
     if (spec.kind === 'url') {
@@ -100,6 +101,7 @@ export class Loading {
       base = (await filesSource(spec.files)).source;
       const dir = spec.files[0].webkitRelativePath?.split('/')[0];
       label = dir || 'files from disk';
+      unnamed = !dir; // the page names picked files without a folder in its own language
       trlModel = './base-model';
     }
     const rec = recording(base);
@@ -108,7 +110,7 @@ export class Loading {
     }
     const ck = await loadCheckpoint(rec.source);
     const tokJson = text(await rec.source('tokenizer.json'));
-    if (!tokJson) throw new ModelSourceError(`${label} has no tokenizer.json; the page needs the fast-tokenizer file (save it with tokenizer.save_pretrained).`, 'source.no-tokenizer', { label });
+    if (!tokJson) throw new ModelSourceError(`${label} has no tokenizer.json; the page needs the fast-tokenizer file (save it with tokenizer.save_pretrained).`, 'source.no-tokenizer', unnamed ? { label, unnamed: 1 } : { label });
     const extra = new Map<string, Uint8Array>();
     extra.set('tokenizer.json', new TextEncoder().encode(tokJson));
     for (const f of TOKENIZER_FILES.slice(1)) {

@@ -557,6 +557,7 @@ export const ko: Record<string, string> = {
   'error.source.no-files': '고른 파일이 없습니다. config.json, model.safetensors, tokenizer.json(또는 그 폴더)을 고르세요.',
   'error.source.no-config': "{{hub}}에는 '{{repo}}'의 config.json이 없습니다. 저장소 ID(owner/name)와 Hub 주소를 확인하세요.",
   'error.source.no-tokenizer': '{{label}}에 tokenizer.json이 없습니다. 이 페이지에는 fast tokenizer 파일이 필요합니다 (tokenizer.save_pretrained로 저장하세요).',
+  'error.source.picked-files': '고른 파일',
   'error.source.vocab': '토크나이저의 토큰은 {{tokens}}개인데 모델의 임베딩은 {{embeddings}}개뿐입니다. 둘은 같은 모델의 것이 아닙니다.',
   'error.hub.cannot-train': "'{{repo}}'은(는) 여기서 학습할 수 없습니다. {{reason}}",
   'error.hub.header-short': "'{{repo}}'의 {{path}}은(는) safetensors 헤더보다 짧습니다. 파일이 중간에 끊겼거나 safetensors가 아닙니다.",

@@ -27,6 +27,8 @@ export function modelSentence(code: string, p: Params, shown: (p: Params) => Par
     if (Number(p.wrong) > 0) parts.push(i18n.t('error.checkpoint.mismatch.wrong', { count: p.wrong, names: list(Number(p.wrong), String(p.wrongNames), '; ') }));
     return i18n.t(key, { ...shown(p), parts: parts.join('; ') });
   }
+  // files picked without a folder: the worker calls them 'files from disk'; the page says it in its language
+  if (code === 'source.no-tokenizer' && p.unnamed) return i18n.t(key, { ...shown(p), label: i18n.t('error.source.picked-files') });
   if (code === 'checkpoint.not-float') {
     const more = Number(p.more) > 0 ? ` ${i18n.t('error.checkpoint.not-float.more', { count: p.more })}` : '';
     return i18n.t(key, { ...shown(p), more });
