@@ -158,6 +158,27 @@ export async function run({ browser, base, fx }) {
   const badEn = await text(page, 'dataset-error');
   await page.getByRole('button', { name: '한국어' }).click();
   check('the bad file\'s sentence switches with the page (English, then Korean again)', /^The file is not JSONL, JSON or Parquet/.test(badEn) && (await text(page, 'dataset-error')) === bad, badEn);
+  // a file with bad rows: the panel's skipped-row lines, reason counts and token notes (the demo tokenizer knows few
+  // of these words) are Korean, and say the same line numbers as the engine
+  const rows = [
+    ...Array.from({ length: 6 }, (_, i) => JSON.stringify({ prompt: `Question ${i}?`, chosen: ` Fine answer ${i}.`, rejected: ` Poor answer ${i}.` })),
+    '{"prompt": "broken", "chosen": ',
+    JSON.stringify({ prompt: 'q', chosen: 'only chosen' }),
+    JSON.stringify({ prompt: 'q', chosen: 'same', rejected: 'same' }),
+    JSON.stringify({ prompt: 'q', chosen: 3, rejected: 'b' }),
+  ];
+  await page.getByLabel('데이터셋 파일', { exact: true }).setInputFiles({ name: 'bad-rows.jsonl', mimeType: 'application/json', buffer: Buffer.from(rows.join('\n') + '\n') });
+  await page.locator('details.skipped').waitFor({ timeout: 60_000 });
+  await page.locator('details.skipped summary').click();
+  const skipLines = await page.locator('details.skipped li').allInnerTexts();
+  check(
+    "a file's skipped rows are listed in Korean with their line numbers",
+    skipLines.length === 8 && skipLines.every((l) => /[\uac00-\ud7a3]/.test(l)) && [7, 8, 9, 10].every((n) => skipLines.some((l) => l.startsWith(`${n}번째 줄: `))),
+    skipLines.join(' | '),
+  );
+  const notes = (await page.getByTestId('token-notes').count()) ? await text(page, 'token-notes') : '';
+  check("the token report's note (words outside the demo's vocabulary) is Korean", /^이 데이터셋의 (대부분이|일부가) 모델의 어휘\(\d+개 토큰\) 밖에 있습니다/.test(notes), notes);
+  for (const e of await scanEnglish(page)) english.add(e);
   check('no English sentence is left on the Korean page (every visible text node, every fold open)', english.size === 0, `\n  ${[...english].join('\n  ')}`);
   check('no page errors', errors.length === 0, errors.join(' | '));
   await ctx.close();
