@@ -141,6 +141,8 @@ export interface SampleResult {
   policy: string;
   /** Why the reference could not be sampled (precomputed or reference-free runs). */
   referenceNote?: string;
+  /** The same as a code the page says in its language (samples.referenceNote.<code>). */
+  referenceNoteCode?: 'precomputed' | 'no-reference';
 }
 
 export interface ExportResult {

@@ -210,15 +210,17 @@ export class Session {
         const policy = m.tok.decode(await t.sample('policy', ids, opts), true);
         let reference: string | null = null;
         let referenceNote: string | undefined;
+        let referenceNoteCode: SampleResult['referenceNoteCode'];
         try {
           reference = m.tok.decode(await t.sample('reference', ids, opts), true);
         } catch (e) {
           if (!(e instanceof TrainerConfigError)) throw e;
+          referenceNoteCode = trainerNeedsReference(t.args) ? 'precomputed' : 'no-reference';
           referenceNote = trainerNeedsReference(t.args)
             ? 'The reference is not on the GPU in this run (its log-probs were precomputed), so only the policy is sampled.'
             : 'This method (CPO, SimPO or ORPO) holds no reference model, so only the policy is sampled.';
         }
-        out.push({ prompt, reference, policy, referenceNote });
+        out.push({ prompt, reference, policy, referenceNote, ...(referenceNoteCode ? { referenceNoteCode } : {}) });
       }
       return out;
     }, 'sampling');

@@ -78,7 +78,7 @@ export function Samples() {
               <div className="side-by-side">
                 <div>
                   <Completion title={t('samples.reference')} text={s.reference} demo={demo} />
-                  <p translate={s.reference === null ? undefined : 'no'}>{s.reference === null ? <em>{s.referenceNote}</em> : demo ? <SentimentText text={s.reference} /> : s.reference}</p>
+                  <p translate={s.reference === null ? undefined : 'no'}>{s.reference === null ? <em>{s.referenceNoteCode ? t(`samples.referenceNote.${s.referenceNoteCode}`) : s.referenceNote}</em> : demo ? <SentimentText text={s.reference} /> : s.reference}</p>
                 </div>
                 <div>
                   <Completion title={t('samples.policy')} text={s.policy} demo={demo} />

@@ -104,6 +104,8 @@ export const en: Record<string, string> = {
   'samples.prompt': 'Your prompt',
   'samples.placeholder': 'Type the start of a text',
   'samples.seed': 'Seed',
+  'samples.referenceNote.precomputed': 'The reference is not on the GPU in this run (its log-probs were precomputed), so only the policy is sampled.',
+  'samples.referenceNote.no-reference': 'This method (CPO, SimPO or ORPO) holds no reference model, so only the policy is sampled.',
   'samples.newTokens': 'New tokens',
   'samples.temperature': 'Temperature',
   'samples.sample': 'Sample',

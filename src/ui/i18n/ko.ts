@@ -98,6 +98,8 @@ export const ko: Record<string, string> = {
   'samples.prompt': '프롬프트',
   'samples.placeholder': '텍스트의 앞부분을 입력하세요',
   'samples.seed': '시드',
+  'samples.referenceNote.precomputed': '이 실행에서는 참조 모델의 로그 확률을 미리 계산해 두어 참조 모델이 GPU에 없으므로, 정책만 샘플링합니다.',
+  'samples.referenceNote.no-reference': '이 방법(CPO, SimPO, ORPO)에는 참조 모델이 없으므로 정책만 샘플링합니다.',
   'samples.newTokens': '새 토큰 수',
   'samples.temperature': '온도',
   'samples.sample': '생성',
