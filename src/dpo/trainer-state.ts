@@ -21,7 +21,7 @@ export async function writeState(gpu: Gpu, sets: StateSets, meta: unknown): Prom
 /** The saved metadata; throws for a file that is not a saved state. */
 export function stateMeta<T>(bytes: Uint8Array): T {
   const meta = JSON.parse(parseSafetensorsHeader(bytes).metadata.trainer_state ?? 'null');
-  if (!meta) throw new TrainerConfigError('This file is not a saved training state.');
+  if (!meta) throw new TrainerConfigError('This file is not a saved training state.', 'trainer.not-state');
   return meta as T;
 }
 
@@ -31,7 +31,7 @@ export function readStateTensors(gpu: Gpu, bytes: Uint8Array, sets: StateSets): 
   for (const [prefix, set] of sets) {
     for (const [name, p] of set) {
       const e = h.tensors.get(`${prefix}.${name}`);
-      if (!e) throw new TrainerConfigError(`The saved state has no ${prefix}.${name}: it belongs to another model.`);
+      if (!e) throw new TrainerConfigError(`The saved state has no ${prefix}.${name}: it belongs to another model.`, 'trainer.state-other-model', { tensor: `${prefix}.${name}` });
       const data = readTensor(bytes, e);
       let off = 0;
       for (const c of p.chunks) {

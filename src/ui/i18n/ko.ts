@@ -468,6 +468,8 @@ export const ko: Record<string, string> = {
   'error.trainer.dpo-only': '{{option}}은(는) DPOTrainer의 옵션이라 {{name}} 트레이너에는 없습니다. 이 옵션을 빼거나 --trainer dpo를 쓰세요.',
   'error.trainer.empty-train': '학습 분할이 비어 있습니다. 올바른 쌍이 하나 이상 있는 데이터셋을 불러오세요.',
   'error.trainer.lora-reference': 'LoRA에서는 어댑터를 끈 불러온 모델이 참조 모델이므로 별도의 참조 모델을 줄 수 없습니다(TRL도 둘 다는 거부합니다).',
+  'error.trainer.not-state': '이 파일은 저장된 학습 상태가 아닙니다. 이 페이지에서 내려받은 상태 파일(.safetensors)을 고르세요.',
+  'error.trainer.state-other-model': '저장된 상태에 {{tensor}}이(가) 없습니다. 다른 모델의 상태입니다. 그 상태를 만든 모델을 먼저 불러오세요.',
   'error.model.checkpoint': '모델 체크포인트를 읽을 수 없습니다: {{detail}}',
   'error.model.source': '모델을 불러올 수 없습니다: {{detail}}',
   'error.model.config': '이 모델 구성은 지원되지 않습니다: {{detail}}',
