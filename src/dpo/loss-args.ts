@@ -3,23 +3,28 @@
 import { DPO_LOSS_KINDS, F_DIVERGENCE_KINDS, F_DIVERGENCES, TRL_LOSS_TYPES, type DpoLossKind, type DpoLossTerm, type FDivergence } from './loss';
 import type { DpoLossOptions } from './step';
 
-/** What the loss reads of the trainer's arguments (a subset of TrainerArgs). */
+/** What the loss reads of the trainer's arguments (TrainerArgs extends it). */
 export interface LossArgs {
   beta: number;
   loss_type: string | readonly string[];
   loss_weights: readonly number[] | null;
   label_smoothing: number;
+  /** f-DPO: reverse_kl (DPO), forward_kl, js_divergence, alpha_divergence (with f_alpha_divergence_coef). */
   f_divergence_type: FDivergence;
   f_alpha_divergence_coef: number;
+  /** WPO: weight each pair by its completions' length-normalised probabilities under the policy. */
   use_weighting: boolean;
+  /** LD-DPO: tokens past the shorter completion's length count ld_alpha times (null = off). */
   ld_alpha: number | null;
   discopop_tau: number;
   reference_free: boolean;
   rpo_alpha: number | null;
+  /** TR-DPO: every ref_model_sync_steps steps, reference = mixup_alpha * policy + (1 - mixup_alpha) * reference. */
   sync_ref_model: boolean;
   ref_model_mixup_alpha: number;
   ref_model_sync_steps: number;
   precompute_ref_log_probs: boolean;
+  /** Batch size of the reference precompute (null = per_device_train/eval_batch_size, as TRL). */
   precompute_ref_batch_size: number | null;
   lora: unknown;
 }

@@ -186,6 +186,19 @@ export function tokenReportNoteCodes(r: TokenReport, vocabSize?: number): TokenN
   return out;
 }
 
+/** The skipped row of a record whose prompt alone fills max_length (TRL drops it). */
+function tooLong(src: { row: number; line?: number }, tokens: number, maxLength: number): SkippedRow {
+  const where = src.line !== undefined ? `line ${src.line}` : `row ${src.row}`;
+  return {
+    row: src.row,
+    line: src.line,
+    reason: 'too-long',
+    message: `${where}: the prompt alone is ${tokens} tokens, which fills max_length ${maxLength} and leaves no completion token`,
+    code: 'too-long',
+    params: { tokens, maxLength },
+  };
+}
+
 /**
  * Tokenizes a dataset and drops, as TRL does under keep_start, the pairs whose prompt alone fills
  * max_length (they are returned in `skipped` with reason 'too-long').
@@ -213,15 +226,7 @@ export function tokenizeDataset(
     count(t.chosenIds);
     count(t.rejectedIds);
     if (maxLength !== null && mode === 'keep_start' && t.promptIds.length >= maxLength) {
-      const where = p.line !== undefined ? `line ${p.line}` : `row ${p.row}`;
-      skipped.push({
-        row: p.row,
-        line: p.line,
-        reason: 'too-long',
-        message: `${where}: the prompt alone is ${t.promptIds.length} tokens, which fills max_length ${maxLength} and leaves no completion token`,
-        code: 'too-long',
-        params: { tokens: t.promptIds.length, maxLength },
-      });
+      skipped.push(tooLong(p, t.promptIds.length, maxLength));
       continue;
     }
     examples.push(t);
@@ -282,15 +287,7 @@ export function tokenizeUnpairedDataset(
       if (unk !== null) for (const id of ids) if (id === unk) unknown++;
     }
     if (maxLength !== null && t.promptIds.length >= maxLength) {
-      const where = e.line !== undefined ? `line ${e.line}` : `row ${e.row}`;
-      skipped.push({
-        row: e.row,
-        line: e.line,
-        reason: 'too-long',
-        message: `${where}: the prompt alone is ${t.promptIds.length} tokens, which fills max_length ${maxLength} and leaves no completion token`,
-        code: 'too-long',
-        params: { tokens: t.promptIds.length, maxLength },
-      });
+      skipped.push(tooLong(e, t.promptIds.length, maxLength));
       continue;
     }
     out.push(t);

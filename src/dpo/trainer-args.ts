@@ -2,36 +2,19 @@
 // in src/dpo/preference-trainer.ts), Hugging Face TrainingArguments' step options, and their checks.
 import type { LoraConfig } from '../model/lora';
 import { validateLoraConfig } from '../model/lora';
-import type { FDivergence } from './loss';
-import { LOSS_ARG_DEFAULTS, validateLossArgs } from './loss-args';
+import { LOSS_ARG_DEFAULTS, validateLossArgs, type LossArgs } from './loss-args';
 import { PREFERENCE_ARG_DEFAULTS, trainerOf, validatePreferenceArgs, type PreferenceArgs } from './preference-trainer';
 import type { LrSchedulerType } from './schedule';
 import { TRL_DEFAULT_MAX_LENGTH, type TruncationMode } from './tokenize';
 
 /** TrainerArgs also holds the trainer choice beside DPO (trainer, cpo_alpha, simpo_gamma, desirable/undesirable_weight). */
-export interface TrainerArgs extends PreferenceArgs {
+export interface TrainerArgs extends PreferenceArgs, LossArgs {
   /** 'dpo' (preference optimisation) or 'sft' (NLL on the chosen completions, to make a reference). */
   mode: 'dpo' | 'sft';
-  beta: number;
   /** TRL's loss_type list, comma-separated ("sigmoid" or "sigmoid,bco_pair,sft"); cdpo is ours. */
   loss_type: string;
   /** TRL's loss_weights, one per loss type; null = 1 each. */
   loss_weights: number[] | null;
-  label_smoothing: number;
-  /** f-DPO: reverse_kl (DPO), forward_kl, js_divergence, alpha_divergence (with f_alpha_divergence_coef). */
-  f_divergence_type: FDivergence;
-  f_alpha_divergence_coef: number;
-  /** WPO: weight each pair by its completions' length-normalised probabilities under the policy. */
-  use_weighting: boolean;
-  /** LD-DPO: tokens past the shorter completion's length count ld_alpha times (null = off). */
-  ld_alpha: number | null;
-  discopop_tau: number;
-  /** TR-DPO: every ref_model_sync_steps steps, reference = mixup_alpha * policy + (1 - mixup_alpha) * reference. */
-  sync_ref_model: boolean;
-  ref_model_mixup_alpha: number;
-  ref_model_sync_steps: number;
-  /** Batch size of the reference precompute (null = per_device_train/eval_batch_size, as TRL). */
-  precompute_ref_batch_size: number | null;
   learning_rate: number;
   per_device_train_batch_size: number;
   per_device_eval_batch_size: number;
@@ -47,9 +30,6 @@ export interface TrainerArgs extends PreferenceArgs {
   adam_beta2: number;
   adam_epsilon: number;
   seed: number;
-  precompute_ref_log_probs: boolean;
-  reference_free: boolean;
-  rpo_alpha: number | null;
   logging_steps: number;
   /** Evaluate every N optimizer steps (0 = only when asked). */
   eval_steps: number;
