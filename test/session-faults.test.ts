@@ -153,7 +153,16 @@ describe('GPU faults and pause/stop in the session', { timeout: 900_000 }, () =>
     expect(await b.s.start({ args, sftSteps: 0 })).toMatchObject({ end: 'paused', step: 3 });
     b.s.gpu!.device.destroy();
     for (let i = 0; i < 200 && !b.faults().length; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(b.faults()).toEqual([{ type: 'fault', kind: 'device-lost', savedStep: 3, message: expect.stringMatching(/^The GPU device was lost during the pause: .* the run is saved at step 3: press "Continue from step 3"/) }]);
+    // the sentence, and its parts for the page to say in the user's language
+    expect(b.faults()).toEqual([
+      {
+        type: 'fault',
+        kind: 'device-lost',
+        savedStep: 3,
+        message: expect.stringMatching(/^The GPU device was lost during the pause: .* the run is saved at step 3: press "Continue from step 3"/),
+        params: { kind: 'device-lost', where: 'pause', savedStep: 3, detail: '' },
+      },
+    ]);
     const done = await b.s.resume(); // Resume after a fault continues on the new device
     expect(done.end).toBe('finished');
     expect(b.logs().map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
