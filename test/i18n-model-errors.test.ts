@@ -11,7 +11,7 @@ import { parseConfig } from '../src/model/config';
 import { countLoraParameters } from '../src/model/lora';
 import { writeSafetensors } from '../src/model/safetensors';
 import { loadTokenizer } from '../src/model/tokenizer';
-import { loadCheckpoint, mapSource } from '../src/model/weights';
+import { loadError } from './helpers/checkpoint';
 import { defaultTrainerArgs } from '../src/dpo/trainer';
 import { WorkerError } from '../src/ui/client';
 import { i18n } from '../src/ui/i18n';
@@ -38,14 +38,6 @@ function withHeader(h: unknown): Uint8Array {
   return out;
 }
 
-async function loadError(files: Map<string, Uint8Array>): Promise<Error> {
-  try {
-    await loadCheckpoint(mapSource(files));
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected loadCheckpoint to fail');
-}
 const withWeights = (b: Uint8Array) => new Map([...folder(), ['model.safetensors', b]]);
 
 const hangul = /[\uac00-\ud7a3]/;

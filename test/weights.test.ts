@@ -5,6 +5,7 @@ import { parameterSpecs, parseConfig, UnsupportedModelError } from '../src/model
 import { exportHfFolder } from '../src/model/export';
 import { parseSafetensorsHeader, readSafetensors, writeSafetensors } from '../src/model/safetensors';
 import { CheckpointError, loadCheckpoint, mapSource, nodeFolderSource } from '../src/model/weights';
+import { loadError } from './helpers/checkpoint';
 import { run, tempDir, venvPython } from './helpers/python';
 
 const FIX = '/work/shared/fixtures';
@@ -15,15 +16,6 @@ function folder(name: string): Map<string, Uint8Array> {
   const m = new Map<string, Uint8Array>();
   for (const f of ['config.json', 'model.safetensors']) m.set(f, new Uint8Array(readFileSync(`${FIX}/${name}/policy/${f}`)));
   return m;
-}
-
-async function loadError(files: Map<string, Uint8Array>): Promise<Error> {
-  try {
-    await loadCheckpoint(mapSource(files));
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected loadCheckpoint to fail');
 }
 
 describe('loadCheckpoint on the shared fixtures', () => {
